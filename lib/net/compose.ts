@@ -1,0 +1,293 @@
+/**
+ * Composed operations (Asio's `async_compose`), written as generators: each `yield` starts a
+ * child operation with the intermediate handler and resumes with the child's results. Also
+ * `asyncImmediate` and `coSpawn`. Every composed operation in tsbeast is built here, so the
+ * completion rules of DESIGN section 4 are kept in one place.
+ */
+
+import {
+  getAssociatedCancellationSlot,
+  getAssociatedImmediateExecutor,
+  wrapHandler,
+  type Handler,
+} from './associators.js';
+import {
+  CancellationState,
+  CancellationType,
+  enableTerminalCancellation,
+  type CancellationFilter,
+} from './cancellation.js';
+import { error, SystemError } from './error.js';
+import { toExecutor, type Executor, type ExecutorLike } from './executor.js';
+import { HandlerWork } from './handler-work.js';
+import {
+  asyncInitiate,
+  type AsyncResult,
+  type CompletionToken,
+  type TokenFor,
+  type UsePromise,
+} from './token.js';
+
+/** A child operation as a composed operation yields it: started with the intermediate handler. */
+export type ChildOp = (handler: Handler<readonly unknown[]>) => void;
+
+/** The generator that implements a composed operation. */
+export type ComposedBody = Generator<ChildOp, void, readonly unknown[]>;
+
+/**
+ * The intermediate handler's view of its composed operation (Asio's `self`).
+ */
+export interface ComposedSelf<A extends readonly unknown[]> {
+  /** Completes the operation: the user's handler receives `args` (never inside the initiating call). */
+  complete(...args: A): void;
+  /** The cancellation types requested so far (after the in-filter). */
+  cancelled(): CancellationType;
+  /** Replaces the cancellation state, forgetting recorded requests (default filters: terminal). */
+  resetCancellationState(inFilter?: CancellationFilter, outFilter?: CancellationFilter): void;
+  /** The current cancellation state. */
+  getCancellationState(): CancellationState;
+  /** The operation's I/O executor (the first I/O object or executor given). */
+  getIoExecutor(): Executor;
+  /** The user's handler's associated executor, where every step runs. */
+  getExecutor(): Executor;
+  /**
+   * Starts a child and returns its results, typed: `const [ec, n] = yield* self.call(op)`,
+   * where `op` is a deferred operation or a function taking a handler.
+   */
+  call<R extends readonly unknown[]>(op: (handler: Handler<R>) => void): Generator<ChildOp, R, readonly unknown[]>;
+}
+
+class ComposedOp<A extends readonly unknown[]> implements ComposedSelf<A> {
+  readonly #work: HandlerWork<A>;
+  readonly #handler: Handler<A>;
+  #state: CancellationState;
+  #body: ComposedBody | null = null;
+  #initiating = true;
+  #done = false;
+
+  constructor(handler: Handler<A>, readonly ioExecutor: Executor) {
+    this.#handler = handler;
+    this.#work = new HandlerWork(handler, ioExecutor);
+    this.#state = new CancellationState(getAssociatedCancellationSlot(handler), enableTerminalCancellation);
+  }
+
+  start(body: (self: ComposedSelf<A>) => ComposedBody): void {
+    try {
+      this.#body = body(this);
+      this.#resume([]);
+    } finally {
+      this.#initiating = false;
+    }
+  }
+
+  complete(...args: A): void {
+    if (this.#done) throw new Error('asyncCompose: complete() called twice');
+    this.#done = true;
+    this.#state.detach();
+    this.#work.complete(!this.#initiating, ...args);
+  }
+
+  cancelled(): CancellationType {
+    return this.#state.cancelled();
+  }
+
+  resetCancellationState(inFilter: CancellationFilter = enableTerminalCancellation, outFilter?: CancellationFilter): void {
+    this.#state.detach();
+    this.#state = new CancellationState(getAssociatedCancellationSlot(this.#handler), inFilter, outFilter ?? inFilter);
+  }
+
+  getCancellationState(): CancellationState {
+    return this.#state;
+  }
+
+  getIoExecutor(): Executor {
+    return this.ioExecutor;
+  }
+
+  getExecutor(): Executor {
+    return this.#work.executor;
+  }
+
+  *call<R extends readonly unknown[]>(op: (handler: Handler<R>) => void): Generator<ChildOp, R, readonly unknown[]> {
+    return (yield op as ChildOp) as unknown as R;
+  }
+
+  #resume(args: readonly unknown[]): void {
+    const body = this.#body!;
+    let step: IteratorResult<ChildOp, void>;
+    try {
+      step = body.next(args);
+    } catch (err) {
+      this.#abandon();
+      throw err;
+    }
+    if (step.done) {
+      if (!this.#done) {
+        this.#abandon();
+        throw new Error('asyncCompose: the operation returned without calling self.complete()');
+      }
+      return;
+    }
+    if (this.#done) throw new Error('asyncCompose: the operation started a child after completing');
+    step.value(this.#intermediateHandler());
+  }
+
+  // A fresh handler per child, so a child that completes twice is caught rather than resuming the
+  // generator at the wrong step. It runs on the user's executor and carries the child slot.
+  #intermediateHandler(): Handler<readonly unknown[]> {
+    let called = false;
+    const next = (...args: readonly unknown[]): void => {
+      if (called) throw new Error('asyncCompose: a child operation completed twice');
+      called = true;
+      this.#state.slot().clear();
+      this.#resume(args);
+    };
+    return wrapHandler(this.#handler, next, {
+      executor: this.#work.executor,
+      cancellationSlot: this.#state.slot(),
+      immediateExecutor: getAssociatedImmediateExecutor(this.#handler),
+    });
+  }
+
+  #abandon(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#state.detach();
+    this.#work.abandon();
+  }
+}
+
+/**
+ * Builds an asynchronous operation from a generator (Asio's `async_compose`). The generator
+ * receives `self`; each `yield op` starts the child `op` (a deferred operation, or a function
+ * taking the intermediate handler) and resumes with the child's completion values. Finish with
+ * `self.complete(...)`. Work is held on the I/O executor and on the handler's executor until the
+ * completion is submitted; a completion during the first step is posted, never inline.
+ *
+ * ```ts
+ * function asyncTwoWaits(timer: SteadyTimer, token?: CompletionToken) {
+ *   return asyncCompose<[ErrorCode | null]>(function* (self) {
+ *     const [ec] = yield* self.call(timer.asyncWait(deferred));
+ *     if (ec !== null || self.cancelled()) return self.complete(ec ?? net.error.operationAborted);
+ *     const [ec2] = yield* self.call(timer.asyncWait(deferred));
+ *     self.complete(ec2);
+ *   }, token, timer);
+ * }
+ * ```
+ *
+ * @param body - the generator function implementing the operation.
+ * @param token - the caller's completion token.
+ * @param ioObjects - I/O objects or executors; the first gives the I/O executor.
+ */
+export function asyncCompose<A extends readonly unknown[], T extends TokenFor<A> | undefined = UsePromise>(
+  body: (self: ComposedSelf<A>) => ComposedBody,
+  token: T,
+  ...ioObjects: ExecutorLike[]
+): AsyncResult<T, A> {
+  const first = ioObjects[0];
+  if (first === undefined) throw new TypeError('asyncCompose: an I/O object or executor is required');
+  const ioExecutor = toExecutor(first);
+  return asyncInitiate<A>(
+    (handler) => new ComposedOp(handler, ioExecutor).start(body),
+    token,
+    ioExecutor,
+  ) as AsyncResult<T, A>;
+}
+
+/**
+ * An operation that completes at once, with the completion rules of any other: posted to
+ * `executor`, or dispatched to the handler's immediate executor when one is bound
+ * (Asio's `async_immediate`). Signature `[]`.
+ */
+export function asyncImmediate(executor: ExecutorLike, handler: Handler<[]>): void;
+export function asyncImmediate<T extends CompletionToken = UsePromise>(executor: ExecutorLike, token?: T): AsyncResult<T, []>;
+export function asyncImmediate(executor: ExecutorLike, token?: CompletionToken | Handler<[]>): unknown {
+  const ex = toExecutor(executor);
+  return asyncInitiate<[]>((h) => new HandlerWork(h, ex).complete(false), token, ex, false);
+}
+
+/** What a function started by {@link coSpawn} receives. */
+export interface CoSpawnContext {
+  /** The executor the function was spawned on. */
+  readonly executor: Executor;
+  /** The cancellation types requested of the spawned function (terminal only, by default). */
+  cancelled(): CancellationType;
+  /** Throws `operationAborted` as a `SystemError` when cancellation was requested. */
+  throwIfCancelled(): void;
+  /** An AbortSignal that aborts when cancellation is requested, for Node APIs. */
+  readonly signal: AbortSignal;
+}
+
+/** The completion signature of {@link coSpawn}: the exception (or `null`) and the value. */
+export type CoSpawnSignature<R> = [error: Error | null, value: R];
+
+/**
+ * Runs an async function as a "thread" of the executor (Asio's `co_spawn`): it starts from a
+ * posted handler, work is held until it settles, and the token receives `[error, value]`
+ * (a Promise token resolves with the value or rejects with the exception).
+ * Cancellation requests on the token's slot (terminal) show in `ctx.cancelled()` and `ctx.signal`.
+ */
+export function coSpawn<R>(
+  executor: ExecutorLike,
+  fn: (ctx: CoSpawnContext) => Promise<R> | R,
+  handler: Handler<CoSpawnSignature<R>>,
+): void;
+export function coSpawn<R, T extends CompletionToken = UsePromise>(
+  executor: ExecutorLike,
+  fn: (ctx: CoSpawnContext) => Promise<R> | R,
+  token?: T,
+): AsyncResult<T, CoSpawnSignature<R>>;
+export function coSpawn<R>(
+  executor: ExecutorLike,
+  fn: (ctx: CoSpawnContext) => Promise<R> | R,
+  token?: CompletionToken | Handler<CoSpawnSignature<R>>,
+): unknown {
+  const ex = toExecutor(executor);
+  return asyncInitiate<CoSpawnSignature<R>>(
+    (handler) => {
+      const work = new HandlerWork(handler, ex);
+      const abort = new AbortController();
+      const state = new CancellationState(getAssociatedCancellationSlot(handler), enableTerminalCancellation);
+      state.slot().assign((type) => abort.abort(new CancellationRequest(type)));
+      const ctx: CoSpawnContext = {
+        executor: ex,
+        cancelled: () => state.cancelled(),
+        throwIfCancelled: () => {
+          if (state.cancelled() !== CancellationType.none) throw new SystemError(error.operationAborted);
+        },
+        signal: abort.signal,
+      };
+      const finish = (...args: CoSpawnSignature<R>): void => {
+        state.slot().clear();
+        state.detach();
+        work.complete(true, ...args);
+      };
+      ex.post(() => {
+        let result: Promise<R> | R;
+        try {
+          result = fn(ctx);
+        } catch (err) {
+          return finish(asError(err), undefined as R);
+        }
+        Promise.resolve(result).then(
+          (value) => finish(null, value),
+          (err: unknown) => finish(asError(err), undefined as R),
+        );
+      });
+    },
+    token,
+    ex,
+  );
+}
+
+/** The reason a {@link CoSpawnContext.signal} aborts with. */
+export class CancellationRequest extends Error {
+  constructor(readonly type: CancellationType) {
+    super('cancellation requested');
+    this.name = 'CancellationRequest';
+  }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err), { cause: err });
+}

@@ -1,0 +1,49 @@
+/**
+ * `tsbeast/net`: the Asio model: errors, executors, tokens, cancellation, composed operations,
+ * timers and buffers.
+ */
+
+export * from './error.js';
+export * from './executor.js';
+export * from './io-context.js';
+export * from './strand.js';
+export * from './work-guard.js';
+export * from './cancellation.js';
+export {
+  getAssociatedExecutor,
+  getAssociatedCancellationSlot,
+  getAssociatedImmediateExecutor,
+  type Associations,
+} from './associators.js';
+export {
+  asyncInitiate,
+  usePromise,
+  deferred,
+  detached,
+  asTuple,
+  redirectError,
+  type Handler,
+  type Initiation,
+  type AsyncResult,
+  type CompletionToken,
+  type TokenFor,
+  type DeferredOp,
+  type UsePromise,
+  type Deferred,
+  type Detached,
+  type ErrorOut,
+  type ValueOf,
+  type TokenResults,
+  type TerminalToken,
+  type AsTupleToken,
+  type RedirectErrorToken,
+  type BoundToken,
+} from './token.js';
+export * from './binders.js';
+export * from './cancel-after.js';
+export * from './post.js';
+export * from './compose.js';
+export * from './parallel-group.js';
+export * from './timer.js';
+export * from './buffer.js';
+export * from './dynamic-buffer.js';

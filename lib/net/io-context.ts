@@ -1,0 +1,256 @@
+/**
+ * IoContext: Asio's `io_context` on Node's event loop. It owns a FIFO queue of handlers and a
+ * count of outstanding work; handlers run only inside `run()`, `runOne()`, `poll()` and
+ * `pollOne()`. It performs no I/O itself: I/O objects report their completions to it.
+ */
+
+import type { Executor } from './executor.js';
+
+interface Runner {
+  count: number;
+  readonly limit: number;
+  readonly resolve: (count: number) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/**
+ * The execution context of Asio's model. Work (operations in flight, queued handlers, work
+ * guards) keeps `run()` going; when none is left the context stops, and `restart()` is needed
+ * before it runs again, as in Asio.
+ *
+ * ```ts
+ * const ioc = new IoContext();
+ * post(ioc.getExecutor(), () => console.log('ran inside run()'));
+ * await ioc.run();
+ * ```
+ */
+export class IoContext {
+  #queue: Array<(() => void) | undefined> = [];
+  #head = 0;
+  #work = 0;
+  #stopped = false;
+  #depth = 0;
+  #runners: Runner[] = [];
+  #tick: NodeJS.Immediate | null = null;
+  readonly #executor: Executor;
+
+  constructor() {
+    const ctx = this;
+    this.#executor = Object.freeze({
+      post(fn: () => void): void { ctx.#enqueue(fn); },
+      defer(fn: () => void): void { ctx.#enqueue(fn); },
+      dispatch(fn: () => void): void {
+        if (ctx.#depth > 0) fn();
+        else if (ctx.#isRunning()) ctx.#invokeFromIo(fn);
+        else ctx.#enqueue(fn);
+      },
+      runningInThisThread(): boolean { return ctx.#depth > 0 || ctx.#isRunning(); },
+      onWorkStarted(): void { ctx.#work++; },
+      onWorkFinished(): void { ctx.#workFinished(); },
+      context(): IoContext { return ctx; },
+    });
+  }
+
+  /** The context's executor (always the same object). */
+  getExecutor(): Executor {
+    return this.#executor;
+  }
+
+  /**
+   * Runs handlers until no work is left or {@link IoContext.stop} is called. Handlers are drained
+   * in batches from `setImmediate`, so Node's I/O is never starved. "No work left" is decided only
+   * after pending microtasks have run, so code after an `await` can start its next operation.
+   *
+   * @returns a Promise of the number of handlers run; it rejects with the exception a handler
+   *   threw (the context stays usable and `run()` may be called again).
+   */
+  run(): Promise<number> {
+    return this.#startRunner(Infinity);
+  }
+
+  /** Like {@link IoContext.run}, but resolves after at most one handler has run. */
+  runOne(): Promise<number> {
+    return this.#startRunner(1);
+  }
+
+  /**
+   * Runs every handler that is ready, without waiting, including those that become ready while it
+   * runs. Returns the number run. An exception from a handler propagates to the caller.
+   */
+  poll(): number {
+    return this.#pollUpTo(Infinity);
+  }
+
+  /** Runs at most one ready handler, without waiting. Returns 0 or 1. */
+  pollOne(): number {
+    return this.#pollUpTo(1);
+  }
+
+  /**
+   * Stops the context: `run()` resolves as soon as possible, queued handlers stay queued, and no
+   * handler runs until {@link IoContext.restart}.
+   */
+  stop(): void {
+    this.#stopped = true;
+    this.#settleRunners();
+  }
+
+  /** Whether the context is stopped (explicitly, or because it ran out of work). */
+  stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** Clears the stopped state so that the context can run again. */
+  restart(): void {
+    this.#stopped = false;
+  }
+
+  /** The outstanding work: operations in flight, work guards, and queued handlers. */
+  outstandingWork(): number {
+    return this.#work;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  #isRunning(): boolean {
+    return this.#runners.length > 0 && !this.#stopped;
+  }
+
+  #enqueue(fn: () => void): void {
+    this.#queue.push(fn);
+    this.#work++;
+    this.#schedule();
+  }
+
+  #workFinished(): void {
+    if (--this.#work === 0) this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#tick === null && this.#runners.length > 0) this.#tick = setImmediate(this.#onTick);
+  }
+
+  #startRunner(limit: number): Promise<number> {
+    if (this.#stopped) return Promise.resolve(0);
+    if (this.#work === 0) {
+      this.#stopped = true;
+      return Promise.resolve(0);
+    }
+    return new Promise<number>((resolve, reject) => {
+      this.#runners.push({ count: 0, limit, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  readonly #onTick = (): void => {
+    this.#tick = null;
+    if (this.#runners.length === 0) return;
+    if (this.#stopped) return this.#settleRunners();
+    // Handlers queued while this batch runs wait for the next tick, so I/O callbacks interleave.
+    const end = this.#queue.length;
+    try {
+      while (this.#head < end && this.#isRunning()) this.#runQueued();
+    } catch (err) {
+      this.#rejectRunners(err);
+    } finally {
+      this.#compact();
+    }
+    if (this.#runners.length === 0) return;
+    if (this.#head < this.#queue.length) this.#schedule();
+    else if (this.#work === 0) this.#tick = setImmediate(this.#onIdle);
+  };
+
+  // Runs one macrotask after the queue emptied: every microtask (an `await` continuation that
+  // may start the next operation) has run by then.
+  readonly #onIdle = (): void => {
+    this.#tick = null;
+    if (this.#runners.length === 0) return;
+    if (this.#work === 0 && this.#head === this.#queue.length) {
+      this.#stopped = true;
+      this.#settleRunners();
+    } else {
+      this.#schedule();
+    }
+  };
+
+  #runQueued(): void {
+    const fn = this.#queue[this.#head]!;
+    this.#queue[this.#head++] = undefined;
+    this.#depth++;
+    try {
+      fn();
+    } finally {
+      this.#depth--;
+      this.#work--;
+      this.#counted();
+    }
+  }
+
+  // A completion from a Node I/O callback while run() is active runs as a handler of run().
+  #invokeFromIo(fn: () => void): void {
+    this.#depth++;
+    try {
+      fn();
+    } catch (err) {
+      this.#rejectRunners(err);
+    } finally {
+      this.#depth--;
+      this.#counted();
+    }
+  }
+
+  #counted(): void {
+    let finished = false;
+    for (const r of this.#runners) if (++r.count >= r.limit) finished = true;
+    if (!finished) return;
+    this.#runners = this.#runners.filter((r) => {
+      if (r.count < r.limit) return true;
+      r.resolve(r.count);
+      return false;
+    });
+  }
+
+  #pollUpTo(limit: number): number {
+    if (this.#stopped) return 0;
+    if (this.#work === 0) {
+      this.#stopped = true;
+      return 0;
+    }
+    let count = 0;
+    try {
+      while (count < limit && this.#head < this.#queue.length && !this.#stopped) {
+        this.#runQueued();
+        count++;
+      }
+    } finally {
+      this.#compact();
+    }
+    return count;
+  }
+
+  #settleRunners(): void {
+    const runners = this.#runners;
+    this.#runners = [];
+    for (const r of runners) r.resolve(r.count);
+    if (this.#tick !== null) {
+      clearImmediate(this.#tick);
+      this.#tick = null;
+    }
+  }
+
+  #rejectRunners(err: unknown): void {
+    const runners = this.#runners;
+    this.#runners = [];
+    for (const r of runners) r.reject(err);
+  }
+
+  #compact(): void {
+    if (this.#head === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The free functions `post`, `dispatch` and `defer`: submit a completion token to an executor
+ * (Asio's `post(ex, token)` and friends). The token's handler runs on the given executor and is
+ * then dispatched to its own associated executor, with work tracked in between.
+ */
+
+import type { Handler } from './associators.js';
+import { toExecutor, type Executor, type ExecutorLike } from './executor.js';
+import { HandlerWork } from './handler-work.js';
+import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from './token.js';
+
+type Submit = (ex: Executor, fn: () => void) => void;
+
+function submit(how: Submit, executor: ExecutorLike, token: CompletionToken | Handler<[]> | undefined): unknown {
+  const ex = toExecutor(executor);
+  return asyncInitiate<[]>(
+    (h) => {
+      const work = new HandlerWork(h, ex);
+      how(ex, () => work.complete(true));
+    },
+    token,
+    ex,
+    false,
+  );
+}
+
+/**
+ * Queues the token's handler on `executor`; it never runs inside this call.
+ *
+ * ```ts
+ * post(ioc.getExecutor(), () => console.log('later'));
+ * await post(strand);            // resume on the strand
+ * ```
+ */
+export function post(executor: ExecutorLike, handler: Handler<[]>): void;
+export function post<T extends CompletionToken = UsePromise>(executor: ExecutorLike, token?: T): AsyncResult<T, []>;
+export function post(executor: ExecutorLike, token?: CompletionToken | Handler<[]>): unknown {
+  return submit((ex, fn) => ex.post(fn), executor, token);
+}
+
+/**
+ * Runs the token's handler inside this call when the caller is already running in `executor`,
+ * otherwise queues it.
+ */
+export function dispatch(executor: ExecutorLike, handler: Handler<[]>): void;
+export function dispatch<T extends CompletionToken = UsePromise>(executor: ExecutorLike, token?: T): AsyncResult<T, []>;
+export function dispatch(executor: ExecutorLike, token?: CompletionToken | Handler<[]>): unknown {
+  return submit((ex, fn) => ex.dispatch(fn), executor, token);
+}
+
+/** Like {@link post}, hinting that the handler continues the current one. */
+export function defer(executor: ExecutorLike, handler: Handler<[]>): void;
+export function defer<T extends CompletionToken = UsePromise>(executor: ExecutorLike, token?: T): AsyncResult<T, []>;
+export function defer(executor: ExecutorLike, token?: CompletionToken | Handler<[]>): unknown {
+  return submit((ex, fn) => ex.defer(fn), executor, token);
+}

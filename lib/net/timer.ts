@@ -1,0 +1,153 @@
+/**
+ * SteadyTimer: Asio's `steady_timer` over one Node timer per armed timer. Time is measured in
+ * milliseconds on `performance.now()`'s monotonic clock. Waits complete with `null` at expiry
+ * or `net.error.operationAborted` when cancelled; after the last wait completes no Node timer is
+ * left behind.
+ */
+
+import { getAssociatedCancellationSlot, type Handler } from './associators.js';
+import { CancellationType, type CancellationHandler, type CancellationSlot } from './cancellation.js';
+import { error, type ErrorCode } from './error.js';
+import { toExecutor, type Executor, type ExecutorLike } from './executor.js';
+import { HandlerWork } from './handler-work.js';
+import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from './token.js';
+
+/** The completion signature of {@link SteadyTimer.asyncWait}. */
+export type WaitSignature = [ec: ErrorCode | null];
+
+/** The current time of the steady clock, in milliseconds. */
+export function steadyNow(): number {
+  return performance.now();
+}
+
+interface Waiter {
+  readonly work: HandlerWork<WaitSignature>;
+  readonly slot: CancellationSlot;
+  readonly onCancel: CancellationHandler;
+}
+
+/**
+ * A timer that waits until its expiry time. Setting the expiry cancels pending waits; waits on an
+ * expired timer complete at once (posted). Per-operation cancellation of a wait: terminal,
+ * partial and total (a cancelled wait has no side effect).
+ */
+export class SteadyTimer {
+  readonly #executor: Executor;
+  #expiry = 0;
+  #waiters: Waiter[] = [];
+  #nodeTimer: NodeJS.Timeout | null = null;
+
+  constructor(executor: ExecutorLike, expiresAfterMs?: number) {
+    this.#executor = toExecutor(executor);
+    if (expiresAfterMs !== undefined) this.#expiry = steadyNow() + expiresAfterMs;
+  }
+
+  /** The timer's I/O executor. */
+  getExecutor(): Executor {
+    return this.#executor;
+  }
+
+  /** The expiry time on the {@link steadyNow} clock. */
+  expiry(): number {
+    return this.#expiry;
+  }
+
+  /**
+   * Sets the expiry to an absolute time, cancelling pending waits.
+   * @returns the number of waits cancelled (0 when they had already completed or been queued).
+   */
+  expiresAt(time: number): number {
+    const n = this.cancel();
+    this.#expiry = time;
+    return n;
+  }
+
+  /** Sets the expiry relative to now, cancelling pending waits; returns the number cancelled. */
+  expiresAfter(ms: number): number {
+    return this.expiresAt(steadyNow() + ms);
+  }
+
+  /** Completes every pending wait with `operationAborted`; returns how many. Expiry unchanged. */
+  cancel(): number {
+    const waiters = this.#waiters;
+    if (waiters.length === 0) return 0;
+    this.#waiters = [];
+    this.#disarm();
+    for (const w of waiters) this.#abort(w);
+    return waiters.length;
+  }
+
+  /** Completes the oldest pending wait with `operationAborted`; returns 0 or 1. */
+  cancelOne(): number {
+    const w = this.#waiters.shift();
+    if (w === undefined) return 0;
+    if (this.#waiters.length === 0) this.#disarm();
+    this.#abort(w);
+    return 1;
+  }
+
+  /**
+   * Waits for the timer to expire.
+   *
+   * Completion signature `[ec: ErrorCode | null]`: `null` at expiry, `net.error.operationAborted`
+   * when cancelled. Supports terminal, partial and total per-operation cancellation.
+   */
+  asyncWait(handler: Handler<WaitSignature>): void;
+  asyncWait<T extends CompletionToken = UsePromise>(token?: T): AsyncResult<T, WaitSignature>;
+  asyncWait(token?: CompletionToken | Handler<WaitSignature>): unknown {
+    return asyncInitiate<WaitSignature>((h) => this.#initiateWait(h), token, this.#executor);
+  }
+
+  #initiateWait(handler: Handler<WaitSignature>): void {
+    const work = new HandlerWork(handler, this.#executor);
+    if (this.#expiry <= steadyNow()) {
+      work.complete(false, null);
+      return;
+    }
+    const slot = getAssociatedCancellationSlot(handler);
+    const waiter: Waiter = {
+      work,
+      slot,
+      onCancel: (type) => {
+        if ((type & CancellationType.all) === 0) return;
+        const i = this.#waiters.indexOf(waiter);
+        if (i < 0) return;
+        this.#waiters.splice(i, 1);
+        if (this.#waiters.length === 0) this.#disarm();
+        this.#abort(waiter);
+      },
+    };
+    if (slot.isConnected()) slot.assign(waiter.onCancel);
+    this.#waiters.push(waiter);
+    this.#arm();
+  }
+
+  #abort(w: Waiter): void {
+    w.slot.release(w.onCancel);
+    w.work.post(error.operationAborted);
+  }
+
+  #arm(): void {
+    if (this.#nodeTimer !== null) return;
+    const delay = Math.max(0, Math.ceil(this.#expiry - steadyNow()));
+    this.#nodeTimer = setTimeout(this.#onExpired, delay);
+  }
+
+  #disarm(): void {
+    if (this.#nodeTimer === null) return;
+    clearTimeout(this.#nodeTimer);
+    this.#nodeTimer = null;
+  }
+
+  readonly #onExpired = (): void => {
+    this.#nodeTimer = null;
+    // Node's millisecond timers may fire a fraction early against the monotonic clock.
+    if (steadyNow() < this.#expiry) return this.#arm();
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) {
+      w.slot.release(w.onCancel);
+      w.work.complete(true, null);
+    }
+  };
+}

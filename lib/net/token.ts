@@ -1,0 +1,293 @@
+/**
+ * Completion tokens (Asio's `async_result` / `async_initiate`): how an initiating function turns
+ * the caller's token into a completion handler and what it returns. A function token is the
+ * handler itself; a token object wraps the operation's initiation. One code path per operation.
+ *
+ * The binders (`bindExecutor`, `bindAbortSignal`, …) live in `binders.ts` and `cancel-after.ts`.
+ */
+
+import { wrapHandler, type Handler } from './associators.js';
+import { ErrorCode, SystemError } from './error.js';
+import type { Executor } from './executor.js';
+
+export type { Handler } from './associators.js';
+
+/** Starts an operation with the completion handler it is given. */
+export type Initiation<A extends readonly unknown[]> = (handler: Handler<A>) => void;
+
+/** @internal the method through which a token object takes over an initiation */
+export const kInitiate: unique symbol = Symbol('tsbeast.initiate');
+
+/**
+ * @internal What every token object implements. `errorFirst` tells terminal tokens whether the
+ * first value of the signature is an error slot (adapters such as `asTuple` rewrite the signature
+ * so that it is not).
+ */
+export interface TokenObject {
+  readonly kind: string;
+  [kInitiate](init: Initiation<readonly unknown[]>, ioExecutor: Executor, errorFirst: boolean): unknown;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typing: a completion signature is a labelled tuple, error first. What an initiating function
+// returns follows the token, as Asio's async_result specialisations rewrite it.
+
+/** True when a signature's first value is an error slot (`ErrorCode | null` or `Error | null`). */
+type ErrorFirst<A extends readonly unknown[]> = A extends readonly [infer E, ...unknown[]]
+  ? [E] extends [ErrorCode | Error | null] ? (null extends E ? true : false) : false
+  : false;
+
+/** What the Promise token resolves with for a signature. */
+export type ValueOf<A extends readonly unknown[]> =
+  ErrorFirst<A> extends true
+    ? A extends readonly [unknown] ? void
+      : A extends readonly [unknown, infer V] ? V
+      : A extends readonly [unknown, ...infer R] ? R
+      : never
+    : A extends readonly [] ? void
+    : A extends readonly [infer Only] ? Only
+    : A;
+
+/** The signature without its leading error slot (what `redirectError` leaves). */
+export type WithoutError<A extends readonly unknown[]> =
+  ErrorFirst<A> extends true ? (A extends readonly [unknown, ...infer R] ? R : A) : A;
+
+/** The results of the terminal tokens; an open interface so that new tokens can add theirs. */
+export interface TokenResults<A extends readonly unknown[]> {
+  promise: Promise<ValueOf<A>>;
+  deferred: DeferredOp<A>;
+  detached: void;
+}
+/** The names of the terminal tokens. */
+export type TokenKind = keyof TokenResults<[]>;
+
+/** A token that produces a result itself: `usePromise`, `deferred`, `detached`. */
+export interface TerminalToken<K extends TokenKind> extends TokenObject {
+  readonly kind: K;
+}
+/** `asTuple(inner)`: the inner token receives the whole signature as one tuple. */
+export interface AsTupleToken<T> extends TokenObject {
+  readonly kind: 'asTuple';
+  readonly inner: T;
+}
+/** `redirectError(inner, out)`: the error goes to `out`, the inner token gets the rest. */
+export interface RedirectErrorToken<T> extends TokenObject {
+  readonly kind: 'redirectError';
+  readonly inner: T;
+}
+/** A binder (`bindExecutor`, `bindAbortSignal`, `cancelAfter`, …): the result is the inner token's. */
+export interface BoundToken<T> extends TokenObject {
+  readonly kind: 'bound';
+  readonly inner: T;
+}
+
+/** Any token object. */
+export type CompletionToken =
+  | TerminalToken<TokenKind>
+  | AsTupleToken<unknown>
+  | RedirectErrorToken<unknown>
+  | BoundToken<unknown>;
+
+/** The Promise token (the default). */
+export type UsePromise = TerminalToken<'promise'>;
+/** The deferred token. */
+export type Deferred = TerminalToken<'deferred'>;
+/** The detached token. */
+export type Detached = TerminalToken<'detached'>;
+
+/** What an initiating function given token `T` returns for signature `A`. */
+export type AsyncResult<T, A extends readonly unknown[]> =
+  T extends undefined ? TokenResults<A>['promise']
+  : T extends AsTupleToken<infer I> ? AsyncResult<I, [A]>
+  : T extends RedirectErrorToken<infer I> ? AsyncResult<I, WithoutError<A>>
+  : T extends BoundToken<infer I> ? AsyncResult<I, A>
+  : T extends TerminalToken<infer K> ? TokenResults<A>[K]
+  : T extends (...args: never[]) => unknown ? void
+  : never;
+
+/** A token or a handler for signature `A`: what an initiating function accepts. */
+export type TokenFor<A extends readonly unknown[]> = CompletionToken | Handler<A>;
+
+/**
+ * A launchable operation (from the `deferred` token). Call it with a handler or any token to
+ * start it; every call starts the operation anew. Deliberately not thenable: `await` on it is a
+ * type error rather than a silent second launch.
+ */
+export interface DeferredOp<A extends readonly unknown[]> {
+  (handler: Handler<A>): void;
+  <T extends CompletionToken = UsePromise>(token?: T): AsyncResult<T, A>;
+  /** The operation's I/O executor. */
+  readonly executor: Executor;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function isTokenObject(token: unknown): token is TokenObject {
+  return typeof token === 'object' && token !== null && kInitiate in token;
+}
+
+/**
+ * Starts an operation: a function token is called as the handler (`undefined` is returned);
+ * `undefined` means {@link usePromise}; a token object takes over the initiation and its result
+ * is returned. Every initiating function in tsbeast goes through here.
+ *
+ * @param init - starts the operation with the handler it is given.
+ * @param token - the caller's completion token.
+ * @param ioExecutor - the operation's I/O executor (the default executor of its handler).
+ * @param errorFirst - whether the signature starts with an error slot (true for every I/O op).
+ */
+export function asyncInitiate<A extends readonly unknown[]>(
+  init: Initiation<A>,
+  token: TokenFor<A> | undefined,
+  ioExecutor: Executor,
+  errorFirst = true,
+): unknown {
+  if (typeof token === 'function') {
+    init(token);
+    return undefined;
+  }
+  const t = token === undefined ? usePromise : token;
+  if (!isTokenObject(t)) throw new TypeError('tsbeast: not a completion token');
+  return t[kInitiate](init as Initiation<readonly unknown[]>, ioExecutor, errorFirst);
+}
+
+function promiseValue(values: readonly unknown[]): unknown {
+  return values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
+}
+
+/**
+ * The Promise token, and the default when no token is given. The promise resolves with the values
+ * after the error (`void` for `[ec]`, the value for `[ec, v]`, a tuple for more) and rejects with a
+ * {@link SystemError} carrying `.code` (and `.cause`, the AbortSignal's reason, when an abort
+ * cancelled the operation).
+ */
+export const usePromise: UsePromise = Object.freeze({
+  kind: 'promise' as const,
+  [kInitiate](init: Initiation<readonly unknown[]>, _ioExecutor: Executor, errorFirst: boolean): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      let cause: { reason: unknown } | undefined;
+      const handler = (...args: readonly unknown[]): void => {
+        if (!errorFirst) return resolve(promiseValue(args));
+        const e = args[0];
+        if (e === null || e === undefined) resolve(promiseValue(args.slice(1)));
+        else if (e instanceof ErrorCode) reject(new SystemError(e, undefined, cause && { cause: cause.reason }));
+        else reject(e);
+      };
+      init(wrapHandler(undefined, handler, { abortCause: (reason) => (cause = { reason }) }));
+    });
+  },
+});
+
+/**
+ * The deferred token: the initiating function returns a {@link DeferredOp} instead of starting,
+ * to be launched later with any token (or handed to `makeParallelGroup`).
+ */
+export const deferred: Deferred = Object.freeze({
+  kind: 'deferred' as const,
+  [kInitiate](init: Initiation<readonly unknown[]>, ioExecutor: Executor, errorFirst: boolean): unknown {
+    const op = (token?: TokenFor<readonly unknown[]>): unknown => asyncInitiate(init, token, ioExecutor, errorFirst);
+    return Object.assign(op, { executor: ioExecutor });
+  },
+});
+
+/** The detached token: starts the operation and ignores its result. */
+export const detached: Detached = Object.freeze({
+  kind: 'detached' as const,
+  [kInitiate](init: Initiation<readonly unknown[]>): void {
+    init(() => {});
+  },
+});
+
+/**
+ * Rewrites the signature `[a, b, …]` into `[[a, b, …]]`: with the Promise token the promise
+ * resolves with the whole tuple and never rejects for an operation error.
+ *
+ * ```ts
+ * const [ec, n] = await socket.asyncReadSome(buf, asTuple());
+ * ```
+ */
+export function asTuple(): AsTupleToken<UsePromise>;
+export function asTuple<T extends TokenFor<never>>(inner: T): AsTupleToken<T>;
+export function asTuple(inner?: unknown): AsTupleToken<unknown> {
+  const token = inner ?? usePromise;
+  return Object.freeze({
+    kind: 'asTuple' as const,
+    inner: token,
+    [kInitiate](init: Initiation<readonly unknown[]>, ioExecutor: Executor): unknown {
+      return asyncInitiate<[readonly unknown[]]>(
+        (h) => init(wrapHandler(h, (...args: readonly unknown[]) => h(args))),
+        token as TokenFor<[readonly unknown[]]>,
+        ioExecutor,
+        false,
+      );
+    },
+  });
+}
+
+/** Where {@link redirectError} stores the error. */
+export interface ErrorOut {
+  ec: ErrorCode | null;
+}
+
+/**
+ * Strips the error from the signature and stores it in `out.ec` (Asio's `redirect_error`): the
+ * inner token sees only the values, so a promise resolves even when the operation fails.
+ *
+ * ```ts
+ * const out: ErrorOut = { ec: null };
+ * const n = await socket.asyncReadSome(buf, redirectError(out));
+ * if (out.ec === net.error.eof) …
+ * ```
+ */
+export function redirectError(out: ErrorOut): RedirectErrorToken<UsePromise>;
+export function redirectError<T extends TokenFor<never>>(inner: T, out: ErrorOut): RedirectErrorToken<T>;
+export function redirectError(a: unknown, b?: ErrorOut): RedirectErrorToken<unknown> {
+  const [token, out] = b === undefined ? [usePromise, a as ErrorOut] : [a, b];
+  return Object.freeze({
+    kind: 'redirectError' as const,
+    inner: token,
+    [kInitiate](init: Initiation<readonly unknown[]>, ioExecutor: Executor): unknown {
+      return asyncInitiate<readonly unknown[]>(
+        (h) =>
+          init(wrapHandler(h, (...args: readonly unknown[]) => {
+            out.ec = (args[0] as ErrorCode | null | undefined) ?? null;
+            h(...args.slice(1));
+          })),
+        token as TokenFor<readonly unknown[]>,
+        ioExecutor,
+        false,
+      );
+    },
+  });
+}
+
+/**
+ * @internal Builds a binder token: the inner token's handler is passed through `transform`
+ * before the operation sees it. `launch` may run code after the operation started (e.g. emit a
+ * cancellation for an AbortSignal that was already aborted).
+ */
+export function makeBoundToken<T>(
+  inner: T,
+  transform: (handler: Handler<readonly unknown[]>, ioExecutor: Executor) => {
+    handler: Handler<readonly unknown[]>;
+    started?: () => void;
+  },
+): BoundToken<T> {
+  const token = (inner ?? usePromise) as TokenFor<readonly unknown[]>;
+  return Object.freeze({
+    kind: 'bound' as const,
+    inner,
+    [kInitiate](init: Initiation<readonly unknown[]>, ioExecutor: Executor, errorFirst: boolean): unknown {
+      return asyncInitiate(
+        (h) => {
+          const { handler, started } = transform(h, ioExecutor);
+          init(handler);
+          started?.();
+        },
+        token,
+        ioExecutor,
+        errorFirst,
+      );
+    },
+  });
+}
