@@ -24,6 +24,7 @@ import {
   asyncInitiate,
   type AsyncResult,
   type CompletionToken,
+  type DeferredOp,
   type TokenFor,
   type UsePromise,
 } from './token.js';
@@ -54,6 +55,7 @@ export interface ComposedSelf<A extends readonly unknown[]> {
    * Starts a child and returns its results, typed: `const [ec, n] = yield* self.call(op)`,
    * where `op` is a deferred operation or a function taking a handler.
    */
+  call<R extends readonly unknown[]>(op: DeferredOp<R>): Generator<ChildOp, R, readonly unknown[]>;
   call<R extends readonly unknown[]>(op: (handler: Handler<R>) => void): Generator<ChildOp, R, readonly unknown[]>;
 }
 
@@ -108,6 +110,8 @@ class ComposedOp<A extends readonly unknown[]> implements ComposedSelf<A> {
     return this.#work.executor;
   }
 
+  call<R extends readonly unknown[]>(op: DeferredOp<R>): Generator<ChildOp, R, readonly unknown[]>;
+  call<R extends readonly unknown[]>(op: (handler: Handler<R>) => void): Generator<ChildOp, R, readonly unknown[]>;
   *call<R extends readonly unknown[]>(op: (handler: Handler<R>) => void): Generator<ChildOp, R, readonly unknown[]> {
     return (yield op as ChildOp) as unknown as R;
   }

@@ -32,6 +32,7 @@ export class IoContext {
   #depth = 0;
   #runners: Runner[] = [];
   #tick: NodeJS.Immediate | null = null;
+  #draining = false;
   readonly #executor: Executor;
 
   constructor() {
@@ -57,7 +58,8 @@ export class IoContext {
   }
 
   /**
-   * Runs handlers until no work is left or {@link IoContext.stop} is called. Handlers are drained
+   * Runs handlers until no work is left or {@link IoContext.stop} is called. Operations started
+   * right after this call, in the same turn or after an `await`, still count. Handlers are drained
    * in batches from `setImmediate`, so Node's I/O is never starved. "No work left" is decided only
    * after pending microtasks have run, so code after an `await` can start its next operation.
    *
@@ -92,7 +94,8 @@ export class IoContext {
    */
   stop(): void {
     this.#stopped = true;
-    this.#settleRunners();
+    // From inside a handler, settle once it returns so that it is counted.
+    if (this.#depth === 0) this.#settleRunners();
   }
 
   /** Whether the context is stopped (explicitly, or because it ran out of work). */
@@ -127,15 +130,13 @@ export class IoContext {
   }
 
   #schedule(): void {
-    if (this.#tick === null && this.#runners.length > 0) this.#tick = setImmediate(this.#onTick);
+    if (this.#tick === null && !this.#draining && this.#runners.length > 0) this.#tick = setImmediate(this.#onTick);
   }
 
   #startRunner(limit: number): Promise<number> {
     if (this.#stopped) return Promise.resolve(0);
-    if (this.#work === 0) {
-      this.#stopped = true;
-      return Promise.resolve(0);
-    }
+    // Unlike Asio's run(), "no work" is not decided inside this call but on a later turn, so
+    // `const done = ioc.run(); await op();` works whatever the order of the two lines.
     return new Promise<number>((resolve, reject) => {
       this.#runners.push({ count: 0, limit, resolve, reject });
       this.#schedule();
@@ -148,11 +149,13 @@ export class IoContext {
     if (this.#stopped) return this.#settleRunners();
     // Handlers queued while this batch runs wait for the next tick, so I/O callbacks interleave.
     const end = this.#queue.length;
+    this.#draining = true;
     try {
       while (this.#head < end && this.#isRunning()) this.#runQueued();
     } catch (err) {
       this.#rejectRunners(err);
     } finally {
+      this.#draining = false;
       this.#compact();
     }
     if (this.#runners.length === 0) return;
@@ -183,6 +186,7 @@ export class IoContext {
       this.#depth--;
       this.#work--;
       this.#counted();
+      if (this.#stopped && this.#depth === 0) this.#settleRunners();
     }
   }
 
@@ -196,6 +200,7 @@ export class IoContext {
     } finally {
       this.#depth--;
       this.#counted();
+      if (this.#stopped && this.#depth === 0) this.#settleRunners();
     }
   }
 

@@ -1,0 +1,42 @@
+/**
+ * The stream concepts (Asio's AsyncReadStream and AsyncWriteStream): what a next layer offers to
+ * the layer above it. A WebSocket stream, the free `asyncRead` / `asyncWrite` functions and the
+ * TLS stream are written against these interfaces only.
+ */
+
+import type { Handler } from './associators.js';
+import type { MutableBufferSequence, ConstBufferSequence } from './buffer.js';
+import type { ErrorCode } from './error.js';
+import type { HasExecutor } from './executor.js';
+import type { AsyncResult, CompletionToken, UsePromise } from './token.js';
+
+/** The completion signature of reads and writes: the error and the bytes transferred. */
+export type IoSignature = [ec: ErrorCode | null, bytesTransferred: number];
+
+/**
+ * A stream that reads some bytes: `asyncReadSome` completes once at least one byte was read into
+ * `buffers` (never more than fits), or with an error (`net.error.eof` at end of stream). A read
+ * into empty buffers completes at once with 0 bytes.
+ */
+export interface AsyncReadStream extends HasExecutor {
+  asyncReadSome(buffers: MutableBufferSequence, handler: Handler<IoSignature>): void;
+  asyncReadSome<T extends CompletionToken = UsePromise>(
+    buffers: MutableBufferSequence,
+    token?: T,
+  ): AsyncResult<T, IoSignature>;
+}
+
+/**
+ * A stream that writes some bytes: `asyncWriteSome` completes once at least one byte of `buffers`
+ * was written, or with an error. The buffers must not be modified until the handler runs.
+ */
+export interface AsyncWriteStream extends HasExecutor {
+  asyncWriteSome(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void;
+  asyncWriteSome<T extends CompletionToken = UsePromise>(
+    buffers: ConstBufferSequence,
+    token?: T,
+  ): AsyncResult<T, IoSignature>;
+}
+
+/** A stream that does both: what a WebSocket stream needs of its next layer. */
+export interface AsyncStream extends AsyncReadStream, AsyncWriteStream {}

@@ -1,0 +1,110 @@
+/**
+ * Type-level specs: what an initiating function returns follows its token. These assertions are
+ * checked by `tsc` when the specs are built (a wrong type fails the build, and each
+ * `@ts-expect-error` fails it if the misuse stops being an error); the runtime part only shows
+ * that the values behave as typed.
+ */
+
+import { expect } from 'chai';
+import {
+  asTuple,
+  bindAbortSignal,
+  bindExecutor,
+  cancelAfter,
+  coSpawn,
+  deferred,
+  detached,
+  IoContext,
+  makeParallelGroup,
+  makeStrand,
+  post,
+  redirectError,
+  SteadyTimer,
+  usePromise,
+  waitForAll,
+  type DeferredOp,
+  type ErrorCode,
+} from '../../lib/net/index.js';
+import { asyncStubLater, asyncStubNow, type StubSignature } from '../support/stub-ops.js';
+
+/** Compiles only when A and B are the same type. */
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function assertType<T extends true>(_proof?: T): void {}
+
+describe('net/token types', () => {
+  it('each token gives the result type Asio would', async () => {
+    const ioc = new IoContext();
+    const ex = ioc.getExecutor();
+
+    const viaCallback = asyncStubNow(ex, 1, (ec, v) => {
+      assertType<Equal<typeof ec, ErrorCode | null>>();
+      assertType<Equal<typeof v, number>>();
+    });
+    assertType<Equal<typeof viaCallback, void>>();
+
+    const viaDefault = asyncStubNow(ex, 2);
+    assertType<Equal<typeof viaDefault, Promise<number>>>();
+    const viaPromise = asyncStubNow(ex, 3, usePromise);
+    assertType<Equal<typeof viaPromise, Promise<number>>>();
+
+    const viaTuple = asyncStubNow(ex, 4, asTuple());
+    assertType<Equal<typeof viaTuple, Promise<[ec: ErrorCode | null, value: number]>>>();
+
+    const viaDeferred = asyncStubNow(ex, 5, deferred);
+    assertType<Equal<typeof viaDeferred, DeferredOp<StubSignature>>>();
+    const launched = viaDeferred(asTuple(usePromise));
+    assertType<Equal<typeof launched, Promise<[ec: ErrorCode | null, value: number]>>>();
+    const launchedDefault = viaDeferred();
+    assertType<Equal<typeof launchedDefault, Promise<number>>>();
+
+    const viaDetached = asyncStubNow(ex, 6, detached);
+    assertType<Equal<typeof viaDetached, void>>();
+
+    const out = { ec: null as ErrorCode | null };
+    const viaRedirect = asyncStubNow(ex, 7, redirectError(out));
+    assertType<Equal<typeof viaRedirect, Promise<number>>>();
+
+    const viaBound = asyncStubNow(ex, 8, bindExecutor(makeStrand(ioc)));
+    assertType<Equal<typeof viaBound, Promise<number>>>();
+    const viaAbort = asyncStubNow(ex, 9, bindAbortSignal(new AbortController().signal, asTuple()));
+    assertType<Equal<typeof viaAbort, Promise<[ec: ErrorCode | null, value: number]>>>();
+    const viaCancelAfter = asyncStubNow(ex, 10, cancelAfter(1000, (ec: ErrorCode | null) => void ec));
+    assertType<Equal<typeof viaCancelAfter, void>>();
+
+    const waited = new SteadyTimer(ioc).asyncWait();
+    assertType<Equal<typeof waited, Promise<void>>>();
+    const posted = post(ex);
+    assertType<Equal<typeof posted, Promise<void>>>();
+
+    const group = makeParallelGroup(asyncStubLater(ex, 1, 1, deferred), new SteadyTimer(ioc).asyncWait(deferred)).asyncWait(waitForAll());
+    assertType<Equal<typeof group, Promise<[order: number[], ErrorCode | null, number, ErrorCode | null]>>>();
+
+    const spawned = coSpawn(ex, async () => 'text');
+    assertType<Equal<typeof spawned, Promise<string>>>();
+
+    // @ts-expect-error a deferred operation is not a promise: awaiting it must be spelled out
+    void viaDeferred.then;
+    // @ts-expect-error the callback's parameters follow the signature
+    asyncStubNow(ex, 1, (ec: ErrorCode | null, v: string) => void [ec, v]);
+    // @ts-expect-error a plain object is not a completion token (and is refused at run time)
+    expect(() => asyncStubNow(ex, 1, { kind: 'promise' })).to.throw(TypeError, 'not a completion token');
+
+    void ioc.run();
+    expect(await viaDefault).to.equal(2);
+    expect(await viaPromise).to.equal(3);
+    expect(await viaTuple).to.deep.equal([null, 4]);
+    expect(await launched).to.deep.equal([null, 5]);
+    expect(await launchedDefault).to.equal(5);
+    expect(await viaRedirect).to.equal(7);
+    expect(await viaBound).to.equal(8);
+    expect(await viaAbort).to.deep.equal([null, 9]);
+    ioc.restart();
+    const run = ioc.run();
+    await waited;
+    await posted;
+    const [order] = await group;
+    expect(order).to.have.length(2);
+    expect(await spawned).to.equal('text');
+    await run;
+  });
+});
