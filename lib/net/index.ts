@@ -47,3 +47,4 @@ export * from './parallel-group.js';
 export * from './timer.js';
 export * from './buffer.js';
 export * from './dynamic-buffer.js';
+export * from './stream.js';
