@@ -36,7 +36,7 @@ export class CancellationSignal {
   /** Requests cancellation of the operation whose handler is installed in {@link slot}. */
   emit(type: CancellationType): void {
     const h = this.handler;
-    if (h !== null && type !== CancellationType.none) h(type);
+    if (h !== null) h(type);
   }
 
   /** The slot connected to this signal (always the same object). */

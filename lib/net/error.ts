@@ -289,10 +289,9 @@ export const nodeCategory = new ErrorCategory('node', (value) => nodeNames[value
  * unknown names get an interned code of their own in a `node` category rather than being lost.
  */
 export function fromErrno(code: string): ErrorCode {
-  const special = nodeSpecific[code];
-  if (special !== undefined) return special;
-  const value = errno[code];
-  if (value !== undefined) return systemCategory.code(value);
+  // Own properties only: a name such as 'constructor' must not find Object.prototype's members.
+  if (Object.hasOwn(nodeSpecific, code)) return nodeSpecific[code]!;
+  if (Object.hasOwn(errno, code)) return systemCategory.code(errno[code]!);
   let index = nodeNames.indexOf(code);
   if (index < 0) index = nodeNames.push(code) - 1;
   return nodeCategory.code(index);
