@@ -48,3 +48,5 @@ export * from './timer.js';
 export * from './buffer.js';
 export * from './dynamic-buffer.js';
 export * from './stream.js';
+export * from './read-write.js';
+export * from './ip/tcp.js';

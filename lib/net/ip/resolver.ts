@@ -1,0 +1,105 @@
+/**
+ * Resolver: host names to endpoints (Asio's `ip::tcp::resolver`) over `dns.lookup`, so it sees
+ * what the operating system's resolver sees (/etc/hosts, nsswitch). It only looks names up: it
+ * never connects, and never lets a lookup's late result reach a handler that was cancelled.
+ */
+
+import { lookup, type LookupAddress } from 'node:dns';
+import { getAssociatedCancellationSlot, type Handler } from '../associators.js';
+import { CancellationType, type CancellationHandler, type CancellationSlot } from '../cancellation.js';
+import { error, fromNodeError, type ErrorCode } from '../error.js';
+import { toExecutor, type Executor, type ExecutorLike } from '../executor.js';
+import { HandlerWork } from '../handler-work.js';
+import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../token.js';
+import { Endpoint } from './endpoint.js';
+
+/** The completion signature of {@link Resolver.asyncResolve}: the error and the endpoints found. */
+export type ResolveSignature = [ec: ErrorCode | null, results: Endpoint[]];
+
+interface PendingResolve {
+  readonly work: HandlerWork<ResolveSignature>;
+  readonly slot: CancellationSlot;
+  readonly onCancel: CancellationHandler;
+}
+
+/** Parses a service: a port number or a numeric string. Names such as `'http'` are not looked up. */
+function parsePort(service: string | number): number | null {
+  const port = typeof service === 'number' ? service : /^\d{1,5}$/.test(service) ? Number(service) : NaN;
+  return Number.isInteger(port) && port >= 0 && port <= 65535 ? port : null;
+}
+
+/**
+ * Resolves host names into lists of endpoints. Several resolves may be outstanding at once;
+ * {@link Resolver.cancel} completes them all with `operationAborted`.
+ */
+export class Resolver {
+  readonly #executor: Executor;
+  readonly #pending = new Set<PendingResolve>();
+
+  /** @param executor - the I/O executor (an `IoContext` or any executor). */
+  constructor(executor: ExecutorLike) {
+    this.#executor = toExecutor(executor);
+  }
+
+  /** The resolver's I/O executor. */
+  getExecutor(): Executor {
+    return this.#executor;
+  }
+
+  /**
+   * Looks up `host` (a name or an address literal) and pairs every address with the port given
+   * by `service`.
+   *
+   * Completes once the system resolver answers. Signature `[ec, results: Endpoint[]]`: on
+   * success `results` holds at least one endpoint, in the resolver's order; errors come from
+   * `fromNodeError` (an unknown name gives `net.error.hostNotFound`); a service that is not a
+   * port number gives `net.error.serviceNotFound` (no service database is consulted).
+   * Per-operation cancellation: terminal, partial and total (a lookup has no side effect; the
+   * system lookup runs on, its answer is dropped).
+   */
+  asyncResolve(host: string, service: string | number, handler: Handler<ResolveSignature>): void;
+  asyncResolve<T extends CompletionToken = UsePromise>(
+    host: string,
+    service: string | number,
+    token?: T,
+  ): AsyncResult<T, ResolveSignature>;
+  asyncResolve(host: string, service: string | number, token?: CompletionToken | Handler<ResolveSignature>): unknown {
+    return asyncInitiate<ResolveSignature>((h) => this.#initiate(host, service, h), token, this.#executor);
+  }
+
+  /** Completes every outstanding resolve with `operationAborted` (posted). */
+  cancel(): void {
+    const all = [...this.#pending];
+    this.#pending.clear();
+    for (const p of all) {
+      p.slot.release(p.onCancel);
+      p.work.post(error.operationAborted, []);
+    }
+  }
+
+  #initiate(host: string, service: string | number, handler: Handler<ResolveSignature>): void {
+    const work = new HandlerWork(handler, this.#executor);
+    const port = parsePort(service);
+    if (port === null) return work.complete(false, error.serviceNotFound, []);
+    const slot = getAssociatedCancellationSlot(handler);
+    const op: PendingResolve = {
+      work,
+      slot,
+      onCancel: (type) => {
+        if ((type & CancellationType.all) === 0 || !this.#pending.delete(op)) return;
+        slot.release(op.onCancel);
+        work.post(error.operationAborted, []);
+      },
+    };
+    this.#pending.add(op);
+    if (slot.isConnected()) slot.assign(op.onCancel);
+    lookup(host, { all: true }, (err, addresses: LookupAddress[]) => {
+      if (!this.#pending.delete(op)) return; // cancelled: the handler already has its answer
+      slot.release(op.onCancel);
+      if (err !== null) return work.complete(true, fromNodeError(err), []);
+      const results = addresses.map((a) => new Endpoint(a.address, port));
+      if (results.length === 0) return work.complete(true, error.hostNotFound, []);
+      work.complete(true, null, results);
+    });
+  }
+}

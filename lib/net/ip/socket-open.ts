@@ -1,0 +1,74 @@
+/**
+ * How a `TcpSocket` gets a Node socket that reads through `onread`: by connecting
+ * ({@link startConnect}) or by taking over a socket `net.Server` accepted ({@link takeOver}).
+ * No handlers or executors here, and no listener may outlive a connection attempt.
+ */
+
+import * as net from 'node:net';
+import type { Endpoint } from './endpoint.js';
+import { OnreadReader } from './socket-reader.js';
+
+/** A connection attempt in flight. */
+export interface ConnectAttempt {
+  readonly socket: net.Socket;
+  readonly reader: OnreadReader;
+  /** Gives up: removes the listeners and destroys the socket; `done` is not called. */
+  abort(): void;
+}
+
+/**
+ * Starts connecting to `endpoint`. `done(null)` runs once connected, `done(err)` once failed
+ * (the socket then destroyed); the listeners are gone before either runs. Throws what
+ * `net.connect` throws synchronously (an invalid argument).
+ */
+export function startConnect(endpoint: Endpoint, done: (err: Error | null) => void): ConnectAttempt {
+  const reader = new OnreadReader();
+  const socket = net.connect({
+    host: endpoint.address,
+    port: endpoint.port,
+    family: endpoint.family,
+    allowHalfOpen: true, // a peer's FIN must not end our side: Asio's sockets are half-closable
+    onread: reader.options,
+  });
+  const cleanup = (): void => {
+    socket.off('connect', onConnect);
+    socket.off('error', onError);
+  };
+  const onConnect = (): void => {
+    cleanup();
+    done(null);
+  };
+  const onError = (err: Error): void => {
+    cleanup();
+    socket.destroy();
+    done(err);
+  };
+  socket.once('connect', onConnect);
+  socket.once('error', onError);
+  return {
+    socket,
+    reader,
+    abort(): void {
+      cleanup();
+      socket.destroy();
+    },
+  };
+}
+
+/**
+ * Moves the TCP handle of a socket `net.Server` accepted (with `pauseOnConnect`, so nothing was
+ * read yet) into a new `net.Socket` created with the `onread` option: Node offers `onread` only
+ * to sockets it creates on request, and accepted sockets should read as fast as connected ones.
+ * Uses Node's `_handle` field; returns `null` where it is not there, and the caller then adopts
+ * the socket as it is.
+ */
+export function takeOver(accepted: net.Socket): { socket: net.Socket; reader: OnreadReader } | null {
+  const holder = accepted as unknown as { _handle?: object | null };
+  const handle = holder._handle;
+  if (handle === undefined || handle === null || accepted.destroyed) return null;
+  const reader = new OnreadReader();
+  holder._handle = null; // the old wrapper must not close the handle it no longer owns
+  accepted.destroy(); // releases its count in the server, which waits for it on close
+  const opts = { handle, allowHalfOpen: true, readable: true, writable: true, onread: reader.options };
+  return { socket: new net.Socket(opts as net.SocketConstructorOpts), reader };
+}

@@ -1,0 +1,256 @@
+/**
+ * TcpAcceptor: Asio's `ip::tcp::acceptor` with a Node `net.Server` as its engine. Connections
+ * the server accepts wait in a queue until an `asyncAccept` takes them, as they would in the
+ * kernel's backlog. It must never run a handler inside its initiating call, never drop an
+ * accepted connection while it is open, and never leave one open after `close()`.
+ */
+
+import * as net from 'node:net';
+import { getAssociatedCancellationSlot, type Handler } from '../associators.js';
+import { CancellationType, type CancellationHandler, type CancellationSlot } from '../cancellation.js';
+import { error, fromNodeError, SystemError, type ErrorCode } from '../error.js';
+import { toExecutor, type Executor, type ExecutorLike } from '../executor.js';
+import { HandlerWork } from '../handler-work.js';
+import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../token.js';
+import { Endpoint } from './endpoint.js';
+import { TcpSocket } from './tcp-socket.js';
+
+/** The completion signature of {@link TcpAcceptor.asyncAccept}: the error and the new socket. */
+export type AcceptSignature = [ec: ErrorCode | null, socket: TcpSocket];
+
+/** The completion signature of {@link TcpAcceptor.asyncListen}. */
+export type ListenSignature = [ec: ErrorCode | null];
+
+interface Waiter<A extends readonly unknown[]> {
+  readonly work: HandlerWork<A>;
+  readonly slot: CancellationSlot;
+  readonly onCancel: CancellationHandler;
+}
+
+type State = 'closed' | 'open' | 'binding' | 'listening' | 'failed';
+
+/**
+ * Accepts TCP connections.
+ *
+ * ```ts
+ * const acceptor = new TcpAcceptor(ioc);
+ * acceptor.open();
+ * acceptor.bind(new Endpoint('127.0.0.1', 0));
+ * await acceptor.asyncListen();           // or listen(), if the port is known
+ * const port = acceptor.localEndpoint().port;
+ * const peer = await acceptor.asyncAccept();
+ * ```
+ *
+ * Node binds a server asynchronously, so `listen()` returns before the address is bound:
+ * `asyncListen()` completes once it is, and a bind failure (`addressInUse`…) is reported there
+ * and to every pending and later `asyncAccept`.
+ */
+export class TcpAcceptor {
+  readonly #executor: Executor;
+  #server: net.Server | null = null;
+  #endpoint = new Endpoint();
+  #state: State = 'closed';
+  #error: ErrorCode | null = null;
+  #queue: net.Socket[] = [];
+  #accepts: Waiter<AcceptSignature>[] = [];
+  #listens: Waiter<ListenSignature>[] = [];
+
+  /**
+   * @param executor - the I/O executor; accepted sockets use it too.
+   * @param endpoint - when given, the acceptor is opened, bound to it and listening (Asio's
+   *   convenience constructor).
+   */
+  constructor(executor: ExecutorLike, endpoint?: Endpoint) {
+    this.#executor = toExecutor(executor);
+    if (endpoint !== undefined) {
+      this.open();
+      this.bind(endpoint);
+      this.listen();
+    }
+  }
+
+  /** The acceptor's I/O executor. */
+  getExecutor(): Executor {
+    return this.#executor;
+  }
+
+  /** Opens the acceptor. Throws `alreadyOpen` if it is open. */
+  open(): void {
+    if (this.#server !== null) throw new SystemError(error.alreadyOpen, 'TcpAcceptor.open');
+    const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
+    server.on('connection', this.#onConnection);
+    server.on('error', this.#onError);
+    server.on('listening', this.#onListening);
+    this.#server = server;
+    this.#state = 'open';
+    this.#error = null;
+  }
+
+  /** Whether the acceptor is open. */
+  isOpen(): boolean {
+    return this.#server !== null;
+  }
+
+  /** Sets the local endpoint to listen on (port 0: any free port). Throws when not open. */
+  bind(endpoint: Endpoint): void {
+    if (this.#state !== 'open') throw new SystemError(this.#server === null ? error.badDescriptor : error.invalidArgument, 'TcpAcceptor.bind');
+    this.#endpoint = endpoint;
+  }
+
+  /**
+   * Starts listening on the bound endpoint with `backlog` (default 511, Node's). Returns at once;
+   * Node binds on a later turn of the event loop (see {@link TcpAcceptor.asyncListen}).
+   */
+  listen(backlog = 511): void {
+    const server = this.#server;
+    if (server === null) throw new SystemError(error.badDescriptor, 'TcpAcceptor.listen');
+    if (this.#state !== 'open') return;
+    this.#state = 'binding';
+    server.listen({ host: this.#endpoint.address, port: this.#endpoint.port, backlog });
+  }
+
+  /**
+   * Starts listening if not yet started, and completes once the address is bound (signature
+   * `[ec]`: `addressInUse`, `accessDenied`… from Node). Per-operation cancellation: terminal,
+   * partial and total (only the wait is cancelled; the acceptor goes on binding).
+   */
+  asyncListen(handler: Handler<ListenSignature>): void;
+  asyncListen<T extends CompletionToken = UsePromise>(token?: T): AsyncResult<T, ListenSignature>;
+  asyncListen(backlog: number, handler: Handler<ListenSignature>): void;
+  asyncListen<T extends CompletionToken = UsePromise>(backlog: number, token?: T): AsyncResult<T, ListenSignature>;
+  asyncListen(a?: number | CompletionToken | Handler<ListenSignature>, b?: CompletionToken | Handler<ListenSignature>): unknown {
+    const [backlog, token] = typeof a === 'number' ? [a, b] : [undefined, a];
+    return asyncInitiate<ListenSignature>((h) => {
+      const work = new HandlerWork(h, this.#executor);
+      if (this.#server === null) return work.complete(false, error.badDescriptor);
+      this.listen(backlog);
+      if (this.#state === 'listening' || this.#state === 'failed') return work.complete(false, this.#error);
+      this.#wait(this.#listens, work, h, [error.operationAborted]);
+    }, token, this.#executor);
+  }
+
+  /** The bound address and port. Throws `inProgress` while Node is still binding, `badDescriptor` when closed. */
+  localEndpoint(): Endpoint {
+    const address = this.#server?.address();
+    if (this.#server === null) throw new SystemError(error.badDescriptor, 'TcpAcceptor.localEndpoint');
+    if (address === null || address === undefined || typeof address === 'string') {
+      if (this.#state === 'open') return this.#endpoint;
+      throw new SystemError(this.#error ?? error.inProgress, 'TcpAcceptor.localEndpoint');
+    }
+    return new Endpoint(address.address, address.port);
+  }
+
+  /**
+   * Accepts a connection into a new {@link TcpSocket} on the acceptor's executor (Asio's
+   * `async_accept` overload that returns the peer; accepting into a given socket is not offered).
+   *
+   * Completes with a queued connection (posted) or the next one to arrive. Signature
+   * `[ec, socket]`; on error `socket` is a closed TcpSocket. Errors: the bind failure of
+   * `listen()`, `invalidArgument` when not listening, `badDescriptor` when closed,
+   * `operationAborted` from `cancel()` / `close()`. Several accepts may wait; they are served in
+   * order. Per-operation cancellation: terminal, partial and total (no connection is lost: it
+   * stays queued for the next accept).
+   */
+  asyncAccept(handler: Handler<AcceptSignature>): void;
+  asyncAccept<T extends CompletionToken = UsePromise>(token?: T): AsyncResult<T, AcceptSignature>;
+  asyncAccept(token?: CompletionToken | Handler<AcceptSignature>): unknown {
+    return asyncInitiate<AcceptSignature>((h) => this.#initiateAccept(h), token, this.#executor);
+  }
+
+  /** Completes every pending accept and listen wait with `operationAborted` (posted). */
+  cancel(): void {
+    for (const w of this.#accepts.splice(0)) this.#post(w, error.operationAborted, this.#closedSocket());
+    for (const w of this.#listens.splice(0)) this.#post(w, error.operationAborted);
+  }
+
+  /** Stops listening, closes queued connections and cancels pending operations. Never fails. */
+  close(): void {
+    const server = this.#server;
+    if (server === null) return;
+    this.cancel();
+    for (const s of this.#queue.splice(0)) {
+      s.off('error', ignore);
+      s.destroy();
+    }
+    server.off('connection', this.#onConnection);
+    server.off('listening', this.#onListening);
+    server.off('error', this.#onError);
+    // Errors after close would otherwise be thrown as unhandled 'error' events.
+    server.once('error', ignore);
+    server.close();
+    this.#server = null;
+    this.#state = 'closed';
+    this.#error = null;
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  #initiateAccept(handler: Handler<AcceptSignature>): void {
+    const work = new HandlerWork(handler, this.#executor);
+    if (this.#server === null) return work.complete(false, error.badDescriptor, this.#closedSocket());
+    if (this.#error !== null) return work.complete(false, this.#error, this.#closedSocket());
+    if (this.#state === 'open') return work.complete(false, error.invalidArgument, this.#closedSocket());
+    const queued = this.#queue.shift();
+    if (queued !== undefined) return work.complete(false, null, this.#take(queued));
+    this.#wait(this.#accepts, work, handler, [error.operationAborted, this.#closedSocket()]);
+  }
+
+  #wait<A extends readonly unknown[]>(list: Waiter<A>[], work: HandlerWork<A>, handler: Handler<A>, aborted: A): void {
+    const slot = getAssociatedCancellationSlot(handler);
+    const waiter: Waiter<A> = {
+      work,
+      slot,
+      onCancel: (type) => {
+        const i = list.indexOf(waiter);
+        if ((type & CancellationType.all) === 0 || i < 0) return;
+        list.splice(i, 1);
+        this.#post(waiter, ...aborted);
+      },
+    };
+    list.push(waiter);
+    if (slot.isConnected()) slot.assign(waiter.onCancel);
+  }
+
+  #post<A extends readonly unknown[]>(w: Waiter<A>, ...args: A): void {
+    w.slot.release(w.onCancel);
+    w.work.post(...args);
+  }
+
+  #complete<A extends readonly unknown[]>(w: Waiter<A>, ...args: A): void {
+    w.slot.release(w.onCancel);
+    w.work.complete(true, ...args);
+  }
+
+  #closedSocket(): TcpSocket {
+    return new TcpSocket(this.#executor);
+  }
+
+  #take(socket: net.Socket): TcpSocket {
+    socket.off('error', ignore);
+    return TcpSocket.fromAccepted(this.#executor, socket);
+  }
+
+  readonly #onConnection = (socket: net.Socket): void => {
+    const w = this.#accepts.shift();
+    if (w !== undefined) return this.#complete(w, null, this.#take(socket));
+    // A queued connection is not read until accepted; an error it meets meanwhile (a reset)
+    // shows on its first read, so here it must only not crash the process.
+    socket.on('error', ignore);
+    this.#queue.push(socket);
+  };
+
+  readonly #onListening = (): void => {
+    this.#state = 'listening';
+    for (const w of this.#listens.splice(0)) this.#complete(w, null);
+  };
+
+  readonly #onError = (err: Error): void => {
+    const ec = fromNodeError(err);
+    this.#error = ec;
+    this.#state = 'failed';
+    for (const w of this.#listens.splice(0)) this.#complete(w, ec);
+    for (const w of this.#accepts.splice(0)) this.#complete(w, ec, this.#closedSocket());
+  };
+}
+
+function ignore(): void {}

@@ -1,0 +1,436 @@
+/**
+ * TcpSocket: Asio's `ip::tcp::socket` over a Node `net.Socket`, an AsyncStream for the layers
+ * above (WebSocket, TLS, the free read/write functions). It holds the connection's state and the
+ * three kinds of operation (connect, read, write); the byte shuffling of reads lives in
+ * `socket-reader.ts`. It must never complete a handler inside its initiating call, never lose a
+ * byte between reads, and never leave a per-operation listener on the Node socket.
+ *
+ * Node listeners: a connect adds `'connect'` and `'error'` and removes both when it completes;
+ * while connected, the socket carries exactly one `'error'`, `'end'` and `'close'` listener of
+ * ours (plus `'data'` for an adopted socket), removed by `close()`.
+ */
+
+import * as net from 'node:net';
+import { getAssociatedCancellationSlot, type Handler } from '../associators.js';
+import { bufferSequence, type ConstBufferSequence, type MutableBufferSequence } from '../buffer.js';
+import { CancellationType, type CancellationHandler, type CancellationSlot } from '../cancellation.js';
+import { error, fromNodeError, SystemError, type ErrorCode } from '../error.js';
+import { toExecutor, type Executor, type ExecutorLike } from '../executor.js';
+import { HandlerWork } from '../handler-work.js';
+import type { AsyncStream, IoSignature } from '../stream.js';
+import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../token.js';
+import { Endpoint } from './endpoint.js';
+import { startConnect, takeOver, type ConnectAttempt } from './socket-open.js';
+import { DataReader, OnreadReader, type SocketReader } from './socket-reader.js';
+
+/** Which direction {@link TcpSocket.shutdown} closes (Asio's `shutdown_type`). */
+export const ShutdownType = Object.freeze({ receive: 0, send: 1, both: 2 } as const);
+/** One of {@link ShutdownType}'s values. */
+export type ShutdownType = (typeof ShutdownType)[keyof typeof ShutdownType];
+
+/** A socket option for {@link TcpSocket.setOption}: `TcpSocket.noDelay(true)`, `TcpSocket.keepAlive(true)`. */
+export interface SocketOption {
+  readonly name: 'noDelay' | 'keepAlive';
+  readonly value: boolean;
+}
+
+/** The completion signature of {@link TcpSocket.asyncConnect}. */
+export type ConnectSignature = [ec: ErrorCode | null];
+
+interface Op<A extends readonly unknown[]> {
+  readonly work: HandlerWork<A>;
+  readonly slot: CancellationSlot;
+  readonly onCancel: CancellationHandler;
+}
+interface WriteOp extends Op<IoSignature> {
+  readonly total: number;
+}
+interface ConnectOp extends Op<ConnectSignature> {
+  readonly attempt: ConnectAttempt;
+}
+
+const nonEmpty = (seq: ConstBufferSequence): readonly Uint8Array[] => {
+  const list = bufferSequence(seq);
+  return list.every((b) => b.length > 0) ? list : list.filter((b) => b.length > 0);
+};
+
+/**
+ * A TCP connection. Reads and writes follow Asio: `asyncReadSome` completes with at least one
+ * byte or an error (`net.error.eof` once the peer has ended), `asyncWriteSome` with every byte
+ * given (Node queues what the kernel does not take at once).
+ *
+ * Concurrency: at most one read and one write may be outstanding at a time (they may overlap
+ * each other). A second read while one is pending, or a second write, completes with
+ * `net.error.alreadyStarted` (posted) and leaves the first untouched.
+ *
+ * ```ts
+ * const sock = new TcpSocket(ioc);
+ * await sock.asyncConnect(new Endpoint('127.0.0.1', port));
+ * await asyncWrite(sock, buffer('hello'));
+ * ```
+ */
+export class TcpSocket implements AsyncStream {
+  readonly #executor: Executor;
+  #socket: net.Socket | null = null;
+  #reader: SocketReader | null = null;
+  #connected = false;
+  #error: ErrorCode | null = null;
+  #readShut = false;
+  #sendShut = false;
+  #connect: ConnectOp | null = null;
+  #read: Op<IoSignature> | null = null;
+  #write: WriteOp | null = null;
+  readonly #options = new Map<SocketOption['name'], boolean>();
+
+  /** @param executor - the I/O executor (an `IoContext` or any executor). The socket starts closed. */
+  constructor(executor: ExecutorLike) {
+    this.#executor = toExecutor(executor);
+  }
+
+  /**
+   * Wraps a connected `net.Socket` that Node created (from an http server's `'upgrade'`, a
+   * `net.Server` of your own). The TcpSocket becomes its only reader: it pauses the socket and
+   * reads through `'data'` events (Node offers no `onread` for sockets it has already created),
+   * keeping any bytes that do not fit for the next read. Do not set an encoding on it. Its
+   * `allowHalfOpen` stays as Node made it (false for http servers: a peer's FIN ends both sides).
+   */
+  static adopt(executor: ExecutorLike, socket: net.Socket): TcpSocket {
+    const s = new TcpSocket(executor);
+    s.#attach(socket, new DataReader(socket));
+    if (socket.readableEnded) s.#reader!.end(error.eof);
+    else if (socket.destroyed) s.#reader!.end(error.notConnected);
+    return s;
+  }
+
+  /**
+   * @internal For `TcpAcceptor`: takes a socket `net.Server` accepted with `pauseOnConnect`,
+   * reading through `onread` (see `takeOver`), or through `'data'` if that is not possible.
+   */
+  static fromAccepted(executor: ExecutorLike, accepted: net.Socket): TcpSocket {
+    const taken = takeOver(accepted);
+    if (taken === null) return TcpSocket.adopt(executor, accepted);
+    const s = new TcpSocket(executor);
+    s.#attach(taken.socket, taken.reader);
+    return s;
+  }
+
+  /** The option that turns Nagle's algorithm off (`true`) or on (Asio's `tcp::no_delay`). */
+  static noDelay(value: boolean): SocketOption {
+    return Object.freeze({ name: 'noDelay', value });
+  }
+
+  /** The option that turns TCP keep-alive probes on or off (Asio's `socket_base::keep_alive`). */
+  static keepAlive(value: boolean): SocketOption {
+    return Object.freeze({ name: 'keepAlive', value });
+  }
+
+  /** The socket's I/O executor. */
+  getExecutor(): Executor {
+    return this.#executor;
+  }
+
+  /** Whether the socket is open: connecting or connected, until {@link TcpSocket.close}. */
+  isOpen(): boolean {
+    return this.#socket !== null;
+  }
+
+  /** The Node socket underneath, or `null` when closed (Asio's `native_handle`). */
+  nativeHandle(): net.Socket | null {
+    return this.#socket;
+  }
+
+  /** The local address and port. Throws a {@link SystemError} when not connected. */
+  localEndpoint(): Endpoint {
+    const s = this.#connectedSocket('localEndpoint');
+    return toEndpoint(s.localAddress, s.localPort, 'localEndpoint');
+  }
+
+  /** The peer's address and port. Throws a {@link SystemError} when not connected. */
+  remoteEndpoint(): Endpoint {
+    const s = this.#connectedSocket('remoteEndpoint');
+    return toEndpoint(s.remoteAddress, s.remotePort, 'remoteEndpoint');
+  }
+
+  /** Sets a socket option; before the socket is connected, it is applied when it connects. */
+  setOption(option: SocketOption): void {
+    this.#options.set(option.name, option.value);
+    if (this.#connected && this.#socket !== null) this.#applyOption(this.#socket, option.name, option.value);
+  }
+
+  /** The value last set for an option (`undefined`: the system default). */
+  getOption(name: SocketOption['name']): boolean | undefined {
+    return this.#options.get(name);
+  }
+
+  /**
+   * Connects to `endpoint`, opening the socket.
+   *
+   * Completes once connected or failed. Signature `[ec]`: `connectionRefused`, `timedOut`,
+   * `hostUnreachable`… from Node; `alreadyConnected` if the socket is open (close it first);
+   * `alreadyStarted` while another connect is pending. A failed connect leaves the socket closed.
+   * Per-operation cancellation: terminal (the attempt is abandoned and the socket closed).
+   */
+  asyncConnect(endpoint: Endpoint, handler: Handler<ConnectSignature>): void;
+  asyncConnect<T extends CompletionToken = UsePromise>(endpoint: Endpoint, token?: T): AsyncResult<T, ConnectSignature>;
+  asyncConnect(endpoint: Endpoint, token?: CompletionToken | Handler<ConnectSignature>): unknown {
+    return asyncInitiate<ConnectSignature>((h) => this.#initiateConnect(endpoint, h), token, this.#executor);
+  }
+
+  /**
+   * Reads at least one byte into `buffers`.
+   *
+   * Completes when bytes arrive (never more than fit; bytes that do not fit wait for the next
+   * read), at once with 0 for empty buffers, or with an error: `eof` once the peer has ended
+   * (and after `shutdown(receive)`), `connectionReset`…, `alreadyStarted` while another read is
+   * pending, `badDescriptor` when closed. Signature `[ec, bytesTransferred]`.
+   * Per-operation cancellation: terminal, partial and total. A pending read has moved no bytes,
+   * so a cancelled read completes with `operationAborted` and 0, and a later read gets every byte.
+   */
+  asyncReadSome(buffers: MutableBufferSequence, handler: Handler<IoSignature>): void;
+  asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T): AsyncResult<T, IoSignature>;
+  asyncReadSome(buffers: MutableBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
+    return asyncInitiate<IoSignature>((h) => this.#initiateRead(buffers, h), token, this.#executor);
+  }
+
+  /**
+   * Writes all of `buffers` (one `write`, or cork / write… / uncork for a list; the bytes are not
+   * copied, so they must stay untouched until the handler runs).
+   *
+   * Completes when Node's write callback fires, with the total. Errors: `brokenPipe` after
+   * `shutdown(send)`, the socket's error once it failed, `alreadyStarted` while another write is
+   * pending. Signature `[ec, bytesTransferred]`.
+   * Per-operation cancellation: terminal. Node cannot recall queued bytes, so a write still queued
+   * in Node is cancelled by destroying the connection (and completes with `operationAborted`);
+   * one whose bytes all reached the kernel completes normally.
+   */
+  asyncWriteSome(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void;
+  asyncWriteSome<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T): AsyncResult<T, IoSignature>;
+  asyncWriteSome(buffers: ConstBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
+    return asyncInitiate<IoSignature>((h) => this.#initiateWrite(buffers, h), token, this.#executor);
+  }
+
+  /**
+   * Shuts down one or both directions. `send` half-closes (Node's `end()`: queued writes go out,
+   * then FIN), later writes fail with `brokenPipe`; `receive` makes pending and later reads
+   * complete with `eof` (Node cannot shut the read side itself). Throws a {@link SystemError}
+   * when the socket is not connected.
+   */
+  shutdown(what: ShutdownType): void {
+    const s = this.#connectedSocket('shutdown');
+    if (what !== ShutdownType.send) {
+      this.#readShut = true;
+      this.#abortRead(error.eof);
+    }
+    if (what !== ShutdownType.receive && !this.#sendShut) {
+      this.#sendShut = true;
+      s.end();
+    }
+  }
+
+  /**
+   * Completes every pending operation with `operationAborted` (posted). The socket stays open;
+   * a pending write is cancelled as by a terminal request (see {@link TcpSocket.asyncWriteSome}).
+   */
+  cancel(): void {
+    if (this.#connect !== null) this.#abortConnect(this.#connect);
+    this.#abortRead(error.operationAborted);
+    if (this.#write !== null) this.#abortWrite(this.#write);
+  }
+
+  /**
+   * Closes the socket: the connection is destroyed, pending operations complete with
+   * `operationAborted` (posted), and the socket may connect again. Never fails.
+   */
+  close(): void {
+    const s = this.#socket;
+    if (s === null) return;
+    if (this.#connect !== null) return this.#abortConnect(this.#connect);
+    this.#abortRead(error.operationAborted);
+    const w = this.#write;
+    if (w !== null) this.#finish(w, 'post', () => (this.#write = null), error.operationAborted, 0);
+    s.off('error', this.#onError);
+    s.off('end', this.#onEnd);
+    s.off('close', this.#onClose);
+    this.#reader?.detach();
+    this.#socket = null;
+    this.#reader = null;
+    this.#connected = false;
+    this.#error = null;
+    this.#readShut = false;
+    this.#sendShut = false;
+    s.destroy();
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  #attach(socket: net.Socket, reader: SocketReader): void {
+    if (reader instanceof OnreadReader) reader.attach(socket);
+    this.#socket = socket;
+    this.#reader = reader;
+    this.#connected = true;
+    socket.on('error', this.#onError);
+    socket.on('end', this.#onEnd);
+    socket.on('close', this.#onClose);
+    for (const [name, value] of this.#options) this.#applyOption(socket, name, value);
+  }
+
+  #applyOption(socket: net.Socket, name: SocketOption['name'], value: boolean): void {
+    if (name === 'noDelay') socket.setNoDelay(value);
+    else socket.setKeepAlive(value);
+  }
+
+  #connectedSocket(what: string): net.Socket {
+    if (this.#socket === null) throw new SystemError(error.badDescriptor, `TcpSocket.${what}`);
+    if (!this.#connected) throw new SystemError(error.notConnected, `TcpSocket.${what}`);
+    return this.#socket;
+  }
+
+  readonly #onError = (err: Error): void => {
+    const ec = fromNodeError(err);
+    this.#error ??= ec;
+    this.#reader?.end(ec);
+  };
+
+  readonly #onEnd = (): void => {
+    this.#reader?.end(error.eof);
+  };
+
+  // Destroyed without an error event (e.g. a cancelled write destroyed it): nothing more comes.
+  readonly #onClose = (): void => {
+    const ec = this.#error ?? error.operationAborted;
+    this.#reader?.end(ec);
+    const w = this.#write;
+    if (w !== null) this.#finish(w, true, () => (this.#write = null), ec, 0);
+  };
+
+  /** Releases the slot and submits the handler: from I/O (`true`), inline start (`false`) or posted. */
+  #finish<A extends readonly unknown[]>(op: Op<A>, how: boolean | 'post', clear: () => void, ...args: A): void {
+    clear();
+    op.slot.release(op.onCancel);
+    if (how === 'post') op.work.post(...args);
+    else op.work.complete(how, ...args);
+  }
+
+  #initiateConnect(endpoint: Endpoint, handler: Handler<ConnectSignature>): void {
+    const work = new HandlerWork(handler, this.#executor);
+    if (this.#connect !== null) return work.complete(false, error.alreadyStarted);
+    if (this.#socket !== null) return work.complete(false, error.alreadyConnected);
+    const slot = getAssociatedCancellationSlot(handler);
+    let attempt: ConnectAttempt;
+    try {
+      attempt = startConnect(endpoint, (err) => {
+        this.#finish(op, true, () => {
+          this.#connect = null;
+          if (err === null) this.#attach(attempt.socket, attempt.reader);
+          else this.#socket = null;
+        }, err === null ? null : fromNodeError(err));
+      });
+    } catch (err) {
+      return work.complete(false, fromNodeError(err));
+    }
+    const op: ConnectOp = {
+      work,
+      slot,
+      attempt,
+      onCancel: (type) => {
+        if ((type & CancellationType.terminal) !== 0 && this.#connect === op) this.#abortConnect(op);
+      },
+    };
+    this.#socket = attempt.socket;
+    this.#connect = op;
+    if (slot.isConnected()) slot.assign(op.onCancel);
+  }
+
+  #abortConnect(op: ConnectOp): void {
+    this.#finish(op, 'post', () => {
+      this.#connect = null;
+      this.#socket = null;
+      op.attempt.abort();
+    }, error.operationAborted);
+  }
+
+  #initiateRead(buffers: MutableBufferSequence, handler: Handler<IoSignature>): void {
+    const work = new HandlerWork(handler, this.#executor);
+    if (this.#read !== null) return work.complete(false, error.alreadyStarted, 0);
+    const reader = this.#reader;
+    if (reader === null) return work.complete(false, this.#socket === null ? error.badDescriptor : error.notConnected, 0);
+    const list = nonEmpty(buffers);
+    if (list.length === 0) return work.complete(false, null, 0);
+    if (this.#readShut) return work.complete(false, error.eof, 0);
+    const slot = getAssociatedCancellationSlot(handler);
+    const op: Op<IoSignature> = {
+      work,
+      slot,
+      onCancel: (type) => {
+        if ((type & CancellationType.all) !== 0 && this.#read === op) this.#abortRead(error.operationAborted);
+      },
+    };
+    this.#read = op;
+    if (slot.isConnected()) slot.assign(op.onCancel);
+    reader.read(list, (ec, n, fromIo) => {
+      if (this.#read === op) this.#finish(op, fromIo, () => (this.#read = null), ec, n);
+    });
+  }
+
+  #abortRead(ec: ErrorCode): void {
+    const op = this.#read;
+    if (op === null) return;
+    this.#reader?.cancelRead();
+    this.#finish(op, 'post', () => (this.#read = null), ec, 0);
+  }
+
+  #initiateWrite(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void {
+    const work = new HandlerWork(handler, this.#executor);
+    if (this.#write !== null) return work.complete(false, error.alreadyStarted, 0);
+    const s = this.#socket;
+    if (s === null) return work.complete(false, error.badDescriptor, 0);
+    if (!this.#connected) return work.complete(false, error.notConnected, 0);
+    const list = nonEmpty(buffers);
+    if (list.length === 0) return work.complete(false, null, 0);
+    if (this.#sendShut) return work.complete(false, error.brokenPipe, 0);
+    if (this.#error !== null) return work.complete(false, this.#error, 0);
+    if (s.destroyed) return work.complete(false, error.brokenPipe, 0);
+    let total = 0;
+    for (const b of list) total += b.length;
+    const slot = getAssociatedCancellationSlot(handler);
+    const op: WriteOp = {
+      work,
+      slot,
+      total,
+      onCancel: (type) => {
+        if ((type & CancellationType.terminal) !== 0 && this.#write === op) this.#abortWrite(op);
+      },
+    };
+    this.#write = op;
+    if (slot.isConnected()) slot.assign(op.onCancel);
+    let inside = true;
+    const done = (err?: Error | null): void => {
+      if (this.#write !== op) return;
+      const ec = err === undefined || err === null ? null : (this.#error ?? fromNodeError(err));
+      this.#finish(op, !inside, () => (this.#write = null), ec, ec === null ? total : 0);
+    };
+    if (list.length === 1) {
+      s.write(list[0], done);
+    } else {
+      s.cork();
+      const last = list.length - 1;
+      for (let i = 0; i < last; i++) s.write(list[i]);
+      s.write(list[last], done);
+      s.uncork();
+    }
+    inside = false;
+  }
+
+  #abortWrite(op: WriteOp): void {
+    const s = this.#socket;
+    // Nothing left in Node's queue: every byte reached the kernel, the cancellation is too late.
+    const sent = s !== null && s.writableLength === 0;
+    this.#finish(op, 'post', () => (this.#write = null), sent ? null : error.operationAborted, sent ? op.total : 0);
+    if (!sent) s?.destroy();
+  }
+}
+
+function toEndpoint(address: string | undefined, port: number | undefined, what: string): Endpoint {
+  if (address === undefined || port === undefined) throw new SystemError(error.notConnected, `TcpSocket.${what}`);
+  return new Endpoint(address, port);
+}
