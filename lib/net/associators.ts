@@ -55,6 +55,15 @@ export function wrapHandler<F extends (...args: never[]) => void>(
   return fn;
 }
 
+/**
+ * @internal Marks `fn` with a ready-made associations object (no copy): for intermediate handlers
+ * that are created at every step of a composed operation with the same characteristics.
+ */
+export function setAssociations<F extends (...args: never[]) => void>(fn: F, associations: Associations): F {
+  (fn as Associated)[kAssociations] = associations;
+  return fn;
+}
+
 /** The handler's associated executor, or `defaultExecutor`. */
 export function getAssociatedExecutor(handler: unknown, defaultExecutor: Executor): Executor {
   return associationsOf(handler).executor ?? defaultExecutor;

@@ -127,7 +127,9 @@ export const enableTotalCancellation: CancellationFilter = (t) =>
  */
 export class CancellationState {
   readonly #parent: CancellationSlot;
-  readonly #child = new CancellationSignal();
+  // Created only when the parent is connected: most operations run without a bound slot, and
+  // then the state must cost nothing.
+  readonly #child: CancellationSignal | null;
   readonly #inFilter: CancellationFilter;
   readonly #outFilter: CancellationFilter;
   #cancelled: CancellationType = CancellationType.none;
@@ -140,18 +142,23 @@ export class CancellationState {
     this.#parent = parent;
     this.#inFilter = inFilter;
     this.#outFilter = outFilter;
-    if (parent.isConnected()) parent.assign(this.#onRequest);
+    if (parent.isConnected()) {
+      this.#child = new CancellationSignal();
+      parent.assign(this.#onRequest);
+    } else {
+      this.#child = null;
+    }
   }
 
   readonly #onRequest = (type: CancellationType): void => {
     this.#cancelled = this.#inFilter(type);
     const out = this.#outFilter(this.#cancelled);
-    if (out !== CancellationType.none) this.#child.emit(out);
+    if (out !== CancellationType.none) this.#child!.emit(out);
   };
 
   /** The slot for the current child operation. Disconnected when the parent is. */
   slot(): CancellationSlot {
-    return this.#parent.isConnected() ? this.#child.slot() : disconnectedSlot;
+    return this.#child === null ? disconnectedSlot : this.#child.slot();
   }
 
   /** The recorded cancellation types (after the in-filter). */
@@ -166,6 +173,7 @@ export class CancellationState {
 
   /** Removes the relay from the parent slot (when the operation completes). */
   detach(): void {
+    if (this.#child === null) return;
     this.#parent.release(this.#onRequest);
     this.#child.handler = null;
   }

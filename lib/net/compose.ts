@@ -6,9 +6,11 @@
  */
 
 import {
+  associationsOf,
   getAssociatedCancellationSlot,
   getAssociatedImmediateExecutor,
-  wrapHandler,
+  setAssociations,
+  type Associations,
   type Handler,
 } from './associators.js';
 import {
@@ -52,6 +54,11 @@ export interface ComposedSelf<A extends readonly unknown[]> {
   /** The user's handler's associated executor, where every step runs. */
   getExecutor(): Executor;
   /**
+   * False during the first step (inside the initiating call), true once a child has completed:
+   * Beast's `cont` flag, for steps that must not run user code inside the initiating call.
+   */
+  isContinuation(): boolean;
+  /**
    * Starts a child and returns its results, typed: `const [ec, n] = yield* self.call(op)`,
    * where `op` is a deferred operation or a function taking a handler.
    */
@@ -66,11 +73,23 @@ class ComposedOp<A extends readonly unknown[]> implements ComposedSelf<A> {
   #body: ComposedBody | null = null;
   #initiating = true;
   #done = false;
+  // What every intermediate handler carries; rebuilt when the cancellation state is replaced.
+  #associations: Associations;
 
   constructor(handler: Handler<A>, readonly ioExecutor: Executor) {
     this.#handler = handler;
     this.#work = new HandlerWork(handler, ioExecutor);
     this.#state = new CancellationState(getAssociatedCancellationSlot(handler), enableTerminalCancellation);
+    this.#associations = this.#makeAssociations();
+  }
+
+  #makeAssociations(): Associations {
+    return Object.freeze({
+      ...associationsOf(this.#handler),
+      executor: this.#work.executor,
+      cancellationSlot: this.#state.slot(),
+      immediateExecutor: getAssociatedImmediateExecutor(this.#handler),
+    });
   }
 
   start(body: (self: ComposedSelf<A>) => ComposedBody): void {
@@ -96,6 +115,7 @@ class ComposedOp<A extends readonly unknown[]> implements ComposedSelf<A> {
   resetCancellationState(inFilter: CancellationFilter = enableTerminalCancellation, outFilter?: CancellationFilter): void {
     this.#state.detach();
     this.#state = new CancellationState(getAssociatedCancellationSlot(this.#handler), inFilter, outFilter ?? inFilter);
+    this.#associations = this.#makeAssociations();
   }
 
   getCancellationState(): CancellationState {
@@ -108,6 +128,10 @@ class ComposedOp<A extends readonly unknown[]> implements ComposedSelf<A> {
 
   getExecutor(): Executor {
     return this.#work.executor;
+  }
+
+  isContinuation(): boolean {
+    return !this.#initiating;
   }
 
   call<R extends readonly unknown[]>(op: DeferredOp<R>): Generator<ChildOp, R, readonly unknown[]>;
@@ -146,11 +170,7 @@ class ComposedOp<A extends readonly unknown[]> implements ComposedSelf<A> {
       this.#state.slot().clear();
       this.#resume(args);
     };
-    return wrapHandler(this.#handler, next, {
-      executor: this.#work.executor,
-      cancellationSlot: this.#state.slot(),
-      immediateExecutor: getAssociatedImmediateExecutor(this.#handler),
-    });
+    return setAssociations(next, this.#associations);
   }
 
   #abandon(): void {

@@ -6,6 +6,9 @@
 
 import type { Executor } from './executor.js';
 
+/** Handlers run per turn of Node's event loop before I/O callbacks get their turn. */
+const handlersPerTurn = 1024;
+
 interface Runner {
   count: number;
   readonly limit: number;
@@ -33,6 +36,8 @@ export class IoContext {
   #runners: Runner[] = [];
   #tick: NodeJS.Immediate | null = null;
   #draining = false;
+  #microtask = false;
+  #budget = 0;
   readonly #executor: Executor;
 
   constructor() {
@@ -130,7 +135,9 @@ export class IoContext {
   }
 
   #schedule(): void {
-    if (this.#tick === null && !this.#draining && this.#runners.length > 0) this.#tick = setImmediate(this.#onTick);
+    if (this.#tick === null && !this.#microtask && !this.#draining && this.#runners.length > 0) {
+      this.#tick = setImmediate(this.#onTick);
+    }
   }
 
   #startRunner(limit: number): Promise<number> {
@@ -145,23 +152,50 @@ export class IoContext {
 
   readonly #onTick = (): void => {
     this.#tick = null;
+    this.#budget = handlersPerTurn;
+    this.#drain();
+  };
+
+  readonly #onMicrotask = (): void => {
+    this.#microtask = false;
+    this.#drain();
+  };
+
+  // Runs the handlers queued so far. Handlers they queue run in a following microtask rather
+  // than a following event-loop turn: promise continuations (queued while this batch ran) get
+  // to run first, and an operation chain costs no turn of Node's loop per step. After
+  // `handlersPerTurn` handlers the next batch waits for a new turn, so I/O is never starved.
+  #drain(): void {
     if (this.#runners.length === 0) return;
     if (this.#stopped) return this.#settleRunners();
-    // Handlers queued while this batch runs wait for the next tick, so I/O callbacks interleave.
     const end = this.#queue.length;
+    let ran = 0;
     this.#draining = true;
     try {
-      while (this.#head < end && this.#isRunning()) this.#runQueued();
+      while (this.#head < end && this.#isRunning()) {
+        this.#runQueued();
+        ran++;
+      }
     } catch (err) {
       this.#rejectRunners(err);
     } finally {
       this.#draining = false;
+      this.#budget -= ran;
       this.#compact();
     }
     if (this.#runners.length === 0) return;
-    if (this.#head < this.#queue.length) this.#schedule();
-    else if (this.#work === 0) this.#tick = setImmediate(this.#onIdle);
-  };
+    const pending = this.#head < this.#queue.length;
+    if ((pending || ran > 0) && this.#budget > 0) {
+      // Also after a batch that left the queue empty: the promise continuations it released run
+      // before this microtask and may queue the next step of their operation.
+      this.#microtask = true;
+      queueMicrotask(this.#onMicrotask);
+    } else if (pending) {
+      this.#schedule();
+    } else if (this.#work === 0) {
+      this.#tick = setImmediate(this.#onIdle);
+    }
+  }
 
   // Runs one macrotask after the queue emptied: every microtask (an `await` continuation that
   // may start the next operation) has run by then.

@@ -75,15 +75,31 @@ describe('net/io-context', () => {
       expect(seen).to.deep.equal(['a', 'c']);
     });
 
-    it('handlers queued during a batch run in a later turn, so I/O callbacks interleave', async () => {
-      const order: string[] = [];
-      post(ioc, () => {
-        order.push('h1');
-        post(ioc, () => order.push('h2'));
-        setImmediate(() => order.push('io'));
-      });
+    it('a chain of handlers never starves I/O: an I/O callback runs within a bounded number of handlers', async () => {
+      let handlers = 0;
+      let ioAfter = -1;
+      const again = (): void => {
+        // The I/O callback is scheduled from inside the context, as a socket's would be.
+        if (handlers++ === 0) setImmediate(() => (ioAfter = handlers));
+        if (ioAfter < 0) post(ioc, again);
+      };
+      post(ioc, again);
       await ioc.run();
-      expect(order).to.deep.equal(['h1', 'io', 'h2']);
+      expect(ioAfter).to.be.within(1, 1024);
+    });
+
+    it('promise continuations run between batches: an await chain needs no event-loop turn per step', async () => {
+      const order: string[] = [];
+      const chain = (async () => {
+        for (let i = 0; i < 3; i++) {
+          await post(ioc);
+          if (i === 0) setImmediate(() => order.push('io'));
+          order.push(`step${i}`);
+        }
+      })();
+      await ioc.run();
+      await chain;
+      expect(order).to.deep.equal(['step0', 'step1', 'step2', 'io']);
     });
 
     it('a work guard keeps run() going until it is reset', async () => {
