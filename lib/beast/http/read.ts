@@ -1,0 +1,164 @@
+/**
+ * Reading HTTP messages from a stream (Beast's `http::async_read`, `async_read_header`): bytes
+ * go from the stream into a dynamic buffer and from there into a parser. Only the message's own
+ * bytes are consumed from the buffer; whatever follows it (the next request, or the first
+ * WebSocket frames after a handshake) stays there for the next reader. Composed with
+ * `asyncCompose` against `AsyncReadStream` only; no parsing here beyond feeding the parser.
+ */
+
+import type { Handler } from '../../net/associators.js';
+import { CancellationType } from '../../net/cancellation.js';
+import { asyncCompose } from '../../net/compose.js';
+import { LengthError, type DynamicBuffer } from '../../net/dynamic-buffer.js';
+import { error as netError, type ErrorCode } from '../../net/error.js';
+import type { AsyncReadStream, IoSignature } from '../../net/stream.js';
+import type { AsyncResult, CompletionToken, TokenFor, UsePromise } from '../../net/token.js';
+import { error } from './error.js';
+import { Request, type Response } from './message.js';
+import { BasicParser, RequestParser, ResponseParser } from './parser.js';
+
+/** What the HTTP reads fill: a parser (of either kind), or a message to overwrite on success. */
+export type ReadTarget = BasicParser<Request> | BasicParser<Response> | Request | Response;
+
+/** The most bytes one read asks for (Beast reads at most 64 KiB at a time into the buffer). */
+const readChunk = 65536;
+
+/** Puts the buffer's readable bytes into the parser and consumes what it took. */
+function feed(parser: BasicParser<Request> | BasicParser<Response>, buffer: DynamicBuffer): [ErrorCode | null, number] {
+  let used = 0;
+  let ec: ErrorCode | null = error.needMore;
+  for (const view of buffer.data()) {
+    if (view.length === 0) continue;
+    const r = parser.put(view);
+    used += r.consumed;
+    ec = r.ec;
+    if (ec !== error.needMore) break;
+  }
+  buffer.consume(used);
+  return [ec, used];
+}
+
+/** How much to prepare for the next read: Asio's rule, bounded by the buffer's maximum. */
+function readRoom(b: DynamicBuffer): number {
+  return Math.min(Math.max(512, b.capacity() - b.size()), Math.min(readChunk, b.maxSize() - b.size()));
+}
+
+function readOp(
+  stream: AsyncReadStream,
+  buffer: DynamicBuffer,
+  target: ReadTarget,
+  headerOnly: boolean,
+  token: TokenFor<IoSignature> | undefined,
+): unknown {
+  const parser: BasicParser<Request> | BasicParser<Response> =
+    target instanceof BasicParser ? target : target instanceof Request ? new RequestParser() : new ResponseParser();
+  // Beast's read sets eager so one put takes the whole body; read_header clears it so the body
+  // stays in the buffer.
+  parser.eager(!headerOnly);
+  const finished = (): boolean => (headerOnly ? parser.isHeaderDone() : parser.isDone());
+  return asyncCompose<IoSignature, TokenFor<IoSignature> | undefined>(function* (self) {
+    let total = 0;
+    const complete = (ec: ErrorCode | null): void => {
+      if (ec === null && !(target instanceof BasicParser)) adopt(target, parser);
+      self.complete(ec, total);
+    };
+    if (finished()) return complete(null);
+    const failed = parser.error();
+    if (failed !== null) return complete(failed);
+    for (;;) {
+      const [ec, used] = feed(parser, buffer);
+      total += used;
+      if (finished()) return complete(null);
+      if (ec !== error.needMore && ec !== null) return complete(ec);
+      const room = readRoom(buffer);
+      if (room <= 0) return complete(error.bufferOverflow);
+      let prepared: readonly Uint8Array[];
+      try {
+        prepared = buffer.prepare(room);
+      } catch (e) {
+        if (e instanceof LengthError) return complete(error.bufferOverflow);
+        throw e;
+      }
+      const [rec, n] = yield* self.call<IoSignature>((h) => stream.asyncReadSome(prepared, h));
+      buffer.commit(n);
+      if (n > 0) {
+        const [ec2, used2] = feed(parser, buffer);
+        total += used2;
+        if (finished()) return complete(null);
+        if (ec2 !== error.needMore && ec2 !== null) return complete(ec2);
+      }
+      if (rec === netError.eof) {
+        // End of stream: before any byte it is endOfStream; a body that runs to end of stream
+        // is complete; anything else is a partialMessage (Beast's read_some_op).
+        if (!parser.gotSome()) return complete(error.endOfStream);
+        return complete(headerOnly ? error.partialMessage : parser.putEof());
+      }
+      if (rec !== null) return complete(rec);
+      if (self.cancelled() !== CancellationType.none) return complete(netError.operationAborted);
+    }
+  }, token, stream);
+}
+
+/** Moves what the parser built into the caller's message (Beast's `m_ = p.release()`). */
+function adopt(target: Request | Response, parser: BasicParser<Request> | BasicParser<Response>): void {
+  Object.assign(target, parser.get());
+}
+
+/**
+ * Reads one whole HTTP message from `stream` (Beast's `http::async_read`).
+ *
+ * Bytes already in `buffer` are parsed first; more are read into it until the message is
+ * complete. Only the message's bytes are consumed from `buffer`: bytes after it stay there. With
+ * a parser, the message is in `parser.get()`; with a {@link Request} or {@link Response}, that
+ * object is overwritten on success (limits are then the parser defaults).
+ *
+ * Completion signature `[ec, bytesTransferred]`, the bytes the parser consumed. Errors:
+ * `http.error.endOfStream` at end of stream before any byte of a message, `partialMessage` at
+ * end of stream inside one, `bufferOverflow` when `buffer` is full, any parser error, any
+ * stream error. Per-operation cancellation: terminal, forwarded to the read in progress; the
+ * operation then completes with `net.error.operationAborted` and leaves the parser unusable.
+ */
+export function asyncRead(stream: AsyncReadStream, buffer: DynamicBuffer, target: ReadTarget, handler: Handler<IoSignature>): void;
+export function asyncRead<T extends CompletionToken = UsePromise>(
+  stream: AsyncReadStream,
+  buffer: DynamicBuffer,
+  target: ReadTarget,
+  token?: T,
+): AsyncResult<T, IoSignature>;
+export function asyncRead(
+  stream: AsyncReadStream,
+  buffer: DynamicBuffer,
+  target: ReadTarget,
+  token?: TokenFor<IoSignature>,
+): unknown {
+  return readOp(stream, buffer, target, false, token);
+}
+
+/**
+ * Reads the header of an HTTP message (Beast's `http::async_read_header`): like
+ * {@link asyncRead}, but completes once the header is parsed; body bytes already read stay in
+ * `buffer`, and the parser's eager option is cleared. Read the rest with {@link asyncRead} on the
+ * same parser and buffer. End of stream inside the header gives `partialMessage`.
+ *
+ * Completion signature `[ec, bytesTransferred]`. Per-operation cancellation: terminal.
+ */
+export function asyncReadHeader(
+  stream: AsyncReadStream,
+  buffer: DynamicBuffer,
+  parser: BasicParser<Request> | BasicParser<Response>,
+  handler: Handler<IoSignature>,
+): void;
+export function asyncReadHeader<T extends CompletionToken = UsePromise>(
+  stream: AsyncReadStream,
+  buffer: DynamicBuffer,
+  parser: BasicParser<Request> | BasicParser<Response>,
+  token?: T,
+): AsyncResult<T, IoSignature>;
+export function asyncReadHeader(
+  stream: AsyncReadStream,
+  buffer: DynamicBuffer,
+  parser: BasicParser<Request> | BasicParser<Response>,
+  token?: TokenFor<IoSignature>,
+): unknown {
+  return readOp(stream, buffer, parser, true, token);
+}
