@@ -38,7 +38,7 @@ const messages: Readonly<Record<number, string>> = {
   32: 'The WebSocket close frame payload size was invalid',
   33: 'The WebSocket close frame payload was not valid utf8',
   34: 'The WebSocket server accepted an extension the client did not offer',
-  35: 'A WebSocket operation of this kind is already in progress',
+  35: 'The WebSocket server selected a subprotocol the client did not offer',
 };
 
 /** The WebSocket error category. */
@@ -82,8 +82,8 @@ export const error = Object.freeze({
   badClosePayload: c(33),
   /** Not in Beast: the server's response named an extension parameter the client did not offer (RFC 7692 section 5.1). */
   badExtensionResponse: c(34),
-  /** Not in Beast (undefined behaviour there): a second operation of a kind that is already outstanding. */
-  operationInProgress: c(35),
+  /** Not in Beast: the server's response selected a subprotocol the client did not offer (RFC 6455 section 4.1). */
+  badSubprotocol: c(35),
 });
 
 const inRange = (lo: number, hi: number) => (ec: ErrorCode): boolean =>
@@ -92,7 +92,7 @@ const inRange = (lo: number, hi: number) => (ec: ErrorCode): boolean =>
 /** The `websocket.condition` values. */
 export const condition = Object.freeze({
   /** Every error of the opening handshake. */
-  handshakeFailed: new ErrorCondition('websocket.handshakeFailed', (ec) => inRange(7, 20)(ec) || ec === error.badExtensionResponse),
+  handshakeFailed: new ErrorCondition('websocket.handshakeFailed', (ec) => inRange(7, 20)(ec) || inRange(34, 35)(ec)),
   /** Every violation of the framing rules by the peer. */
   protocolViolation: new ErrorCondition('websocket.protocolViolation', inRange(21, 33)),
 });

@@ -1,0 +1,10 @@
+/**
+ * `tsbeast/websocket`: Beast's WebSocket stream and its protocol core.
+ */
+
+export { Stream, type Payload, type ReadSignature, type WriteSignature, type ControlSignature, type HandshakeSignature } from './stream.js';
+export { error, condition, websocketCategory } from './error.js';
+export { CloseCode, closeReason, isValidCloseCode, type CloseReason } from './close.js';
+export { Timeout, Decorator, none, type ControlCallback, type FrameType } from './options.js';
+export type { Role } from './frame.js';
+export { isUpgrade } from '../http/message.js';

@@ -1,0 +1,45 @@
+/**
+ * Steps shared by the stream's composed operations: parking behind a soft mutex and resuming
+ * outside the waker's call stack, and the between-steps stop check.
+ */
+
+import { CancellationType, enableTerminalCancellation, enableTotalCancellation } from '../../../net/cancellation.js';
+import { asyncImmediate, type ComposedSelf } from '../../../net/compose.js';
+import { error as netError, type ErrorCode } from '../../../net/error.js';
+import type { AsyncStream } from '../../../net/stream.js';
+import type { ParkSignature, SavedHandler } from '../saved-handler.js';
+import type { StreamImpl } from '../stream-impl.js';
+
+type Self = ComposedSelf<readonly unknown[]>;
+
+/**
+ * Parks the operation in `saved` until another operation hands it the lock (completing with
+ * `null`) or it is cancelled with a type in `allowed` (completing with `operationAborted`).
+ * While parked nothing has happened yet, so `total` (and `partial`) may be honoured then; once
+ * woken the operation accepts only `terminal` again, as Beast's `set_allowed_cancellation` does.
+ */
+export function* park(self: Self, saved: SavedHandler, allowed: CancellationType) {
+  const widen = allowed !== CancellationType.terminal;
+  if (widen) self.resetCancellationState(enableTotalCancellation);
+  const [ec] = yield* self.call<ParkSignature>((h) => saved.emplace(h, allowed));
+  if (widen) self.resetCancellationState(enableTerminalCancellation);
+  return ec;
+}
+
+/**
+ * Continues on a later turn (posted, or dispatched to the handler's immediate executor): a woken
+ * operation must not run on in the stack of the operation that woke it, and user callbacks must
+ * not run inside the initiating call.
+ */
+export function* resumeLater<N extends AsyncStream>(self: Self, impl: StreamImpl<N>) {
+  yield* self.call<[]>((h) => asyncImmediate(impl.executor, h));
+}
+
+/**
+ * `checkStopNow` after an intermediate completion, also honouring a terminal request recorded
+ * while the child's completion was queued (it reached no child, DESIGN section 4.5).
+ */
+export function stopAfterStep<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, ec: ErrorCode | null): ErrorCode | undefined {
+  if (ec === null && (self.cancelled() & CancellationType.terminal) !== 0) ec = netError.operationAborted;
+  return impl.checkStopNow(ec);
+}

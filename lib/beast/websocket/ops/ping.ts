@@ -1,0 +1,69 @@
+/**
+ * The ping and pong operations (Beast's `ping_op`), and the idle ping the keep-alive timer sends
+ * (Beast's `idle_ping_op`, which has no user handler). They only write a control frame; the
+ * peer's answer is seen by a read.
+ */
+
+import { CancellationType } from '../../../net/cancellation.js';
+import { asyncCompose } from '../../../net/compose.js';
+import type { ErrorCode } from '../../../net/error.js';
+import { asyncWrite } from '../../../net/read-write.js';
+import type { AsyncStream, IoSignature } from '../../../net/stream.js';
+import type { TokenFor } from '../../../net/token.js';
+import { Opcode } from '../frame.js';
+import type { StreamImpl } from '../stream-impl.js';
+import { park, resumeLater, stopAfterStep } from './common.js';
+
+/** The completion signature of ping, pong and close. */
+export type ControlSignature = [ec: ErrorCode | null];
+
+/**
+ * Sends a ping or pong with `payload` (at most 125 bytes). Per-operation cancellation: `total`
+ * while waiting for the write side; `terminal` always.
+ */
+export function asyncPingOp<N extends AsyncStream>(
+  impl: StreamImpl<N>,
+  opcode: typeof Opcode.ping | typeof Opcode.pong,
+  payload: Uint8Array,
+  token: TokenFor<ControlSignature> | undefined,
+): unknown {
+  const frame = impl.controlFrame(opcode, payload);
+  return asyncCompose<ControlSignature, TokenFor<ControlSignature> | undefined>(function* (self) {
+    if (!impl.wrBlock.tryLock(self)) {
+      const parked = yield* park(self, impl.opPing, CancellationType.all);
+      if (parked !== null) return self.complete(parked);
+      impl.wrBlock.lock(self);
+      yield* resumeLater(self, impl);
+    }
+    let ec = impl.checkStopNow(null);
+    if (ec === undefined) {
+      const [we] = yield* self.call<IoSignature>((h) => asyncWrite(impl.next, frame, h));
+      ec = stopAfterStep(self, impl, we);
+    }
+    impl.wrBlock.unlock(self);
+    impl.wakeAfterPing();
+    self.complete(ec ?? null);
+  }, token, impl.executor);
+}
+
+/** Starts the keep-alive ping, unless one is already on its way. */
+export function startIdlePing<N extends AsyncStream>(impl: StreamImpl<N>): void {
+  if (impl.idlePinging) return;
+  impl.idlePinging = true;
+  const frame = impl.controlFrame(Opcode.ping, new Uint8Array(0));
+  asyncCompose<ControlSignature, TokenFor<ControlSignature>>(function* (self) {
+    if (!impl.wrBlock.tryLock(self)) {
+      yield* park(self, impl.opIdlePing, CancellationType.terminal);
+      impl.wrBlock.lock(self);
+      yield* resumeLater(self, impl);
+    }
+    if (impl.checkStopNow(null) === undefined) {
+      const [we] = yield* self.call<IoSignature>((h) => asyncWrite(impl.next, frame, h));
+      impl.checkStopNow(we);
+    }
+    impl.idlePinging = false;
+    impl.wrBlock.unlock(self);
+    impl.wakeAfterIdlePing();
+    self.complete(null);
+  }, () => {}, impl.executor);
+}

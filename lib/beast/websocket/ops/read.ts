@@ -1,0 +1,359 @@
+/**
+ * The read operations (Beast's `read_some_op` and `read_op`): read message data, handling the
+ * control frames that arrive in between. A ping is answered with a pong, a pong is reported, a
+ * close frame is answered and the connection torn down; a protocol violation sends its close code
+ * (1002, 1007, 1009), tears down, and completes the read with its error.
+ */
+
+import type { Handler } from '../../../net/associators.js';
+import { bufferSize, BuffersSuffix, buffersPrefix, type MutableBufferSequence } from '../../../net/buffer.js';
+import { CancellationType } from '../../../net/cancellation.js';
+import { asyncCompose, type ComposedSelf } from '../../../net/compose.js';
+import { LengthError, type DynamicBuffer } from '../../../net/dynamic-buffer.js';
+import { error as netError, type ErrorCode } from '../../../net/error.js';
+import { asyncWrite } from '../../../net/read-write.js';
+import type { AsyncStream, IoSignature } from '../../../net/stream.js';
+import type { TokenFor } from '../../../net/token.js';
+import { CloseCode, closeReason, parseClosePayload } from '../close.js';
+import { error } from '../error.js';
+import { Opcode } from '../frame.js';
+import { applyMask } from '../mask.js';
+import { readBufferBytes, tcpFrameSize, type StreamImpl } from '../stream-impl.js';
+import { park, resumeLater, stopAfterStep } from './common.js';
+import { asyncTeardown, type TeardownHooks, type TeardownSignature } from './teardown.js';
+
+/** The completion signature of reads: the error and the bytes of message data read. */
+export type ReadSignature = IoSignature;
+
+type Self = ComposedSelf<ReadSignature>;
+type Phase = 'acquire' | 'loop' | 'close' | 'upcall';
+
+const textDecoder = new TextDecoder();
+
+/**
+ * Reads some message data into `buffers` (Beast's `async_read_some` on a buffer sequence).
+ * Completes after some payload was read (or a whole empty frame), or with an error:
+ * `websocket.error.closed` when the peer's close frame arrived (answered and torn down),
+ * a `protocolViolation` error after failing the connection, `operationAborted` after our own
+ * close. Per-operation cancellation: `total` while waiting for the read side; `terminal` always.
+ */
+export function asyncReadSomeOp<N extends AsyncStream>(
+  impl: StreamImpl<N>,
+  buffers: MutableBufferSequence,
+  token: TokenFor<ReadSignature> | undefined,
+): unknown {
+  return asyncCompose<ReadSignature, TokenFor<ReadSignature> | undefined>(
+    (self) => readSomeBody(self, impl, buffers),
+    token,
+    impl.executor,
+  );
+}
+
+function* readSomeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, buffers: MutableBufferSequence) {
+  const next = impl.next as N & TeardownHooks;
+  const out = new BuffersSuffix(buffers);
+  let bytesWritten = 0;
+  let result: ErrorCode | null = null;
+  let code: number = CloseCode.none;
+  let ec: ErrorCode | null = null;
+  let phase: Phase = 'acquire';
+
+  // Reads more bytes into the read buffer; returns the error to stop with, if any.
+  function* fill() {
+    const want = impl.rdBuf.maxSize() - impl.rdBuf.size();
+    const [e, n] = yield* self.call<IoSignature>((h) => next.asyncReadSome(impl.rdBuf.prepareView(want), h));
+    impl.rdBuf.commit(n);
+    const stop = stopAfterStep(self, impl, e);
+    if (stop === undefined) impl.resetIdle();
+    return stop;
+  }
+
+  // Unmasks, validates and counts `n` payload bytes just placed at the front of `out`.
+  function accept(n: number): boolean {
+    const written = buffersPrefix(n, out.data());
+    const pieces = written instanceof Uint8Array ? [written] : written;
+    impl.rdRemain -= n;
+    for (const piece of pieces) {
+      if (impl.rdMasked) impl.rdKeyOffset = applyMask(piece, impl.rdKey, impl.rdKeyOffset);
+      if (impl.rdOp === Opcode.text && !impl.rdUtf8.write(piece)) return false;
+    }
+    if (impl.rdOp === Opcode.text && impl.rdRemain === 0 && impl.rdFin && !impl.rdUtf8.finish()) return false;
+    bytesWritten += n;
+    impl.rdSize += n;
+    out.consume(n);
+    return true;
+  }
+
+  for (;;) {
+    switch (phase) {
+      case 'acquire': {
+        impl.updateTimer();
+        if (!impl.rdBlock.tryLock(self)) {
+          // Only a close operation holds the read side against us: the read ends once it is done.
+          const parked = yield* park(self, impl.opRRd, CancellationType.all);
+          if (parked !== null) return self.complete(parked, bytesWritten);
+          impl.rdBlock.lock(self);
+          yield* resumeLater(self, impl);
+          ec = impl.checkStopNow(null) ?? netError.operationAborted;
+          phase = 'upcall';
+          break;
+        }
+        if (impl.status === 'closed' || impl.status === 'failed') {
+          ec = netError.operationAborted;
+          phase = 'upcall';
+          break;
+        }
+        phase = 'loop';
+        break;
+      }
+
+      case 'loop': {
+        if (impl.rdRemain === 0 && (!impl.rdFin || impl.rdDone)) {
+          // The next frame header; control frames are handled here, whole.
+          let parsed = impl.parseFrameHeader();
+          let stop: ErrorCode | undefined;
+          let suspended = false;
+          while (parsed === 'needMore') {
+            stop = yield* fill();
+            if (stop !== undefined) break;
+            // Let a waiting close operation take the read side between reads.
+            impl.rdBlock.unlock(self);
+            if (impl.opRClose.maybeInvoke()) {
+              suspended = true;
+              break;
+            }
+            impl.rdBlock.lock(self);
+            parsed = impl.parseFrameHeader();
+          }
+          if (stop !== undefined) {
+            ec = stop;
+            phase = 'upcall';
+            break;
+          }
+          if (suspended) {
+            phase = 'acquire';
+            break;
+          }
+          if (parsed !== 'frame') {
+            result = parsed as ErrorCode; // not needMore: the loop above ended on a frame or an error
+            code = parsed === error.messageTooBig ? CloseCode.tooBig : CloseCode.protocolError;
+            phase = 'close';
+            break;
+          }
+
+          if (impl.ctrlOp === Opcode.ping) {
+            if (impl.ctrlCb !== null && !self.isContinuation()) yield* resumeLater(self, impl);
+            if (impl.status === 'closing') break; // pings are ignored while closing
+            impl.ctrlCb?.('ping', textDecoder.decode(impl.ctrlPayload));
+            const pong = impl.controlFrame(Opcode.pong, impl.ctrlPayload);
+            impl.rdBlock.unlock(self);
+            impl.opRClose.maybeInvoke();
+            if (!impl.wrBlock.tryLock(self)) {
+              const parked = yield* park(self, impl.opRd, CancellationType.terminal);
+              if (parked !== null) return self.complete(parked, bytesWritten);
+              impl.wrBlock.lock(self);
+              yield* resumeLater(self, impl);
+              const s = impl.checkStopNow(null);
+              if (s !== undefined) {
+                ec = s;
+                phase = 'upcall';
+                break;
+              }
+            }
+            const [we] = yield* self.call<IoSignature>((h) => asyncWrite(next, pong, h));
+            const s = stopAfterStep(self, impl, we);
+            if (s !== undefined) {
+              ec = s;
+              phase = 'upcall';
+              break;
+            }
+            impl.wrBlock.unlock(self);
+            impl.wakeAfterReadWrite();
+            phase = 'acquire';
+            break;
+          }
+
+          if (impl.ctrlOp === Opcode.pong) {
+            if (!impl.wrClose && impl.ctrlCb !== null) {
+              if (!self.isContinuation()) yield* resumeLater(self, impl);
+              impl.ctrlCb('pong', textDecoder.decode(impl.ctrlPayload));
+            }
+            break;
+          }
+
+          if (impl.ctrlOp === Opcode.close) {
+            if (impl.ctrlCb !== null && !self.isContinuation()) yield* resumeLater(self, impl);
+            impl.rdClose = true;
+            const { ec: bad, reason } = parseClosePayload(impl.ctrlPayload);
+            if (bad !== null) {
+              code = CloseCode.protocolError;
+              result = bad;
+              phase = 'close';
+              break;
+            }
+            impl.cr = reason;
+            impl.ctrlCb?.('close', reason.reason);
+            // Already closing: the closing handshake is complete. Otherwise echo the peer's code.
+            code = impl.status === 'closing' ? CloseCode.none : reason.code === CloseCode.none ? CloseCode.normal : reason.code;
+            result = error.closed;
+            phase = 'close';
+            break;
+          }
+
+          // A data frame. An empty frame that does not end the message carries nothing to report.
+          if (impl.rdRemain === 0 && !impl.rdFin) break;
+          impl.rdDone = false;
+        }
+
+        if (impl.rdRemain > 0 && bufferSize(out.data()) > 0) {
+          const want = Math.min(impl.rdRemain, bufferSize(out.data()));
+          // Small payloads go through the read buffer (more bytes per read); large ones are read
+          // straight into the caller's buffers, with no copy.
+          if (impl.rdBuf.size() === 0 && readBufferBytes > want) {
+            const stop = yield* fill();
+            if (stop !== undefined) {
+              ec = stop;
+              phase = 'upcall';
+              break;
+            }
+          }
+          let n: number;
+          if (impl.rdBuf.size() > 0) {
+            n = copyInto(out, impl.rdBuf.dataView(), impl.rdRemain);
+            impl.rdBuf.consume(n);
+          } else {
+            const target = buffersPrefix(impl.rdRemain, out.data());
+            const [re, got] = yield* self.call<IoSignature>((h) => next.asyncReadSome(target, h));
+            const stop = stopAfterStep(self, impl, re);
+            if (stop !== undefined) {
+              ec = stop;
+              phase = 'upcall';
+              break;
+            }
+            impl.resetIdle();
+            n = got;
+          }
+          if (!accept(n)) {
+            code = CloseCode.badPayload;
+            result = error.badFramePayload;
+            phase = 'close';
+            break;
+          }
+        } else if (impl.rdRemain === 0 && impl.rdOp === Opcode.text && impl.rdFin && !impl.rdUtf8.finish()) {
+          // An empty final frame still ends the message: a code point must not be left open.
+          code = CloseCode.badPayload;
+          result = error.badFramePayload;
+          phase = 'close';
+          break;
+        }
+        if (impl.rdRemain === 0 && impl.rdFin) impl.rdDone = true;
+        ec = null;
+        phase = 'upcall';
+        break;
+      }
+
+      case 'close': {
+        // Fail (or finish) the connection: send our close frame unless we already did, then tear down.
+        if (!impl.wrBlock.tryLock(self)) {
+          const parked = yield* park(self, impl.opRd, CancellationType.terminal);
+          if (parked !== null) {
+            // Unlike Beast, give the read side back, so that a later close cannot wait forever.
+            impl.rdBlock.tryUnlock(self);
+            impl.opRClose.maybeInvoke();
+            return self.complete(parked, bytesWritten);
+          }
+          impl.wrBlock.lock(self);
+          yield* resumeLater(self, impl);
+          const s = impl.checkStopNow(null);
+          if (s !== undefined) {
+            ec = s;
+            phase = 'upcall';
+            break;
+          }
+        }
+        impl.status = 'closing';
+        impl.updateTimer();
+        if (!impl.wrClose) {
+          impl.wrClose = true;
+          const frame = impl.closeFrame(closeReason(code));
+          const [we] = yield* self.call<IoSignature>((h) => asyncWrite(next, frame, h));
+          const s = stopAfterStep(self, impl, we);
+          if (s !== undefined) {
+            ec = s;
+            phase = 'upcall';
+            break;
+          }
+        }
+        let [te] = yield* self.call<TeardownSignature>((h) => asyncTeardown(impl.role, next, h));
+        if (te === netError.eof) te = null;
+        ec = te ?? result;
+        impl.status = ec !== null && ec !== error.closed ? 'failed' : 'closed';
+        impl.close();
+        phase = 'upcall';
+        break;
+      }
+
+      case 'upcall': {
+        impl.rdBlock.tryUnlock(self);
+        impl.opRClose.maybeInvoke();
+        if (impl.wrBlock.tryUnlock(self)) impl.wakeAfterReadWrite();
+        return self.complete(ec, bytesWritten);
+      }
+    }
+  }
+}
+
+// Copies up to `max` bytes of `src` to the front of `out` (without consuming it); returns the count.
+function copyInto(out: BuffersSuffix, src: Uint8Array, max: number): number {
+  const n = Math.min(max, src.length);
+  let done = 0;
+  for (const piece of out.data()) {
+    if (done === n) break;
+    const k = Math.min(piece.length, n - done);
+    piece.set(src.subarray(done, done + k));
+    done += k;
+  }
+  return done;
+}
+
+/**
+ * Reads into a dynamic buffer (Beast's `read_op`): a whole message (`some` false), or some of one
+ * with at most `limit` bytes (0: no limit). Bytes are appended; a buffer that cannot grow gives
+ * `websocket.error.bufferOverflow`.
+ */
+export function asyncReadOp<N extends AsyncStream>(
+  impl: StreamImpl<N>,
+  buffer: DynamicBuffer,
+  limit: number,
+  some: boolean,
+  token: TokenFor<ReadSignature> | undefined,
+): unknown {
+  const max = limit > 0 ? limit : Number.MAX_SAFE_INTEGER;
+  return asyncCompose<ReadSignature, TokenFor<ReadSignature> | undefined>(function* (self) {
+    let total = 0;
+    do {
+      let target: readonly Uint8Array[];
+      let stop: ErrorCode | undefined;
+      try {
+        target = buffer.prepare(Math.min(readSizeHintFor(impl, buffer), max));
+        stop = impl.checkStopNow(null);
+      } catch (err) {
+        if (!(err instanceof LengthError)) throw err;
+        target = [];
+        stop = impl.checkStopNow(error.bufferOverflow);
+      }
+      if (stop !== undefined) return self.complete(stop, total);
+      const [ec, n] = yield* self.call<ReadSignature>((h) => asyncReadSomeOp(impl, target, h as Handler<ReadSignature>));
+      buffer.commit(n);
+      total += n;
+      if (ec !== null) return self.complete(ec, total);
+    } while (!some && !impl.rdDone);
+    self.complete(null, total);
+  }, token, impl.executor);
+}
+
+/** Beast's `read_size_hint(DynamicBuffer)`: what to prepare for the next read. */
+export function readSizeHintFor<N extends AsyncStream>(impl: StreamImpl<N>, buffer: DynamicBuffer): number {
+  const initial = Math.min(tcpFrameSize, buffer.maxSize() - buffer.size());
+  return initial === 0 ? 1 : impl.readSizeHint(initial);
+}

@@ -1,0 +1,118 @@
+/**
+ * The write operation (Beast's `write_some_op`): sends message data as whole frames. A server
+ * frame goes out straight from the caller's buffers (header and payload in one write); a client
+ * copies the payload into its write buffer to mask it, since the caller's bytes must not change.
+ * With auto-fragmentation the write lock is given up between frames, so that control frames
+ * (pings, pongs, a close) can go out in between.
+ */
+
+import { bufferCopy, bufferSize, BuffersSuffix, buffersPrefix, type ConstBufferSequence } from '../../../net/buffer.js';
+import { CancellationType } from '../../../net/cancellation.js';
+import { asyncCompose, type ComposedSelf } from '../../../net/compose.js';
+import type { ErrorCode } from '../../../net/error.js';
+import { asyncWrite } from '../../../net/read-write.js';
+import type { AsyncStream, IoSignature } from '../../../net/stream.js';
+import type { TokenFor } from '../../../net/token.js';
+import { encodeFrameHeader, Opcode } from '../frame.js';
+import { applyMask } from '../mask.js';
+import type { StreamImpl } from '../stream-impl.js';
+import { park, resumeLater, stopAfterStep } from './common.js';
+
+/** The completion signature of writes: the error and the payload bytes sent. */
+export type WriteSignature = IoSignature;
+
+type Self = ComposedSelf<WriteSignature>;
+
+/**
+ * Writes `buffers` as one message part (`fin` ends the message). Per-operation cancellation:
+ * `total` while waiting for the write side (a fragmented write keeps its message open, and the
+ * next write continues it); `terminal` always.
+ */
+export function asyncWriteSomeOp<N extends AsyncStream>(
+  impl: StreamImpl<N>,
+  fin: boolean,
+  buffers: ConstBufferSequence,
+  token: TokenFor<WriteSignature> | undefined,
+): unknown {
+  return asyncCompose<WriteSignature, TokenFor<WriteSignature> | undefined>(
+    (self) => writeBody(self, impl, fin, buffers),
+    token,
+    impl.executor,
+  );
+}
+
+function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin: boolean, buffers: ConstBufferSequence) {
+  const next = impl.next;
+  if (!impl.wrCont) impl.beginMessage();
+  let opcode = impl.wrCont ? Opcode.cont : impl.wrOpcode;
+  const rest = new BuffersSuffix(buffers);
+  let remain = bufferSize(buffers);
+  const frag = impl.wrFrag && remain > impl.wrBufSize;
+  let sent = 0;
+  let ec: ErrorCode | undefined;
+
+
+  let locked = impl.wrBlock.tryLock(self);
+  for (;;) {
+    if (!locked) {
+      const parked = yield* park(self, impl.opWr, CancellationType.all);
+      if (parked !== null) return self.complete(parked, sent);
+      impl.wrBlock.lock(self);
+      yield* resumeLater(self, impl);
+      locked = true;
+    }
+    ec = impl.checkStopNow(null);
+    if (ec !== undefined) break;
+
+    // One frame.
+    const n = frag ? Math.min(remain, impl.wrBufSize) : remain;
+    remain -= n;
+    const frameFin = fin && remain === 0;
+    const key = impl.frameKey();
+    const headerSize = encodeFrameHeader(impl.wrHeader, 0, { fin: frameFin, opcode, length: n, key });
+    const header = impl.wrHeader.subarray(0, headerSize);
+    // The message stays open until its final frame is out: a write cancelled between fragments
+    // leaves the next write continuing it.
+    impl.wrCont = !frameFin;
+    if (key === undefined) {
+      const payload = buffersPrefix(n, rest.data());
+      const bufs = payload instanceof Uint8Array ? [header, payload] : [header, ...payload];
+      const [we] = yield* self.call<IoSignature>((h) => asyncWrite(next, bufs, h));
+      ec = stopAfterStep(self, impl, we);
+      if (ec !== undefined) break;
+      sent += n;
+      rest.consume(n);
+    } else {
+      // Mask through the write buffer, one buffer-full per write; the first goes with the header.
+      const wrBuf = impl.wrBuf!;
+      let left = n;
+      let offset = 0;
+      let first = true;
+      do {
+        const k = Math.min(left, wrBuf.length);
+        bufferCopy(wrBuf.subarray(0, k), rest.data(), k);
+        offset = applyMask(wrBuf.subarray(0, k), key, offset);
+        const chunk = wrBuf.subarray(0, k);
+        const bufs = first ? [header, chunk] : [chunk];
+        const [we] = yield* self.call<IoSignature>((h) => asyncWrite(next, bufs, h));
+        ec = stopAfterStep(self, impl, we);
+        if (ec !== undefined) break;
+        rest.consume(k);
+        sent += k;
+        left -= k;
+        first = false;
+      } while (left > 0);
+      if (ec !== undefined) break;
+    }
+    if (remain === 0) break;
+    opcode = Opcode.cont;
+    // Between fragments: let control frames (and a read's pong or close reply) go first.
+    impl.wrBlock.unlock(self);
+    locked = !impl.wakeAfterWrite();
+    if (locked) impl.wrBlock.lock(self);
+  }
+  impl.wrBlock.tryUnlock(self);
+  impl.wakeAfterWrite();
+  self.complete(ec ?? null, sent);
+}
+

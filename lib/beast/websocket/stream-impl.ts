@@ -1,0 +1,345 @@
+/**
+ * The state of a WebSocket stream shared by its composed operations (Beast's `stream::impl_type`):
+ * read and write state, the soft mutexes and parked operations, the timer, and the few helpers
+ * every operation calls (check_stop_now, update_timer, frame building). Operations live in ops/.
+ */
+
+import { FlatBuffer } from '../../net/dynamic-buffer.js';
+import { error as netError, type ErrorCode } from '../../net/error.js';
+import type { Executor } from '../../net/executor.js';
+import type { AsyncStream } from '../../net/stream.js';
+import { SteadyTimer } from '../../net/timer.js';
+import { error as beastError } from '../core/error.js';
+import { closeReason, encodeClosePayload, type CloseReason } from './close.js';
+import { encodeFrameHeader, FrameHeaderDecoder, isControl, Opcode, type Role } from './frame.js';
+import { applyMask, maskKeys } from './mask.js';
+import { none, Timeout, type ControlCallback } from './options.js';
+import { SavedHandler } from './saved-handler.js';
+import { SoftMutex } from './soft-mutex.js';
+import { Utf8Checker } from './utf8.js';
+
+/** The life of a stream: handshake, open, closing (a close frame was sent), then closed or failed. */
+export type Status = 'handshake' | 'open' | 'closing' | 'closed' | 'failed';
+
+/** What the decoder of the next frame header found. */
+export type ParseResult = 'frame' | 'needMore' | ErrorCode;
+
+/** Bytes the read buffer holds at most; payloads larger than this are read straight into the caller's buffer. */
+export const readBufferBytes = 65536;
+
+/** Beast's tcp_frame_size: the first read of a message is offered this much (read_size_hint). */
+export const tcpFrameSize = 1536;
+
+/** What a next layer may offer beyond reading and writing, for closing and teardown. */
+export interface NextLayerHooks {
+  close?(): void;
+}
+
+export class StreamImpl<NextLayer extends AsyncStream> {
+  readonly executor: Executor;
+  role: Role = 'client';
+  status: Status = 'closed';
+
+  // Read side. The decoder holds the framing state; rdFin is the current frame's FIN as the read
+  // loop sees it (cleared after a control frame so that it is not taken for the message's end).
+  readonly rdBuf = new FlatBuffer(readBufferBytes);
+  readonly decoder = new FrameHeaderDecoder({ role: 'client', readMessageMax: 16 * 1024 * 1024 });
+  readonly rdUtf8 = new Utf8Checker();
+  readonly rdBlock = new SoftMutex();
+  rdRemain = 0;
+  rdFin = false;
+  rdOp: number = Opcode.text;
+  rdMasked = false;
+  rdKey = 0;
+  rdKeyOffset = 0;
+  rdSize = 0;
+  rdDone = true;
+  rdClose = false;
+  /** The control frame just decoded (opcode and payload), for the read and close operations. */
+  ctrlOp = 0;
+  ctrlPayload: Uint8Array = new Uint8Array(0);
+
+  // Write side.
+  readonly wrBlock = new SoftMutex();
+  wrClose = false;
+  wrCont = false;
+  wrFrag = false;
+  wrFragOpt = true;
+  wrOpcode: number = Opcode.text;
+  wrBufOpt = 4096;
+  wrBufSize = 0;
+  wrBuf: Uint8Array | null = null;
+  /** The header of the frame being written; reused, because one write at a time holds wrBlock. */
+  readonly wrHeader = new Uint8Array(14);
+
+  // Operations parked behind a soft mutex.
+  readonly opRd: SavedHandler;
+  readonly opWr: SavedHandler;
+  readonly opPing: SavedHandler;
+  readonly opIdlePing: SavedHandler;
+  readonly opClose: SavedHandler;
+  readonly opRRd: SavedHandler;
+  readonly opRClose: SavedHandler;
+
+  cr: CloseReason = closeReason(0);
+  ctrlCb: ControlCallback | null = null;
+  timeoutOpt = new Timeout();
+  readonly timer: SteadyTimer;
+  idlePinging = false;
+  idleCounter = 0;
+  ecDelivered = false;
+  timedOut = false;
+
+  constructor(readonly next: NextLayer & NextLayerHooks) {
+    this.executor = next.getExecutor();
+    this.timer = new SteadyTimer(this.executor);
+    this.opRd = new SavedHandler(this.executor);
+    this.opWr = new SavedHandler(this.executor);
+    this.opPing = new SavedHandler(this.executor);
+    this.opIdlePing = new SavedHandler(this.executor);
+    this.opClose = new SavedHandler(this.executor);
+    this.opRRd = new SavedHandler(this.executor);
+    this.opRClose = new SavedHandler(this.executor);
+  }
+
+  /** Resets the per-connection state when a handshake or accept begins (a stream may be reused). */
+  reset(role: Role): void {
+    this.role = role;
+    this.decoder.role = role;
+    this.decoder.messageOpen = false;
+    this.status = 'handshake';
+    this.rdBuf.clear();
+    this.rdRemain = 0;
+    this.rdFin = false;
+    this.rdDone = true;
+    this.rdClose = false;
+    this.rdSize = 0;
+    this.rdUtf8.reset();
+    this.wrClose = false;
+    this.wrCont = false;
+    this.cr = closeReason(0);
+    this.ecDelivered = false;
+    this.timedOut = false;
+    this.idleCounter = 0;
+  }
+
+  /** The stream completed its handshake. */
+  open(): void {
+    this.status = 'open';
+    this.updateTimer();
+  }
+
+  /**
+   * Decides whether an operation stops here and with which error (Beast's `check_stop_now`),
+   * called at the start of every operation and after every intermediate completion. A timeout
+   * is delivered to one operation only; after the stream closed or failed every operation gets
+   * `operationAborted`; the first real error is delivered as it is and fails the stream.
+   * Returns the error to complete with, or `undefined` to continue.
+   */
+  checkStopNow(ec: ErrorCode | null): ErrorCode | undefined {
+    if (this.timedOut) {
+      this.timedOut = false;
+      return beastError.timeout;
+    }
+    if (this.status === 'closed' || this.status === 'failed') return netError.operationAborted;
+    if (ec === null) return undefined;
+    if (this.ecDelivered) return netError.operationAborted;
+    this.ecDelivered = true;
+    this.status = 'failed';
+    return ec;
+  }
+
+  // ---- timeouts ----------------------------------------------------------------------------
+
+  /** Arms or disarms the timer for the current status (Beast's `update_timer`). */
+  updateTimer(): void {
+    const t = this.timeoutOpt;
+    switch (this.status) {
+      case 'handshake':
+        if (t.handshakeTimeout !== none && !this.#timerSet) this.#arm(t.handshakeTimeout);
+        break;
+      case 'open':
+        this.idleCounter = 0;
+        if (t.idleTimeout !== none) this.#arm(t.keepAlivePings ? t.idleTimeout / 2 : t.idleTimeout);
+        else this.#disarm();
+        break;
+      case 'closing':
+        if (t.handshakeTimeout !== none) {
+          this.idleCounter = 0;
+          this.#arm(t.handshakeTimeout);
+        }
+        break;
+      default:
+        this.#disarm();
+    }
+  }
+
+  /** Something arrived: the idle timer starts over (Beast's `reset_idle`). */
+  resetIdle(): void {
+    this.idleCounter = 0;
+  }
+
+  /** Called by the stream's idle-ping operation starter (set by the Stream). */
+  startIdlePing: () => void = () => {};
+
+  #timerSet = false;
+
+  #arm(ms: number): void {
+    this.#timerSet = true;
+    this.timer.expiresAfter(ms);
+    this.timer.asyncWait(this.#onTimer);
+  }
+
+  #disarm(): void {
+    this.#timerSet = false;
+    this.timer.cancel();
+  }
+
+  readonly #onTimer = (ec: ErrorCode | null): void => {
+    if (ec !== null) return; // re-armed or cancelled
+    this.#timerSet = false;
+    const t = this.timeoutOpt;
+    switch (this.status) {
+      case 'handshake':
+      case 'closing':
+        return this.timeOut();
+      case 'open':
+        if (t.idleTimeout === none) return;
+        if (t.keepAlivePings && this.idleCounter < 1) {
+          this.startIdlePing();
+          this.idleCounter++;
+          this.#timerSet = true;
+          this.timer.expiresAfter(t.idleTimeout / 2);
+          this.timer.asyncWait(this.#onTimer);
+          return;
+        }
+        return this.timeOut();
+      default:
+    }
+  };
+
+  /** The timer expired: the next operation to look gets `beast.error.timeout`; the socket closes. */
+  timeOut(): void {
+    this.timedOut = true;
+    this.status = 'failed';
+    this.closeNextLayer();
+  }
+
+  /** Closes the lowest layer, as Beast's `close_socket` (pending I/O completes with an error). */
+  closeNextLayer(): void {
+    this.next.close?.();
+  }
+
+  /** The stream is done: no timer stays armed. */
+  close(): void {
+    this.#disarm();
+  }
+
+  // ---- reading -----------------------------------------------------------------------------
+
+  /**
+   * Decodes the next frame header from the read buffer (Beast's `parse_fh`). For a control frame it
+   * also waits until the whole payload is buffered, then unmasks it into {@link ctrlPayload}.
+   * For a data frame it sets up the payload state (remaining bytes, masking key, message opcode).
+   */
+  parseFrameHeader(): ParseResult {
+    const d = this.decoder;
+    const data = this.rdBuf.dataView();
+    const n = d.decode(data, 0, data.length);
+    if (n === 0) return 'needMore';
+    if (n < 0) return d.error!;
+    if (isControl(d.opcode)) {
+      // decode() keeps no state for control frames, so decoding one again later is harmless.
+      if (data.length < n + d.length) return 'needMore';
+      const payload = data.slice(n, n + d.length);
+      if (d.masked) applyMask(payload, d.key);
+      this.rdBuf.consume(n + d.length);
+      this.ctrlOp = d.opcode;
+      this.ctrlPayload = payload;
+      this.rdFin = false;
+      return 'frame';
+    }
+    this.rdBuf.consume(n);
+    if (d.opcode !== Opcode.cont) {
+      this.rdOp = d.opcode;
+      this.rdSize = 0;
+      this.rdUtf8.reset();
+    }
+    this.ctrlOp = 0;
+    this.rdRemain = d.length;
+    this.rdFin = d.fin;
+    this.rdMasked = d.masked;
+    this.rdKey = d.key;
+    this.rdKeyOffset = 0;
+    return 'frame';
+  }
+
+  /** The size to offer a dynamic buffer for the next read (Beast's `read_size_hint`). */
+  readSizeHint(initial: number): number {
+    let result: number;
+    if (this.rdDone) result = initial;
+    else if (this.rdFin) result = Math.max(1, this.rdRemain);
+    else result = Math.max(initial, this.rdRemain);
+    const max = this.decoder.readMessageMax;
+    return max > 0 ? Math.max(1, Math.min(result, max)) : result;
+  }
+
+  // ---- writing -----------------------------------------------------------------------------
+
+  /** Starts a new outgoing message in its first write (Beast's `begin_msg`). */
+  beginMessage(): void {
+    this.wrFrag = this.wrFragOpt;
+    this.wrBufSize = this.wrBufOpt;
+    // Clients mask into a buffer of their own so that the caller's payload is never modified.
+    if (this.role === 'client' && (this.wrBuf === null || this.wrBuf.length !== this.wrBufSize)) {
+      this.wrBuf = new Uint8Array(this.wrBufSize);
+    }
+  }
+
+  /** A new masking key for a client frame; `undefined` for a server. */
+  frameKey(): number | undefined {
+    return this.role === 'client' ? maskKeys.next() : undefined;
+  }
+
+  /** Serializes a whole control frame (ping, pong or close), masked when this is a client. */
+  controlFrame(opcode: number, payload: Uint8Array): Uint8Array {
+    const key = this.frameKey();
+    const out = new Uint8Array(14 + payload.length);
+    const n = encodeFrameHeader(out, 0, { fin: true, opcode, length: payload.length, key });
+    out.set(payload, n);
+    if (key !== undefined) applyMask(out.subarray(n, n + payload.length), key);
+    return out.subarray(0, n + payload.length);
+  }
+
+  /** A close frame for `reason`. */
+  closeFrame(reason: CloseReason): Uint8Array {
+    return this.controlFrame(Opcode.close, encodeClosePayload(reason));
+  }
+
+  // ---- hand-offs (Beast's fixed wake-up orders) -----------------------------------------------
+
+  /** After a read releases the write lock: close, idle ping, ping, write. */
+  wakeAfterReadWrite(): boolean {
+    return this.opClose.maybeInvoke() || this.opIdlePing.maybeInvoke() || this.opPing.maybeInvoke() || this.opWr.maybeInvoke();
+  }
+
+  /** After a write releases the write lock between frames or at the end: close, idle ping, read, ping. */
+  wakeAfterWrite(): boolean {
+    return this.opClose.maybeInvoke() || this.opIdlePing.maybeInvoke() || this.opRd.maybeInvoke() || this.opPing.maybeInvoke();
+  }
+
+  /** After a ping or pong: close, idle ping, read, write. */
+  wakeAfterPing(): boolean {
+    return this.opClose.maybeInvoke() || this.opIdlePing.maybeInvoke() || this.opRd.maybeInvoke() || this.opWr.maybeInvoke();
+  }
+
+  /** After an idle ping: close, ping, read, write. */
+  wakeAfterIdlePing(): boolean {
+    return this.opClose.maybeInvoke() || this.opPing.maybeInvoke() || this.opRd.maybeInvoke() || this.opWr.maybeInvoke();
+  }
+
+  /** After a close: read, idle ping, ping, write. */
+  wakeAfterClose(): boolean {
+    return this.opRd.maybeInvoke() || this.opIdlePing.maybeInvoke() || this.opPing.maybeInvoke() || this.opWr.maybeInvoke();
+  }
+}

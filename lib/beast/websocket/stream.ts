@@ -1,0 +1,394 @@
+/**
+ * `websocket.Stream<NextLayer>`: Beast's `websocket::stream`, over any next layer that reads and
+ * writes some bytes (a `TcpStream`, a `TcpSocket`, an `SslStream`, a `TestStream`, a Node Duplex
+ * through `DuplexStream`). This file holds the public surface: options, observers and the
+ * initiating functions; each operation is a composed operation of its own in `ops/`.
+ */
+
+import { wrapHandler, type Handler } from '../../net/associators.js';
+import { buffer as toBuffer, type ConstBufferSequence, type MutableBufferSequence } from '../../net/buffer.js';
+import type { DynamicBuffer } from '../../net/dynamic-buffer.js';
+import { error as netError } from '../../net/error.js';
+import type { Executor } from '../../net/executor.js';
+import { HandlerWork } from '../../net/handler-work.js';
+import type { AsyncStream } from '../../net/stream.js';
+import {
+  asyncInitiate,
+  makeBoundToken,
+  type AsyncResult,
+  type CompletionToken,
+  type TokenFor,
+  type UsePromise,
+} from '../../net/token.js';
+import { closeReason, type CloseReason } from './close.js';
+import { Opcode, type Role } from './frame.js';
+import { asyncCloseOp } from './ops/close.js';
+import { asyncPingOp, startIdlePing, type ControlSignature } from './ops/ping.js';
+import { asyncReadOp, asyncReadSomeOp, readSizeHintFor, type ReadSignature } from './ops/read.js';
+import { asyncWriteSomeOp, type WriteSignature } from './ops/write.js';
+import { Decorator, Timeout, type ControlCallback } from './options.js';
+import { asyncAcceptOp, asyncAcceptRequestOp } from './ops/accept.js';
+import { asyncHandshakeOp, type HandshakeSignature } from './ops/handshake.js';
+import { Request, Response } from '../http/message.js';
+import { StreamImpl, tcpFrameSize, type NextLayerHooks } from './stream-impl.js';
+
+export type { ReadSignature } from './ops/read.js';
+export type { WriteSignature } from './ops/write.js';
+export type { ControlSignature } from './ops/ping.js';
+export type { HandshakeSignature } from './ops/handshake.js';
+
+type Kind = 'read' | 'write' | 'ping' | 'close' | 'handshake';
+
+function isDynamicBuffer(x: unknown): x is DynamicBuffer {
+  return typeof x === 'object' && x !== null && typeof (x as DynamicBuffer).prepare === 'function';
+}
+
+/** A payload given as bytes or as text (encoded as UTF-8). */
+export type Payload = Uint8Array | string;
+
+/**
+ * A WebSocket stream (RFC 6455) over a next layer. Like Beast's, it is not safe to use from
+ * several strands at once; at most one read, one write, one ping or pong, and one close may be
+ * outstanding together, and a second operation of a kind that is already outstanding completes
+ * with `net.error.alreadyStarted` instead of corrupting the stream.
+ *
+ * ```ts
+ * const ws = new Stream(new TcpStream(ioc));
+ * await ws.nextLayer().asyncConnect(endpoints);
+ * await ws.asyncHandshake('example.com', '/');
+ * await ws.asyncWrite(buffer('hello'));
+ * const b = new FlatBuffer();
+ * await ws.asyncRead(b);
+ * await ws.asyncClose(CloseCode.normal);
+ * ```
+ */
+export class Stream<NextLayer extends AsyncStream> {
+  /** @internal the state shared with the operations */
+  readonly impl: StreamImpl<NextLayer>;
+  readonly #outstanding = new Set<Kind>();
+  #decorator: Decorator | null = null;
+
+  constructor(nextLayer: NextLayer & NextLayerHooks) {
+    this.impl = new StreamImpl(nextLayer);
+    this.impl.startIdlePing = () => startIdlePing(this.impl);
+  }
+
+  /** The next layer (e.g. the TCP stream, for connecting and closing). */
+  nextLayer(): NextLayer {
+    return this.impl.next;
+  }
+
+  /** The stream's executor: its next layer's. */
+  getExecutor(): Executor {
+    return this.impl.executor;
+  }
+
+  // ---- observers -----------------------------------------------------------------------------
+
+  /** Whether the handshake completed and the stream is neither closing nor closed nor failed. */
+  isOpen(): boolean {
+    return this.impl.status === 'open';
+  }
+
+  /** Whether the last message received (or being received) is text (also the initial answer). */
+  gotText(): boolean {
+    return this.impl.rdOp === Opcode.text;
+  }
+
+  /** Whether the last message received (or being received) is binary. */
+  gotBinary(): boolean {
+    return this.impl.rdOp === Opcode.binary;
+  }
+
+  /** Whether the last read consumed the final byte of a message. */
+  isMessageDone(): boolean {
+    return this.impl.rdDone;
+  }
+
+  /** The close reason the peer sent, once a read completed with `closed` or a close finished. */
+  reason(): CloseReason {
+    return this.impl.cr;
+  }
+
+  /** The role the stream took in its handshake. */
+  role(): Role {
+    return this.impl.role;
+  }
+
+  /**
+   * A suggested size for the next read: with a number, from that initial size (1536 by default);
+   * with a dynamic buffer, also bounded by its free space. Never above `readMessageMax`.
+   */
+  readSizeHint(initialOrBuffer: number | DynamicBuffer = tcpFrameSize): number {
+    if (isDynamicBuffer(initialOrBuffer)) return readSizeHintFor(this.impl, initialOrBuffer);
+    return this.impl.readSizeHint(initialOrBuffer);
+  }
+
+  // ---- settings --------------------------------------------------------------------------------
+
+  /** Whether outgoing messages are split into frames of `writeBufferBytes` (default true). */
+  autoFragment(): boolean;
+  autoFragment(value: boolean): void;
+  autoFragment(value?: boolean): boolean | void {
+    if (value === undefined) return this.impl.wrFragOpt;
+    this.impl.wrFragOpt = value;
+  }
+
+  /** Whether new messages are sent as binary. */
+  binary(): boolean;
+  binary(value: boolean): void;
+  binary(value?: boolean): boolean | void {
+    if (value === undefined) return this.impl.wrOpcode === Opcode.binary;
+    this.impl.wrOpcode = value ? Opcode.binary : Opcode.text;
+  }
+
+  /** Whether new messages are sent as text (the default). */
+  text(): boolean;
+  text(value: boolean): void;
+  text(value?: boolean): boolean | void {
+    if (value === undefined) return this.impl.wrOpcode === Opcode.text;
+    this.impl.wrOpcode = value ? Opcode.text : Opcode.binary;
+  }
+
+  /** The largest message accepted, in bytes (16 MiB by default; 0: no limit). */
+  readMessageMax(): number;
+  readMessageMax(bytes: number): void;
+  readMessageMax(bytes?: number): number | void {
+    if (bytes === undefined) return this.impl.decoder.readMessageMax;
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError('readMessageMax: a byte count of 0 or more');
+    this.impl.decoder.readMessageMax = bytes;
+  }
+
+  /**
+   * The size of the write buffer: the frame size with auto-fragmentation, and the chunk in which a
+   * client masks (4096 by default; at least 8). Takes effect with the next message.
+   */
+  writeBufferBytes(): number;
+  writeBufferBytes(bytes: number): void;
+  writeBufferBytes(bytes?: number): number | void {
+    if (bytes === undefined) return this.impl.wrBufOpt;
+    if (!Number.isSafeInteger(bytes) || bytes < 8) throw new RangeError('writeBufferBytes: at least 8');
+    this.impl.wrBufOpt = bytes;
+  }
+
+  /** Sets (or, with no argument, clears) the callback that sees every control frame a read receives. */
+  controlCallback(callback?: ControlCallback): void {
+    this.impl.ctrlCb = callback ?? null;
+  }
+
+  /** Sets an option: the timeouts, or the decorator of handshake messages. */
+  setOption(option: Timeout | Decorator): void {
+    if (option instanceof Timeout) {
+      this.impl.timeoutOpt = option;
+      this.impl.updateTimer();
+      return;
+    }
+    if (option instanceof Decorator) {
+      this.#decorator = option;
+      return;
+    }
+    throw new TypeError('websocket.Stream.setOption: unknown option');
+  }
+
+  /** The timeouts in effect. */
+  getOption(kind: typeof Timeout): Timeout {
+    if (kind === Timeout) return this.impl.timeoutOpt;
+    throw new TypeError('websocket.Stream.getOption: unknown option');
+  }
+
+  // ---- opening handshake -----------------------------------------------------------------------
+
+  /**
+   * Performs the client's opening handshake: sends the upgrade request for `host` and `target`
+   * (a random 16-byte key; the decorator may add fields), reads the response, and checks it in
+   * Beast's order (`upgradeDeclined`, `badHttpVersion`, `noConnection`, …, `badSecAccept`), then
+   * RFC 6455's rules on subprotocols and extensions. With `resOut`, the response is stored there
+   * even when the handshake fails (status 500 when none could be read). Completes with `[ec]`.
+   * Per-operation cancellation: terminal.
+   */
+  asyncHandshake(host: string, target: string, handler: Handler<HandshakeSignature>): void;
+  asyncHandshake<T extends CompletionToken = UsePromise>(host: string, target: string, token?: T): AsyncResult<T, HandshakeSignature>;
+  asyncHandshake(resOut: Response, host: string, target: string, handler: Handler<HandshakeSignature>): void;
+  asyncHandshake<T extends CompletionToken = UsePromise>(resOut: Response, host: string, target: string, token?: T): AsyncResult<T, HandshakeSignature>;
+  asyncHandshake(a: Response | string, b: string, c?: string | TokenFor<HandshakeSignature>, d?: TokenFor<HandshakeSignature>): unknown {
+    const [resOut, host, target, token] =
+      a instanceof Response ? [a, b, c as string, d] : [null, a, b, c as TokenFor<HandshakeSignature> | undefined];
+    const decorator = this.#decorator;
+    return this.#start('handshake', token, [netError.alreadyStarted], (t) =>
+      asyncHandshakeOp(this.impl, resOut, host, target, decorator, t),
+    );
+  }
+
+  /**
+   * Performs the server's opening handshake: reads the upgrade request (after `preRead`, bytes
+   * the application already received), or takes a `request` the application already read
+   * (with `head`, bytes that followed it); checks it in Beast's order and answers 101, or 400 /
+   * 426 before completing with the error. `100 Continue` goes first when the request expects it.
+   * End of stream before a request gives `websocket.error.closed`. Completes with `[ec]`.
+   * Per-operation cancellation: terminal.
+   */
+  asyncAccept(handler: Handler<HandshakeSignature>): void;
+  asyncAccept<T extends CompletionToken = UsePromise>(token?: T): AsyncResult<T, HandshakeSignature>;
+  asyncAccept(preRead: ConstBufferSequence, handler: Handler<HandshakeSignature>): void;
+  asyncAccept<T extends CompletionToken = UsePromise>(preRead: ConstBufferSequence, token?: T): AsyncResult<T, HandshakeSignature>;
+  asyncAccept(request: Request, handler: Handler<HandshakeSignature>): void;
+  asyncAccept<T extends CompletionToken = UsePromise>(request: Request, token?: T): AsyncResult<T, HandshakeSignature>;
+  asyncAccept(request: Request, head: ConstBufferSequence, handler: Handler<HandshakeSignature>): void;
+  asyncAccept<T extends CompletionToken = UsePromise>(request: Request, head: ConstBufferSequence, token?: T): AsyncResult<T, HandshakeSignature>;
+  asyncAccept(
+    a?: Request | ConstBufferSequence | TokenFor<HandshakeSignature>,
+    b?: ConstBufferSequence | TokenFor<HandshakeSignature>,
+    c?: TokenFor<HandshakeSignature>,
+  ): unknown {
+    const decorator = this.#decorator;
+    if (a instanceof Request) {
+      const isHead = b instanceof Uint8Array || Array.isArray(b);
+      const head = isHead ? (b as ConstBufferSequence) : null;
+      const token = isHead ? c : (b as TokenFor<HandshakeSignature> | undefined);
+      return this.#start('handshake', token, [netError.alreadyStarted], (t) =>
+        asyncAcceptRequestOp(this.impl, a, head, decorator, t),
+      );
+    }
+    if (a instanceof Uint8Array || Array.isArray(a)) {
+      const preRead = a as ConstBufferSequence;
+      return this.#start('handshake', b as TokenFor<HandshakeSignature> | undefined, [netError.alreadyStarted], (t) =>
+        asyncAcceptOp(this.impl, preRead, decorator, t),
+      );
+    }
+    return this.#start('handshake', a as TokenFor<HandshakeSignature> | undefined, [netError.alreadyStarted], (t) =>
+      asyncAcceptOp(this.impl, null, decorator, t),
+    );
+  }
+
+  // ---- reading ---------------------------------------------------------------------------------
+
+  /**
+   * Reads a whole message and appends it to `buffer`.
+   *
+   * Completes with `[ec, bytesAppended]` once the message is complete, or with an error:
+   * `websocket.error.closed` when the peer closed (its reason is in {@link reason}), a
+   * protocol error after the connection was failed with its close code, `bufferOverflow` when the
+   * buffer cannot grow, `operationAborted` after our own close. Control frames received meanwhile
+   * are handled (pings answered) and reported to the control callback.
+   * Per-operation cancellation: `terminal`; `total` while waiting behind a close.
+   */
+  asyncRead(buffer: DynamicBuffer, handler: Handler<ReadSignature>): void;
+  asyncRead<T extends CompletionToken = UsePromise>(buffer: DynamicBuffer, token?: T): AsyncResult<T, ReadSignature>;
+  asyncRead(buffer: DynamicBuffer, token?: TokenFor<ReadSignature>): unknown {
+    return this.#start('read', token, [netError.alreadyStarted, 0], (t) => asyncReadOp(this.impl, buffer, 0, false, t));
+  }
+
+  /**
+   * Reads some message data: into a dynamic buffer (at most `limit` bytes; 0 for no limit), or
+   * into `buffers` from their start. Completes after some data (or an empty frame) was read, with
+   * the same errors and cancellation as {@link asyncRead}; {@link isMessageDone} tells whether the
+   * message ended.
+   */
+  asyncReadSome(buffer: DynamicBuffer, limit: number, handler: Handler<ReadSignature>): void;
+  asyncReadSome<T extends CompletionToken = UsePromise>(buffer: DynamicBuffer, limit: number, token?: T): AsyncResult<T, ReadSignature>;
+  asyncReadSome(buffers: MutableBufferSequence, handler: Handler<ReadSignature>): void;
+  asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T): AsyncResult<T, ReadSignature>;
+  asyncReadSome(target: DynamicBuffer | MutableBufferSequence, a?: number | TokenFor<ReadSignature>, b?: TokenFor<ReadSignature>): unknown {
+    if (isDynamicBuffer(target)) {
+      const limit = typeof a === 'number' ? a : 0;
+      return this.#start('read', b, [netError.alreadyStarted, 0], (t) => asyncReadOp(this.impl, target, limit, true, t));
+    }
+    const token = a as TokenFor<ReadSignature> | undefined;
+    return this.#start('read', token, [netError.alreadyStarted, 0], (t) => asyncReadSomeOp(this.impl, target, t));
+  }
+
+  // ---- writing ---------------------------------------------------------------------------------
+
+  /**
+   * Writes a whole message (as {@link asyncWriteSome} with `fin` true). The opcode comes from
+   * {@link binary} / {@link text}. Completes with `[ec, bytesSent]`.
+   */
+  asyncWrite(buffers: ConstBufferSequence, handler: Handler<WriteSignature>): void;
+  asyncWrite<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T): AsyncResult<T, WriteSignature>;
+  asyncWrite(buffers: ConstBufferSequence, token?: TokenFor<WriteSignature>): unknown {
+    return this.asyncWriteSome(true, buffers, token as Handler<WriteSignature>);
+  }
+
+  /**
+   * Writes part of a message: always whole frames, so pings, pongs and a close may go out
+   * alongside; `fin` ends the message. The first part takes its opcode from {@link binary} /
+   * {@link text}; later parts are continuations. The buffers must stay unchanged until the
+   * handler runs. Completes with `[ec, bytesSent]`.
+   * Per-operation cancellation: `terminal` (the stream is then fit only to be closed); `total`
+   * while waiting behind other writes (nothing was sent).
+   */
+  asyncWriteSome(fin: boolean, buffers: ConstBufferSequence, handler: Handler<WriteSignature>): void;
+  asyncWriteSome<T extends CompletionToken = UsePromise>(fin: boolean, buffers: ConstBufferSequence, token?: T): AsyncResult<T, WriteSignature>;
+  asyncWriteSome(fin: boolean, buffers: ConstBufferSequence, token?: TokenFor<WriteSignature>): unknown {
+    return this.#start('write', token, [netError.alreadyStarted, 0], (t) => asyncWriteSomeOp(this.impl, fin, buffers, t));
+  }
+
+  // ---- control frames --------------------------------------------------------------------------
+
+  /**
+   * Sends a ping with `data` (at most 125 bytes). Completes with `[ec]` once it was written; the
+   * pong arrives through a read's control callback. Cancellation: `terminal`; `total` while
+   * waiting behind a write.
+   */
+  asyncPing(data: Payload, handler: Handler<ControlSignature>): void;
+  asyncPing<T extends CompletionToken = UsePromise>(data: Payload, token?: T): AsyncResult<T, ControlSignature>;
+  asyncPing(data: Payload, token?: TokenFor<ControlSignature>): unknown {
+    const payload = controlPayload(data);
+    return this.#start('ping', token, [netError.alreadyStarted], (t) => asyncPingOp(this.impl, Opcode.ping, payload, t));
+  }
+
+  /** Sends an unsolicited pong (a heartbeat); as {@link asyncPing}. */
+  asyncPong(data: Payload, handler: Handler<ControlSignature>): void;
+  asyncPong<T extends CompletionToken = UsePromise>(data: Payload, token?: T): AsyncResult<T, ControlSignature>;
+  asyncPong(data: Payload, token?: TokenFor<ControlSignature>): unknown {
+    const payload = controlPayload(data);
+    return this.#start('ping', token, [netError.alreadyStarted], (t) => asyncPingOp(this.impl, Opcode.pong, payload, t));
+  }
+
+  /**
+   * Starts the closing handshake: sends a close frame with `reason` (a code, or a code and text;
+   * code 0 sends an empty close frame), waits for the peer's close frame and tears the connection
+   * down. Completes with `[ec]`. After it starts, only reads may be started; a pending read then
+   * completes with `operationAborted`. Cancellation: `total` while waiting behind a write;
+   * `terminal` otherwise, and then the socket is closed.
+   */
+  asyncClose(reason: CloseReason | number, handler: Handler<ControlSignature>): void;
+  asyncClose<T extends CompletionToken = UsePromise>(reason: CloseReason | number, token?: T): AsyncResult<T, ControlSignature>;
+  asyncClose(reason: CloseReason | number, token?: TokenFor<ControlSignature>): unknown {
+    const cr = typeof reason === 'number' ? closeReason(reason) : reason;
+    return this.#start('close', token, [netError.alreadyStarted], (t) => asyncCloseOp(this.impl, cr, t));
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------
+
+  /**
+   * Starts an operation of `kind` unless one is outstanding (then completes at once with
+   * `busy`); the kind is free again just before the handler runs.
+   */
+  #start<A extends readonly unknown[]>(
+    kind: Kind,
+    token: TokenFor<A> | undefined,
+    busy: A,
+    launch: (token: TokenFor<A>) => unknown,
+  ): unknown {
+    if (this.#outstanding.has(kind)) {
+      const ex = this.impl.executor;
+      return asyncInitiate<A>((h) => new HandlerWork(h, ex).complete(false, ...busy), token, ex);
+    }
+    const outstanding = this.#outstanding;
+    outstanding.add(kind);
+    const release = makeBoundToken(token, (h) => ({
+      handler: wrapHandler(h, (...args: readonly unknown[]) => {
+        outstanding.delete(kind);
+        (h as Handler<readonly unknown[]>)(...args);
+      }),
+    }));
+    return launch(release as unknown as TokenFor<A>);
+  }
+}
+
+function controlPayload(data: Payload): Uint8Array {
+  const bytes = typeof data === 'string' ? toBuffer(data) : data;
+  if (bytes.length > 125) throw new RangeError('a control frame payload is at most 125 bytes');
+  return bytes;
+}
