@@ -7,7 +7,7 @@
 
 import type { Handler } from '../../../net/associators.js';
 import { bufferSize, BuffersSuffix, buffersPrefix, type MutableBufferSequence } from '../../../net/buffer.js';
-import { CancellationType } from '../../../net/cancellation.js';
+import { CancellationType, enableTotalCancellation } from '../../../net/cancellation.js';
 import { asyncCompose, type ComposedSelf } from '../../../net/compose.js';
 import { LengthError, type DynamicBuffer } from '../../../net/dynamic-buffer.js';
 import { error as netError, type ErrorCode } from '../../../net/error.js';
@@ -330,6 +330,8 @@ export function asyncReadOp<N extends AsyncStream>(
 ): unknown {
   const max = limit > 0 ? limit : Number.MAX_SAFE_INTEGER;
   return asyncCompose<ReadSignature, TokenFor<ReadSignature> | undefined>(function* (self) {
+    // Pass every type to the inner read: it accepts total while parked and filters by phase itself.
+    self.resetCancellationState(enableTotalCancellation);
     let total = 0;
     do {
       let target: readonly Uint8Array[];
