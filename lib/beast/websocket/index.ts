@@ -8,3 +8,4 @@ export { CloseCode, closeReason, isValidCloseCode, type CloseReason } from './cl
 export { Timeout, Decorator, none, type ControlCallback, type FrameType } from './options.js';
 export type { Role } from './frame.js';
 export { isUpgrade } from '../http/message.js';
+export { PermessageDeflate, type PermessageDeflateInit, type PermessageDeflateStatus } from './deflate.js';

@@ -12,7 +12,9 @@ import { SteadyTimer } from '../../net/timer.js';
 import { error as beastError } from '../core/error.js';
 import { closeReason, encodeClosePayload, type CloseReason } from './close.js';
 import { encodeFrameHeader, FrameHeaderDecoder, isControl, Opcode, type Role } from './frame.js';
+import { PermessageDeflate, type PermessageDeflateStatus, type PmdConfig } from './deflate.js';
 import { applyMask, maskKeys } from './mask.js';
+import { Deflater, Inflater } from './zlib-codec.js';
 import { none, Timeout, type ControlCallback } from './options.js';
 import { SavedHandler } from './saved-handler.js';
 import { SoftMutex } from './soft-mutex.js';
@@ -52,6 +54,10 @@ export class StreamImpl<NextLayer extends AsyncStream> {
   rdMasked = false;
   rdKey = 0;
   rdKeyOffset = 0;
+  /** Payload bytes of the current frame at the front of the read buffer that are already unmasked. */
+  rdUnmasked = 0;
+  /** Bytes of the `00 00 FF FF` tail fed to the inflater at the end of a compressed message. */
+  rdEbConsumed = 0;
   rdSize = 0;
   rdDone = true;
   rdClose = false;
@@ -69,6 +75,14 @@ export class StreamImpl<NextLayer extends AsyncStream> {
   wrBufOpt = 4096;
   wrBufSize = 0;
   wrBuf: Uint8Array | null = null;
+  wrCompress = false;
+  wrCompressOpt = true;
+
+  // permessage-deflate: the options, and what this connection negotiated (null: not active).
+  pmdOpts = new PermessageDeflate();
+  pmdConfig: PmdConfig | null = null;
+  #deflater: Deflater | null = null;
+  #inflater: Inflater | null = null;
   /** The header of the frame being written; reused, because one write at a time holds wrBlock. */
   readonly wrHeader = new Uint8Array(14);
 
@@ -117,6 +131,7 @@ export class StreamImpl<NextLayer extends AsyncStream> {
     this.rdUtf8.reset();
     this.wrClose = false;
     this.wrCont = false;
+    this.setPmd(null);
     this.cr = closeReason(0);
     this.ecDelivered = false;
     this.timedOut = false;
@@ -263,6 +278,7 @@ export class StreamImpl<NextLayer extends AsyncStream> {
     if (d.opcode !== Opcode.cont) {
       this.rdOp = d.opcode;
       this.rdSize = 0;
+      this.rdEbConsumed = 0;
       this.rdUtf8.reset();
     }
     this.ctrlOp = 0;
@@ -271,13 +287,17 @@ export class StreamImpl<NextLayer extends AsyncStream> {
     this.rdMasked = d.masked;
     this.rdKey = d.key;
     this.rdKeyOffset = 0;
+    this.rdUnmasked = 0;
+    this.unmaskBuffered();
     return 'frame';
   }
 
   /** The size to offer a dynamic buffer for the next read (Beast's `read_size_hint`). */
   readSizeHint(initial: number): number {
     let result: number;
-    if (this.rdDone) result = initial;
+    // A compressed message inflates to an unknown size: offer at least the initial size.
+    if (this.pmdConfig !== null && (this.rdDone || this.decoder.messageCompressed)) result = Math.max(initial, this.rdRemain);
+    else if (this.rdDone) result = initial;
     else if (this.rdFin) result = Math.max(1, this.rdRemain);
     else result = Math.max(initial, this.rdRemain);
     const max = this.decoder.readMessageMax;
@@ -286,12 +306,90 @@ export class StreamImpl<NextLayer extends AsyncStream> {
 
   // ---- writing -----------------------------------------------------------------------------
 
+  // ---- permessage-deflate ------------------------------------------------------------------------
+
+  /** Activates (or with null, deactivates) the extension for this connection. */
+  setPmd(config: PmdConfig | null): void {
+    this.pmdConfig = config;
+    this.decoder.deflate = config !== null;
+    this.#deflater?.close();
+    this.#inflater?.close();
+    this.#deflater = null;
+    this.#inflater = null;
+  }
+
+  /** The deflate context for our messages, created on first use (memory only for those who compress). */
+  deflater(): Deflater {
+    if (this.#deflater === null) {
+      const cfg = this.pmdConfig!;
+      const bits = this.role === 'server' ? cfg.serverMaxWindowBits : cfg.clientMaxWindowBits;
+      this.#deflater = new Deflater(bits, this.pmdOpts.compLevel, this.pmdOpts.memLevel);
+    }
+    return this.#deflater;
+  }
+
+  /** The inflate context for the peer's messages, created on first use. */
+  inflater(): Inflater {
+    if (this.#inflater === null) {
+      const cfg = this.pmdConfig!;
+      this.#inflater = new Inflater(this.role === 'server' ? cfg.clientMaxWindowBits : cfg.serverMaxWindowBits);
+    }
+    return this.#inflater;
+  }
+
+  /** Whether the message being read is compressed (Beast's `rd_deflated`). */
+  rdDeflated(): boolean {
+    return this.pmdConfig !== null && this.decoder.messageCompressed;
+  }
+
+  /** After a compressed message was read: forget the window if the peer does not keep it. */
+  contextTakeoverRead(): void {
+    const cfg = this.pmdConfig;
+    if (cfg === null || this.#inflater === null) return;
+    if (this.role === 'client' ? cfg.serverNoContextTakeover : cfg.clientNoContextTakeover) this.#inflater.reset();
+  }
+
+  /** After a compressed message was written: forget the window if we do not keep it. */
+  contextTakeoverWrite(): void {
+    const cfg = this.pmdConfig;
+    if (cfg === null || this.#deflater === null) return;
+    if (this.role === 'client' ? cfg.clientNoContextTakeover : cfg.serverNoContextTakeover) this.#deflater.reset();
+  }
+
+  /** What was negotiated (Beast's `get_status`). */
+  pmdStatus(): PermessageDeflateStatus {
+    const cfg = this.pmdConfig;
+    return cfg === null
+      ? { active: false, clientWindowBits: 0, serverWindowBits: 0 }
+      : { active: true, clientWindowBits: cfg.clientMaxWindowBits, serverWindowBits: cfg.serverMaxWindowBits };
+  }
+
+  /** Unmasks the payload bytes of the current frame that arrived in the read buffer. */
+  unmaskBuffered(): void {
+    const n = Math.min(this.rdRemain, this.rdBuf.size());
+    if (!this.rdMasked || n <= this.rdUnmasked) {
+      this.rdUnmasked = Math.max(this.rdUnmasked, n);
+      return;
+    }
+    this.rdKeyOffset = applyMask(this.rdBuf.dataView().subarray(this.rdUnmasked, n), this.rdKey, this.rdKeyOffset);
+    this.rdUnmasked = n;
+  }
+
+  /** Drops `n` payload bytes from the front of the read buffer. */
+  consumePayload(n: number): void {
+    this.rdBuf.consume(n);
+    this.rdRemain -= n;
+    this.rdUnmasked = Math.max(0, this.rdUnmasked - n);
+  }
+
   /** Starts a new outgoing message in its first write (Beast's `begin_msg`). */
-  beginMessage(): void {
+  beginMessage(size: number): void {
+    this.wrCompress = this.pmdConfig !== null && this.wrCompressOpt && size >= this.pmdOpts.msgSizeThreshold;
     this.wrFrag = this.wrFragOpt;
     this.wrBufSize = this.wrBufOpt;
-    // Clients mask into a buffer of their own so that the caller's payload is never modified.
-    if (this.role === 'client' && (this.wrBuf === null || this.wrBuf.length !== this.wrBufSize)) {
+    // Clients mask, and compression deflates, into a buffer of their own: the caller's payload is
+    // never modified.
+    if ((this.role === 'client' || this.wrCompress) && (this.wrBuf === null || this.wrBuf.length !== this.wrBufSize)) {
       this.wrBuf = new Uint8Array(this.wrBufSize);
     }
   }

@@ -27,6 +27,7 @@ import { asyncPingOp, startIdlePing, type ControlSignature } from './ops/ping.js
 import { asyncReadOp, asyncReadSomeOp, readSizeHintFor, type ReadSignature } from './ops/read.js';
 import { asyncWriteSomeOp, type WriteSignature } from './ops/write.js';
 import { Decorator, Timeout, type ControlCallback } from './options.js';
+import { PermessageDeflate, type PermessageDeflateStatus } from './deflate.js';
 import { asyncAcceptOp, asyncAcceptRequestOp } from './ops/accept.js';
 import { asyncHandshakeOp, type HandshakeSignature } from './ops/handshake.js';
 import { Request, Response } from '../http/message.js';
@@ -176,8 +177,15 @@ export class Stream<NextLayer extends AsyncStream> {
     this.impl.ctrlCb = callback ?? null;
   }
 
-  /** Sets an option: the timeouts, or the decorator of handshake messages. */
-  setOption(option: Timeout | Decorator): void {
+  /**
+   * Sets an option: the timeouts, the decorator of handshake messages, or the permessage-deflate
+   * settings (they take effect with the next handshake or accept).
+   */
+  setOption(option: Timeout | Decorator | PermessageDeflate): void {
+    if (option instanceof PermessageDeflate) {
+      this.impl.pmdOpts = option;
+      return;
+    }
     if (option instanceof Timeout) {
       this.impl.timeoutOpt = option;
       this.impl.updateTimer();
@@ -190,10 +198,29 @@ export class Stream<NextLayer extends AsyncStream> {
     throw new TypeError('websocket.Stream.setOption: unknown option');
   }
 
-  /** The timeouts in effect. */
-  getOption(kind: typeof Timeout): Timeout {
+  /** The timeouts, or the permessage-deflate settings, in effect. */
+  getOption(kind: typeof Timeout): Timeout;
+  getOption(kind: typeof PermessageDeflate): PermessageDeflate;
+  getOption(kind: typeof Timeout | typeof PermessageDeflate): Timeout | PermessageDeflate {
     if (kind === Timeout) return this.impl.timeoutOpt;
+    if (kind === PermessageDeflate) return this.impl.pmdOpts;
     throw new TypeError('websocket.Stream.getOption: unknown option');
+  }
+
+  /** What permessage-deflate negotiated for this connection (Beast's `get_status`). */
+  getStatus(): PermessageDeflateStatus {
+    return this.impl.pmdStatus();
+  }
+
+  /**
+   * Whether new messages are compressed when permessage-deflate is active (default true; messages
+   * shorter than `msgSizeThreshold` never are).
+   */
+  compress(): boolean;
+  compress(value: boolean): void;
+  compress(value?: boolean): boolean | void {
+    if (value === undefined) return this.impl.wrCompressOpt;
+    this.impl.wrCompressOpt = value;
   }
 
   // ---- opening handshake -----------------------------------------------------------------------

@@ -19,6 +19,7 @@ import { asyncWrite as httpAsyncWrite } from '../../http/write.js';
 import { error } from '../error.js';
 import { isValidSecKey, makeSecAccept } from '../hybi13.js';
 import type { Decorator } from '../options.js';
+import { negotiate, PermessageDeflate, type PmdConfig } from '../deflate.js';
 import type { StreamImpl } from '../stream-impl.js';
 import { stopAfterStep } from './common.js';
 import type { HandshakeSignature } from './handshake.js';
@@ -89,7 +90,7 @@ function respond<N extends AsyncStream>(
   decorator: Decorator | null,
   token: TokenFor<HandshakeSignature>,
 ): unknown {
-  const { res, result } = buildResponse(req, decorator);
+  const { res, result, pmd } = buildResponse(req, decorator, impl.pmdOpts);
   return asyncCompose<HandshakeSignature, TokenFor<HandshakeSignature>>(function* (self) {
     impl.status = 'handshake';
     impl.updateTimer();
@@ -103,6 +104,7 @@ function respond<N extends AsyncStream>(
     const [we] = yield* self.call<IoSignature>((h) => httpAsyncWrite(impl.next, res, h));
     const stop = stopAfterStep(self, impl, we) ?? (result !== null ? impl.checkStopNow(result) : undefined);
     if (stop !== undefined) return self.complete(stop);
+    impl.setPmd(pmd);
     impl.open();
     self.complete(null);
   }, token, impl.executor);
@@ -112,16 +114,20 @@ function respond<N extends AsyncStream>(
  * The response to an upgrade request and the error it stands for (Beast's `build_response`):
  * the request checks in Beast's order, with RFC 6455's rule that the key decodes to 16 bytes.
  */
-export function buildResponse(req: Request, decorator: Decorator | null): { res: Response; result: ErrorCode | null } {
+export function buildResponse(
+  req: Request,
+  decorator: Decorator | null,
+  pmdOpts: PermessageDeflate = new PermessageDeflate(),
+): { res: Response; result: ErrorCode | null; pmd: PmdConfig | null } {
   const decorate = (res: Response): Response => {
     decorator?.decorators.response?.(res);
     if (!res.fields.has('Server')) res.fields.set('Server', serverName);
     return res;
   };
-  const fail = (ec: ErrorCode, status = 400): { res: Response; result: ErrorCode } => {
+  const fail = (ec: ErrorCode, status = 400): { res: Response; result: ErrorCode; pmd: null } => {
     const res = new Response({ status, reason: status === 400 ? 'Bad Request' : 'Upgrade Required', version: req.version, body: ec.message() });
     if (status === 426) res.fields.set('Sec-WebSocket-Version', '13');
-    return { res: decorate(res), result: ec };
+    return { res: decorate(res), result: ec, pmd: null };
   };
   if (req.version !== 11) return fail(error.badHttpVersion);
   if (req.method !== 'GET') return fail(error.badMethod);
@@ -140,5 +146,8 @@ export function buildResponse(req: Request, decorator: Decorator | null): { res:
   if (version !== '13') return fail(error.badSecVersion, 426);
   const res = new Response({ status: 101, reason: 'Switching Protocols', version: req.version });
   res.fields.set('Upgrade', 'websocket').set('Connection', 'Upgrade').set('Sec-WebSocket-Accept', makeSecAccept(key));
-  return { res: decorate(res), result: null };
+  // A malformed or unacceptable offer declines the extension; the handshake still succeeds.
+  const negotiated = negotiate(req.fields.get('Sec-WebSocket-Extensions'), pmdOpts);
+  if (negotiated !== null) res.fields.set('Sec-WebSocket-Extensions', negotiated.response);
+  return { res: decorate(res), result: null, pmd: negotiated?.config ?? null };
 }

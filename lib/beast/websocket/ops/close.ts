@@ -50,9 +50,7 @@ export function asyncCloseOp<N extends AsyncStream>(
             const stop = yield* fill();
             if (stop !== undefined) return stop;
           }
-          const k = Math.min(impl.rdRemain, impl.rdBuf.size());
-          impl.rdBuf.consume(k);
-          impl.rdRemain -= k;
+          impl.consumePayload(Math.min(impl.rdRemain, impl.rdBuf.size()));
         }
         let parsed = impl.parseFrameHeader();
         while (parsed === 'needMore') {

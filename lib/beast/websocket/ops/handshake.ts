@@ -5,7 +5,8 @@
  */
 
 import { asyncCompose } from '../../../net/compose.js';
-import type { ErrorCode } from '../../../net/error.js';
+import { ErrorCode } from '../../../net/error.js';
+import { acceptResponse, makeOffer } from '../deflate.js';
 import type { AsyncStream, IoSignature } from '../../../net/stream.js';
 import type { TokenFor } from '../../../net/token.js';
 import { tokenListContains } from '../../http/fields.js';
@@ -48,6 +49,7 @@ export function asyncHandshakeOp<N extends AsyncStream>(
       .set('Connection', 'Upgrade')
       .set('Sec-WebSocket-Key', key)
       .set('Sec-WebSocket-Version', '13');
+    if (impl.pmdOpts.clientEnable) req.fields.set('Sec-WebSocket-Extensions', makeOffer(impl.pmdOpts));
     decorator?.decorators.request?.(req);
 
     const [we] = yield* self.call<IoSignature>((h) => httpAsyncWrite(impl.next, req, h));
@@ -60,7 +62,14 @@ export function asyncHandshakeOp<N extends AsyncStream>(
     stop = stopAfterStep(self, impl, re);
     if (stop !== undefined) return self.complete(stop);
 
-    stop = impl.checkStopNow(checkResponse(parser.get(), key, req));
+    const res = parser.get();
+    let ec = checkResponse(res, key, req);
+    if (ec === null) {
+      const pmd = acceptResponse(res.fields.get('Sec-WebSocket-Extensions'), impl.pmdOpts);
+      if (pmd instanceof ErrorCode) ec = pmd;
+      else impl.setPmd(pmd);
+    }
+    stop = impl.checkStopNow(ec);
     if (stop !== undefined) return self.complete(stop);
     impl.open();
     self.complete(null);
@@ -85,6 +94,7 @@ export function checkResponse(res: Response, key: string, req: Request): ErrorCo
   if (chosen !== undefined && !tokenListContains(req.fields.get('Sec-WebSocket-Protocol'), chosen.trim())) {
     return error.badSubprotocol;
   }
+  // Extensions the client offered are checked against its offer by the caller (RFC 7692 section 5.1).
   if (res.fields.has('Sec-WebSocket-Extensions') && !req.fields.has('Sec-WebSocket-Extensions')) {
     return error.badExtensionResponse;
   }

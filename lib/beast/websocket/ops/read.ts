@@ -8,9 +8,9 @@
 import type { Handler } from '../../../net/associators.js';
 import { bufferSize, BuffersSuffix, buffersPrefix, type MutableBufferSequence } from '../../../net/buffer.js';
 import { CancellationType, enableTotalCancellation } from '../../../net/cancellation.js';
-import { asyncCompose, type ComposedSelf } from '../../../net/compose.js';
+import { asyncCompose, type ChildOp, type ComposedSelf } from '../../../net/compose.js';
 import { LengthError, type DynamicBuffer } from '../../../net/dynamic-buffer.js';
-import { error as netError, type ErrorCode } from '../../../net/error.js';
+import { error as netError, SystemError, type ErrorCode } from '../../../net/error.js';
 import { asyncWrite } from '../../../net/read-write.js';
 import type { AsyncStream, IoSignature } from '../../../net/stream.js';
 import type { TokenFor } from '../../../net/token.js';
@@ -68,13 +68,13 @@ function* readSomeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, b
     return stop;
   }
 
-  // Unmasks, validates and counts `n` payload bytes just placed at the front of `out`.
-  function accept(n: number): boolean {
+  // Validates and counts `n` payload bytes just placed at the front of `out`; they are unmasked
+  // here when they came straight from the next layer (the read buffer is unmasked as it fills).
+  function accept(n: number, unmask: boolean): boolean {
     const written = buffersPrefix(n, out.data());
     const pieces = written instanceof Uint8Array ? [written] : written;
-    impl.rdRemain -= n;
     for (const piece of pieces) {
-      if (impl.rdMasked) impl.rdKeyOffset = applyMask(piece, impl.rdKey, impl.rdKeyOffset);
+      if (unmask && impl.rdMasked) impl.rdKeyOffset = applyMask(piece, impl.rdKey, impl.rdKeyOffset);
       if (impl.rdOp === Opcode.text && !impl.rdUtf8.write(piece)) return false;
     }
     if (impl.rdOp === Opcode.text && impl.rdRemain === 0 && impl.rdFin && !impl.rdUtf8.finish()) return false;
@@ -82,6 +82,59 @@ function* readSomeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, b
     impl.rdSize += n;
     out.consume(n);
     return true;
+  }
+
+  // Inflates compressed payload into `out` (Beast's deflated read): reads from the next layer at
+  // most once, feeds the `00 00 FF FF` tail after the final frame, and checks readMessageMax on
+  // the inflated size as it grows, so a small frame cannot inflate into unbounded memory.
+  function* inflateSome(): Generator<ChildOp, ErrorCode | 'tooBig' | 'badUtf8' | null, readonly unknown[]> {
+    const pieces: Uint8Array[] = [];
+    let didRead = false;
+    const max = impl.decoder.readMessageMax;
+    while (bufferSize(out.data()) > 0) {
+      if (impl.rdRemain > 0 && impl.rdBuf.size() === 0 && !didRead) {
+        const stop = yield* fill();
+        if (stop !== undefined) return stop;
+        impl.unmaskBuffered();
+        didRead = true;
+      }
+      const dest = firstNonEmpty(out.data());
+      let consumed: number;
+      let produced: number;
+      try {
+        if (impl.rdRemain > 0) {
+          if (impl.rdBuf.size() === 0) break;
+          const input = impl.rdBuf.dataView().subarray(0, Math.min(impl.rdRemain, impl.rdBuf.size()));
+          ({ consumed, produced } = impl.inflater().write(input, dest));
+          impl.consumePayload(consumed);
+        } else if (impl.rdFin) {
+          ({ consumed, produced } = impl.inflater().write(emptyBlock.subarray(impl.rdEbConsumed), dest));
+          impl.rdEbConsumed += consumed;
+          if (produced === 0) {
+            impl.contextTakeoverRead();
+            impl.rdDone = true;
+            break;
+          }
+        } else {
+          break;
+        }
+      } catch (err) {
+        if (!(err instanceof SystemError)) throw err;
+        // Beast sends no close frame for corrupt compressed data: the error ends the stream.
+        return impl.checkStopNow(err.code) ?? err.code;
+      }
+      if (max > 0 && impl.rdSize + produced > max) return 'tooBig';
+      pieces.push(dest.subarray(0, produced));
+      out.consume(produced);
+      impl.rdSize += produced;
+      bytesWritten += produced;
+      if (consumed === 0 && produced === 0) break;
+    }
+    if (impl.rdOp === Opcode.text) {
+      for (const piece of pieces) if (!impl.rdUtf8.write(piece)) return 'badUtf8';
+      if (impl.rdDone && !impl.rdUtf8.finish()) return 'badUtf8';
+    }
+    return null;
   }
 
   for (;;) {
@@ -205,6 +258,19 @@ function* readSomeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, b
           impl.rdDone = false;
         }
 
+        if (impl.rdDeflated()) {
+          const outcome = yield* inflateSome();
+          if (outcome === 'tooBig' || outcome === 'badUtf8') {
+            code = outcome === 'tooBig' ? CloseCode.tooBig : CloseCode.badPayload;
+            result = outcome === 'tooBig' ? error.messageTooBig : error.badFramePayload;
+            phase = 'close';
+            break;
+          }
+          ec = outcome;
+          phase = 'upcall';
+          break;
+        }
+
         if (impl.rdRemain > 0 && bufferSize(out.data()) > 0) {
           const want = Math.min(impl.rdRemain, bufferSize(out.data()));
           // Small payloads go through the read buffer (more bytes per read); large ones are read
@@ -216,11 +282,13 @@ function* readSomeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, b
               phase = 'upcall';
               break;
             }
+            impl.unmaskBuffered();
           }
-          let n: number;
+          let ok: boolean;
           if (impl.rdBuf.size() > 0) {
-            n = copyInto(out, impl.rdBuf.dataView(), impl.rdRemain);
-            impl.rdBuf.consume(n);
+            const n = copyInto(out, impl.rdBuf.dataView(), impl.rdRemain);
+            impl.consumePayload(n);
+            ok = accept(n, false);
           } else {
             const target = buffersPrefix(impl.rdRemain, out.data());
             const [re, got] = yield* self.call<IoSignature>((h) => next.asyncReadSome(target, h));
@@ -231,9 +299,10 @@ function* readSomeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, b
               break;
             }
             impl.resetIdle();
-            n = got;
+            impl.rdRemain -= got;
+            ok = accept(got, true);
           }
-          if (!accept(n)) {
+          if (!ok) {
             code = CloseCode.badPayload;
             result = error.badFramePayload;
             phase = 'close';
@@ -301,6 +370,13 @@ function* readSomeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, b
       }
     }
   }
+}
+
+const emptyBlock = Uint8Array.of(0x00, 0x00, 0xff, 0xff);
+
+function firstNonEmpty(buffers: readonly Uint8Array[]): Uint8Array {
+  for (const b of buffers) if (b.length > 0) return b;
+  return new Uint8Array(0);
 }
 
 // Copies up to `max` bytes of `src` to the front of `out` (without consuming it); returns the count.

@@ -9,7 +9,7 @@
 import { bufferCopy, bufferSize, BuffersSuffix, buffersPrefix, type ConstBufferSequence } from '../../../net/buffer.js';
 import { CancellationType } from '../../../net/cancellation.js';
 import { asyncCompose, type ComposedSelf } from '../../../net/compose.js';
-import type { ErrorCode } from '../../../net/error.js';
+import { SystemError, type ErrorCode } from '../../../net/error.js';
 import { asyncWrite } from '../../../net/read-write.js';
 import type { AsyncStream, IoSignature } from '../../../net/stream.js';
 import type { TokenFor } from '../../../net/token.js';
@@ -43,7 +43,9 @@ export function asyncWriteSomeOp<N extends AsyncStream>(
 
 function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin: boolean, buffers: ConstBufferSequence) {
   const next = impl.next;
-  if (!impl.wrCont) impl.beginMessage();
+  const first = !impl.wrCont;
+  if (first) impl.beginMessage(bufferSize(buffers));
+  if (impl.wrCompress) return yield* deflateBody(self, impl, fin, buffers, first);
   let opcode = impl.wrCont ? Opcode.cont : impl.wrOpcode;
   const rest = new BuffersSuffix(buffers);
   let remain = bufferSize(buffers);
@@ -116,3 +118,84 @@ function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin:
   self.complete(ec ?? null, sent);
 }
 
+
+// Compressed writes (Beast's do_deflate): deflate into the write buffer, one frame per buffer-full,
+// whatever autoFragment says; RSV1 on the message's first frame only. A part that produces no
+// output yet (compression latency) sends nothing. The last frame of the message ends with a sync
+// flush whose `00 00 FF FF` tail is removed (RFC 7692 section 7.2.1).
+function* deflateBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin: boolean, buffers: ConstBufferSequence, first: boolean) {
+  const rest = new BuffersSuffix(buffers);
+  let opcode = first ? impl.wrOpcode : Opcode.cont;
+  let rsv1 = first;
+  let sent = 0;
+  let ec: ErrorCode | undefined;
+  let locked = impl.wrBlock.tryLock(self);
+  for (;;) {
+    if (!locked) {
+      const parked = yield* park(self, impl.opWr, CancellationType.all);
+      if (parked !== null) return self.complete(parked, sent);
+      impl.wrBlock.lock(self);
+      yield* resumeLater(self, impl);
+      locked = true;
+    }
+    ec = impl.checkStopNow(null);
+    if (ec !== undefined) break;
+    let out: { produced: number; consumed: number; more: boolean };
+    try {
+      out = deflateInto(impl, rest, fin, impl.wrBuf!);
+    } catch (err) {
+      if (!(err instanceof SystemError)) throw err;
+      ec = impl.checkStopNow(err.code);
+      break;
+    }
+    if (out.produced === 0) break; // nothing to send yet
+    const payload = impl.wrBuf!.subarray(0, out.produced);
+    const key = impl.frameKey();
+    if (key !== undefined) applyMask(payload, key);
+    const frameFin = fin && !out.more;
+    const headerSize = encodeFrameHeader(impl.wrHeader, 0, { fin: frameFin, rsv1, opcode, length: out.produced, key });
+    impl.wrCont = !frameFin;
+    const bufs = [impl.wrHeader.subarray(0, headerSize), payload];
+    const [we] = yield* self.call<IoSignature>((h) => asyncWrite(impl.next, bufs, h));
+    ec = stopAfterStep(self, impl, we);
+    if (ec !== undefined) break;
+    sent += out.consumed;
+    if (!out.more) {
+      if (fin) impl.contextTakeoverWrite();
+      break;
+    }
+    opcode = Opcode.cont;
+    rsv1 = false;
+    impl.wrBlock.unlock(self);
+    locked = !impl.wakeAfterWrite();
+    if (locked) impl.wrBlock.lock(self);
+  }
+  impl.wrBlock.tryUnlock(self);
+  impl.wakeAfterWrite();
+  self.complete(ec ?? null, sent);
+}
+
+// Deflates what fits of `rest` into `buf` (Beast's impl.deflate). `more` is false once the
+// message is complete: all input taken and, with `fin`, flushed with the tail removed.
+function deflateInto<N extends AsyncStream>(impl: StreamImpl<N>, rest: BuffersSuffix, fin: boolean, buf: Uint8Array) {
+  const z = impl.deflater();
+  let produced = 0;
+  let consumed = 0;
+  for (const piece of rest.data()) {
+    if (piece.length === 0) continue;
+    const r = z.write(piece, buf.subarray(produced));
+    produced += r.produced;
+    consumed += r.consumed;
+    if (r.consumed < piece.length || produced === buf.length) break;
+  }
+  rest.consume(consumed);
+  if (fin && produced < buf.length && bufferSize(rest.data()) === 0) {
+    produced += z.flushBlock(buf.subarray(produced)).produced;
+    // With room for it, the sync flush adds only the empty stored block (and a byte of bits).
+    if (buf.length - produced >= 6) {
+      produced += z.flushSync(buf.subarray(produced)).produced;
+      return { produced: produced - 4, consumed, more: false };
+    }
+  }
+  return { produced, consumed, more: true };
+}
