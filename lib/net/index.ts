@@ -50,3 +50,4 @@ export * from './dynamic-buffer.js';
 export * from './stream.js';
 export * from './read-write.js';
 export * from './ip/tcp.js';
+export * as ssl from './ssl.js';

@@ -5,3 +5,4 @@
 
 export { beastCategory, error, condition } from './error.js';
 export { DuplexStream } from './duplex-stream.js';
+export { TcpStream } from './tcp-stream.js';

@@ -1,0 +1,351 @@
+/**
+ * TcpStream: Beast's `tcp_stream` (`basic_stream<tcp>`), a TcpSocket with deadlines. Reads and
+ * writes each run under their own expiry; when the deadline of a pending operation passes, the
+ * socket is closed and that operation completes with `beast.error.timeout`. It holds at most one
+ * Node timer, only while a timed operation is pending, and must never leave one behind, never
+ * complete a handler inside its initiating call, and never apply a deadline to an operation that
+ * started before the deadline was set.
+ */
+
+import type * as net from 'node:net';
+import type { Handler } from '../../net/associators.js';
+import { wrapHandler } from '../../net/associators.js';
+import { bufferSize, type ConstBufferSequence, type MutableBufferSequence } from '../../net/buffer.js';
+import { error as netError, type ErrorCode } from '../../net/error.js';
+import type { Executor, ExecutorLike } from '../../net/executor.js';
+import { HandlerWork } from '../../net/handler-work.js';
+import { asyncConnect as rangeConnect, type RangeConnectSignature } from '../../net/ip/connect.js';
+import { Endpoint } from '../../net/ip/endpoint.js';
+import { TcpSocket, type ConnectSignature, type ShutdownType } from '../../net/ip/tcp-socket.js';
+import type { NativeSocketLayer, OperationKind, OperationScope } from '../../net/ssl/next-layer.js';
+import type { AsyncStream, IoSignature } from '../../net/stream.js';
+import { steadyNow } from '../../net/timer.js';
+import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../../net/token.js';
+import { error } from './error.js';
+
+export type { ConnectSignature, RangeConnectSignature };
+
+/** A timed operation in flight: its deadline, fixed when it started, and whether it passed. */
+interface Timed {
+  readonly deadline: number;
+  timedOut: boolean;
+}
+
+/**
+ * A TCP stream with timeouts (Beast's `tcp_stream`).
+ *
+ * Set a deadline with {@link TcpStream.expiresAfter} or {@link TcpStream.expiresAt} before
+ * starting operations; {@link TcpStream.expiresNever} removes it. The read side and the write side
+ * keep separate expiry times, and an operation takes its side's expiry when it starts (a connect
+ * or a TLS handshake takes the write side's and occupies both). Changing the expiry affects only
+ * the sides with no operation pending, as in Beast. The deadline is a point in time: it stays set
+ * after an operation completes, so a sequence of operations shares it.
+ *
+ * When a pending operation's deadline passes, the socket is closed: that operation completes with
+ * `beast.error.timeout` (`ec.matches(beast.condition.timeout)`), the other side's pending
+ * operation with `net.error.operationAborted`, and the stream is then only fit to be closed or
+ * destroyed. An operation started after its deadline closes the socket and fails with the timeout.
+ *
+ * Concurrency: one read and one write may be pending at once; another of the same side completes
+ * with `net.error.alreadyStarted`.
+ *
+ * ```ts
+ * const stream = new TcpStream(ioc);
+ * stream.expiresAfter(30_000);
+ * await stream.asyncConnect(await resolver.asyncResolve('example.com', 80));
+ * stream.expiresAfter(30_000);
+ * const n = await stream.asyncReadSome(buf);
+ * ```
+ */
+export class TcpStream implements AsyncStream, NativeSocketLayer {
+  #socket: TcpSocket;
+  #readExpiry = Infinity;
+  #writeExpiry = Infinity;
+  /** The timed operation pending on each side (a connect or handshake holds both). */
+  #reading: Timed | null = null;
+  #writing: Timed | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #timerAt = Infinity;
+
+  /**
+   * @param executorOrSocket - the I/O executor (the stream starts closed), or a `TcpSocket` to
+   *   take over (Beast's construction from a socket), e.g. one an acceptor accepted.
+   */
+  constructor(executorOrSocket: ExecutorLike | TcpSocket) {
+    this.#socket = executorOrSocket instanceof TcpSocket ? executorOrSocket : new TcpSocket(executorOrSocket);
+  }
+
+  /** Wraps a connected `net.Socket` created by Node code (see `TcpSocket.adopt`). */
+  static adopt(executor: ExecutorLike, socket: net.Socket): TcpStream {
+    return new TcpStream(TcpSocket.adopt(executor, socket));
+  }
+
+  /** The I/O executor. */
+  getExecutor(): Executor {
+    return this.#socket.getExecutor();
+  }
+
+  /** The socket underneath. Operations started on it directly run without deadlines. */
+  socket(): TcpSocket {
+    return this.#socket;
+  }
+
+  /**
+   * Cancels the pending operations (as {@link TcpStream.cancel}) and gives up the socket: the
+   * stream continues with a new, closed socket. Returns the old one (Beast's `release_socket`).
+   */
+  releaseSocket(): TcpSocket {
+    this.cancel();
+    const s = this.#socket;
+    this.#socket = new TcpSocket(s.getExecutor());
+    return s;
+  }
+
+  /** The Node socket underneath, or `null` when closed (for TLS; see `SslStream`). */
+  nativeHandle(): net.Socket | null {
+    return this.#socket.nativeHandle();
+  }
+
+  /** Whether the socket is open. */
+  isOpen(): boolean {
+    return this.#socket.isOpen();
+  }
+
+  /**
+   * Sets the deadline of the next operations to `ms` milliseconds from now, on each side with no
+   * operation pending. Pending operations keep the deadline they started with.
+   */
+  expiresAfter(ms: number): void {
+    this.expiresAt(steadyNow() + ms);
+  }
+
+  /** Sets the deadline to `time` on the steady clock (`steadyNow()`), as {@link TcpStream.expiresAfter}. */
+  expiresAt(time: number): void {
+    if (this.#reading === null) this.#readExpiry = time;
+    if (this.#writing === null) this.#writeExpiry = time;
+  }
+
+  /** Removes the deadline, on each side with no operation pending. */
+  expiresNever(): void {
+    this.expiresAt(Infinity);
+  }
+
+  /**
+   * Cancels the pending operations: they complete with `operationAborted` (posted). The socket
+   * stays open (a pending write is cancelled as `TcpSocket.cancel` does it).
+   */
+  cancel(): void {
+    this.#socket.cancel();
+  }
+
+  /** Closes the socket; pending operations complete with `operationAborted` (posted). */
+  close(): void {
+    this.#socket.close();
+  }
+
+  /**
+   * Shuts down a direction of the socket (`TcpSocket.shutdown`): `shutdown(1)` half-closes the
+   * sending side, as the WebSocket teardown does. Throws a `SystemError` when not connected.
+   */
+  shutdown(what: ShutdownType): void {
+    this.#socket.shutdown(what);
+  }
+
+  /**
+   * Connects to `endpoint` (the socket must be closed), under the write side's deadline.
+   *
+   * Completes once connected or failed. Signature `[ec]`: `null`, `beast.error.timeout` when the
+   * deadline passed (the socket is closed), or the socket's error (`connectionRefused`…).
+   * Per-operation cancellation: terminal (forwarded to the socket).
+   */
+  asyncConnect(endpoint: Endpoint, handler: Handler<ConnectSignature>): void;
+  asyncConnect<T extends CompletionToken = UsePromise>(endpoint: Endpoint, token?: T): AsyncResult<T, ConnectSignature>;
+  /**
+   * Connects to the first endpoint of `endpoints` that accepts (a resolver's result), closing the
+   * socket before each attempt; the whole attempt runs under the write side's deadline.
+   *
+   * Signature `[ec, endpoint]`: the endpoint connected to, or the last attempt's error
+   * (`net.error.notFound` for an empty list), or `beast.error.timeout`. Per-operation
+   * cancellation: terminal (no further endpoint is tried).
+   */
+  asyncConnect(endpoints: readonly Endpoint[], handler: Handler<RangeConnectSignature>): void;
+  asyncConnect<T extends CompletionToken = UsePromise>(
+    endpoints: readonly Endpoint[],
+    token?: T,
+  ): AsyncResult<T, RangeConnectSignature>;
+  asyncConnect(target: Endpoint | readonly Endpoint[], token?: CompletionToken | Handler<never>): unknown {
+    const ex = this.getExecutor();
+    if (isEndpointList(target)) {
+      return asyncInitiate<RangeConnectSignature>(
+        (h) => this.#run<RangeConnectSignature>('both', h, [netError.operationAborted, new Endpoint()], (done) =>
+          rangeConnect(this.#socket, target, done),
+        ),
+        token as CompletionToken | Handler<RangeConnectSignature> | undefined,
+        ex,
+      );
+    }
+    return asyncInitiate<ConnectSignature>(
+      (h) => this.#run<ConnectSignature>('both', h, [netError.operationAborted], (done) => this.#socket.asyncConnect(target, done)),
+      token as CompletionToken | Handler<ConnectSignature> | undefined,
+      ex,
+    );
+  }
+
+  /**
+   * Reads at least one byte into `buffers` (`TcpSocket.asyncReadSome`), under the read side's
+   * deadline.
+   *
+   * Signature `[ec, bytesTransferred]`. Errors: `beast.error.timeout` (the socket is then closed),
+   * `eof`, `alreadyStarted` while another read is pending, and the socket's errors. Empty buffers
+   * complete at once with 0. Per-operation cancellation: terminal, partial and total (forwarded to
+   * the socket; a cancelled read has consumed nothing).
+   */
+  asyncReadSome(buffers: MutableBufferSequence, handler: Handler<IoSignature>): void;
+  asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T): AsyncResult<T, IoSignature>;
+  asyncReadSome(buffers: MutableBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
+    return asyncInitiate<IoSignature>(
+      (h) => this.#transfer('read', buffers, h, (done) => this.#socket.asyncReadSome(buffers, done)),
+      token,
+      this.getExecutor(),
+    );
+  }
+
+  /**
+   * Writes all of `buffers` (`TcpSocket.asyncWriteSome`), under the write side's deadline.
+   *
+   * Signature `[ec, bytesTransferred]`. Errors: `beast.error.timeout` (the socket is then closed),
+   * `alreadyStarted` while another write is pending, and the socket's errors. Per-operation
+   * cancellation: terminal (forwarded to the socket, which destroys the connection when bytes are
+   * still queued).
+   */
+  asyncWriteSome(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void;
+  asyncWriteSome<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T): AsyncResult<T, IoSignature>;
+  asyncWriteSome(buffers: ConstBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
+    return asyncInitiate<IoSignature>(
+      (h) => this.#transfer('write', buffers, h, (done) => this.#socket.asyncWriteSome(buffers, done)),
+      token,
+      this.getExecutor(),
+    );
+  }
+
+  /**
+   * @internal For `SslStream`, which reads and writes the native socket itself: runs one of its
+   * operations under this stream's deadline for `kind`, exactly as this stream's own operations
+   * run. See {@link OperationScope}.
+   */
+  beginOperation(kind: OperationKind): OperationScope {
+    const busy = kind === 'read' ? this.#reading !== null : kind === 'write' ? this.#writing !== null : this.#reading !== null || this.#writing !== null;
+    if (busy) return { refused: netError.alreadyStarted, end: () => null };
+    const deadline = kind === 'read' ? this.#readExpiry : this.#writeExpiry;
+    // Beast checks the expiry itself rather than trusting a timer that may fire late.
+    if (deadline <= steadyNow()) {
+      this.close();
+      return { refused: error.timeout, end: () => null };
+    }
+    const op: Timed = { deadline, timedOut: false };
+    if (kind !== 'write') this.#reading = op;
+    if (kind !== 'read') this.#writing = op;
+    this.#arm();
+    let ended = false;
+    return {
+      refused: null,
+      end: () => {
+        if (ended) return null;
+        ended = true;
+        if (this.#reading === op) this.#reading = null;
+        if (this.#writing === op) this.#writing = null;
+        this.#arm();
+        return op.timedOut ? error.timeout : null;
+      },
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  #transfer(
+    kind: 'read' | 'write',
+    buffers: ConstBufferSequence,
+    handler: Handler<IoSignature>,
+    start: (done: Handler<IoSignature>) => void,
+  ): void {
+    // Empty buffers: Beast lets the no-op through even while the side is busy (a TLS layer above
+    // may issue one), so it completes with 0 without touching the deadline.
+    if (bufferSize(buffers) === 0 && (kind === 'read' ? this.#reading : this.#writing) !== null) {
+      new HandlerWork(handler, this.getExecutor()).complete(false, null, 0);
+      return;
+    }
+    this.#run<IoSignature>(kind, handler, [netError.operationAborted, 0], start);
+  }
+
+  /**
+   * Runs `start` (an operation of the socket) under the deadline of `kind`, then submits the
+   * user's handler with the socket's result, the timeout replacing its error when the deadline
+   * closed the socket. `failed` is the result shape used when the operation is refused.
+   */
+  #run<A extends [ErrorCode | null, ...unknown[]]>(
+    kind: OperationKind,
+    handler: Handler<A>,
+    failed: A,
+    start: (done: Handler<A>) => void,
+  ): void {
+    const work = new HandlerWork(handler, this.getExecutor());
+    const scope = this.beginOperation(kind);
+    if (scope.refused !== null) {
+      const args = [...failed] as unknown as A;
+      args[0] = scope.refused;
+      return work.complete(false, ...args);
+    }
+    let initiating = true;
+    // The socket's operation sees the user's handler's executor, immediate executor and
+    // cancellation slot, so per-operation cancellation is forwarded as it is.
+    const done: Handler<A> = (...args: A): void => {
+      const timeout = scope.end();
+      if (timeout !== null) args[0] = timeout;
+      work.complete(!initiating, ...args);
+    };
+    wrapHandler(handler, done as unknown as () => void);
+    try {
+      start(done);
+    } finally {
+      initiating = false;
+    }
+  }
+
+  /**
+   * Keeps one Node timer for the earliest deadline of the pending operations that have not timed
+   * out yet, or none.
+   */
+  #arm(): void {
+    let at = Infinity;
+    for (const op of [this.#reading, this.#writing]) {
+      if (op !== null && !op.timedOut && op.deadline < at) at = op.deadline;
+    }
+    if (at === this.#timerAt && this.#timer !== null) return;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#timerAt = at;
+    if (at === Infinity) return;
+    this.#timer = setTimeout(this.#onTimer, Math.max(0, Math.ceil(at - steadyNow())));
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timer = null;
+    this.#timerAt = Infinity;
+    const now = steadyNow();
+    let expired = false;
+    for (const op of [this.#reading, this.#writing]) {
+      if (op !== null && !op.timedOut && op.deadline <= now) {
+        op.timedOut = true;
+        expired = true;
+      }
+    }
+    // The pending operations complete with operationAborted from the close; their scopes turn
+    // that into the timeout. A timer that fired early (Node rounds) is simply armed again.
+    if (expired) this.#socket.close();
+    this.#arm();
+  };
+}
+
+function isEndpointList(x: Endpoint | readonly Endpoint[]): x is readonly Endpoint[] {
+  return Array.isArray(x);
+}

@@ -1,0 +1,396 @@
+/**
+ * SslStream: Asio's `ssl::stream<NextLayer>` over `node:tls`, an AsyncStream that encrypts what
+ * it writes to its next layer and decrypts what it reads. A next layer that owns a Node socket
+ * (TcpSocket, TcpStream) hands that socket to TLS; any other AsyncStream is adapted as a Duplex.
+ * It must never complete a handler inside its initiating call, never hand a read more bytes than
+ * fit (the rest stays in the TLS socket for the next read), never report the end of the stream
+ * as clean when the transport ended without a close_notify it could detect, and never let a TLS
+ * error go unhandled.
+ */
+
+import type * as tls from 'node:tls';
+import { getAssociatedCancellationSlot, type Handler } from '../associators.js';
+import { bufferSequence, bufferSize, type ConstBufferSequence, type MutableBufferSequence } from '../buffer.js';
+import { CancellationType } from '../cancellation.js';
+import { ErrorCode, error as netError } from '../error.js';
+import { toExecutor, type Executor } from '../executor.js';
+import { HandlerWork } from '../handler-work.js';
+import type { AsyncStream, IoSignature } from '../stream.js';
+import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../token.js';
+import type { HandshakeType, SslContext, VerifyMode } from './context.js';
+import { error, fromTlsError } from './error.js';
+import { isNativeSocketLayer, untimedScope, type OperationKind, type OperationScope } from './next-layer.js';
+import { finishOp, onCancellation, type SslOp } from './ssl-op.js';
+import { asyncSslTeardown, type TeardownRole } from './teardown.js';
+import { TlsConnection } from './tls-connection.js';
+import { openTls } from './tls-socket.js';
+
+/** The completion signature of handshake, shutdown and teardown: the error alone. */
+export type SslSignature = [ec: ErrorCode | null];
+
+export type { TeardownRole };
+
+interface ReadOp extends SslOp<IoSignature> {
+  readonly buffers: MutableBufferSequence;
+}
+interface WriteOp extends SslOp<IoSignature> {
+  readonly total: number;
+}
+
+/**
+ * A TLS stream over `NextLayer`.
+ *
+ * Call {@link SslStream.asyncHandshake} first (a client should name the server with
+ * {@link SslStream.setHostname} before), then read and write; end with {@link SslStream.asyncShutdown}
+ * (or `asyncTeardown`, which a WebSocket stream calls) and {@link SslStream.close}. Once the TLS
+ * layer has the next layer's socket, do not read or write the next layer directly.
+ *
+ * End of stream: a read completes with `net.error.eof` after the peer's close_notify, and with
+ * `ssl.error.streamTruncated` when the transport ended without one. Node's TLS layer reports both
+ * alike when it owns a Node socket, so over a TcpSocket or TcpStream a truncated stream reads as
+ * `eof`; over an adapted next layer the difference is seen and reported.
+ *
+ * Concurrency: one handshake, one read, one write and one shutdown may be pending at a time (a
+ * read and a write may overlap; a shutdown may overlap a read); another of the same kind completes
+ * with `net.error.alreadyStarted`.
+ */
+export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements AsyncStream {
+  readonly #next: NextLayer;
+  readonly #context: SslContext;
+  readonly #executor: Executor;
+  #hostname: string | null = null;
+  #verifyMode: VerifyMode | null = null;
+  #conn: TlsConnection | null = null;
+  #state: 'idle' | 'handshaking' | 'open' | 'failed' | 'closed' = 'idle';
+  #handshake: SslOp<SslSignature> | null = null;
+  #read: ReadOp | null = null;
+  #write: WriteOp | null = null;
+  #shutdown: SslOp<SslSignature> | null = null;
+
+  /**
+   * @param nextLayer - the stream to run TLS over: a connected TcpSocket or TcpStream, or any
+   *   AsyncStream (a `TestStream`…).
+   * @param context - the settings (certificate, key, authorities, verify mode).
+   */
+  constructor(nextLayer: NextLayer, context: SslContext) {
+    this.#next = nextLayer;
+    this.#context = context;
+    this.#executor = toExecutor(nextLayer);
+  }
+
+  /** The I/O executor (the next layer's). */
+  getExecutor(): Executor {
+    return this.#executor;
+  }
+
+  /** The stream under TLS. */
+  nextLayer(): NextLayer {
+    return this.#next;
+  }
+
+  /** The context the stream was made with. */
+  context(): SslContext {
+    return this.#context;
+  }
+
+  /** The Node TLS socket once a handshake started, else `null` (Asio's `native_handle`). */
+  nativeHandle(): tls.TLSSocket | null {
+    return this.#conn?.socket ?? null;
+  }
+
+  /**
+   * Names the server, before a client handshake: sent as SNI (names only, not addresses) and the
+   * name the certificate must match when the peer is verified. Without it, the certificate must
+   * match the peer's IP address (over a Node socket) or the handshake fails with
+   * `ssl.error.hostnameMismatch`.
+   */
+  setHostname(name: string): void {
+    this.#hostname = name;
+  }
+
+  /** Overrides the context's verify mode for this stream (Asio's `stream::set_verify_mode`). */
+  setVerifyMode(mode: VerifyMode): void {
+    this.#verifyMode = mode;
+  }
+
+  /**
+   * Performs the TLS handshake as `type` (`'client'` or `'server'`).
+   *
+   * Completes when the handshake is done and, when verification is on, the peer verified.
+   * Signature `[ec]`: `null`; an `ssl.error` value (`hostnameMismatch`, `selfSignedCertificate`,
+   * `handshakeFailure`…, all matching `ssl.condition.handshakeFailed`, the certificate ones also
+   * `ssl.condition.verificationFailed`); `streamTruncated` when the transport ended first; the
+   * next layer's errors (`connectionReset`, `beast.error.timeout` under a TcpStream deadline);
+   * `alreadyStarted` / `alreadyConnected` when a handshake is pending / done.
+   * Per-operation cancellation: terminal (the connection is closed).
+   */
+  asyncHandshake(type: HandshakeType, handler: Handler<SslSignature>): void;
+  asyncHandshake<T extends CompletionToken = UsePromise>(type: HandshakeType, token?: T): AsyncResult<T, SslSignature>;
+  asyncHandshake(type: HandshakeType, token?: CompletionToken | Handler<SslSignature>): unknown {
+    return asyncInitiate<SslSignature>((h) => this.#initiateHandshake(type, h), token, this.#executor);
+  }
+
+  /**
+   * Reads at least one byte of decrypted data into `buffers`.
+   *
+   * Signature `[ec, bytesTransferred]`: at least one byte and never more than fits; `[null, 0]` at
+   * once for empty buffers; `eof` after the peer's close_notify; `ssl.error.streamTruncated`
+   * (see the class notes); the TLS or transport error; `notConnected` before the handshake;
+   * `alreadyStarted` while a read is pending. Per-operation cancellation: terminal, partial and
+   * total (a pending read has consumed nothing).
+   */
+  asyncReadSome(buffers: MutableBufferSequence, handler: Handler<IoSignature>): void;
+  asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T): AsyncResult<T, IoSignature>;
+  asyncReadSome(buffers: MutableBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
+    return asyncInitiate<IoSignature>((h) => this.#initiateRead(buffers, h), token, this.#executor);
+  }
+
+  /**
+   * Encrypts and writes all of `buffers` (not copied: keep them untouched until the handler runs).
+   *
+   * Signature `[ec, bytesTransferred]`: completes when Node's write callback runs; `brokenPipe`
+   * after a shutdown; the TLS or transport error; `notConnected` before the handshake;
+   * `alreadyStarted` while a write is pending. Per-operation cancellation: terminal (bytes still
+   * queued in Node cannot be recalled, so the connection is closed).
+   */
+  asyncWriteSome(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void;
+  asyncWriteSome<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T): AsyncResult<T, IoSignature>;
+  asyncWriteSome(buffers: ConstBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
+    return asyncInitiate<IoSignature>((h) => this.#initiateWrite(buffers, h), token, this.#executor);
+  }
+
+  /**
+   * Shuts TLS down: sends our close_notify (after pending writes), then waits for the peer's.
+   * Data the peer sends meanwhile is discarded unless a read is pending.
+   *
+   * Signature `[ec]`: `null` once the peer's close_notify arrived; `streamTruncated` when the
+   * transport ended without it (detectable over adapted next layers only); the TLS or transport
+   * error; `notConnected` before the handshake. Per-operation cancellation: terminal (the
+   * connection is closed).
+   */
+  asyncShutdown(handler: Handler<SslSignature>): void;
+  asyncShutdown<T extends CompletionToken = UsePromise>(token?: T): AsyncResult<T, SslSignature>;
+  asyncShutdown(token?: CompletionToken | Handler<SslSignature>): unknown {
+    return asyncInitiate<SslSignature>((h) => this.#initiateShutdown(h), token, this.#executor);
+  }
+
+  /**
+   * Tears the connection down after a WebSocket closing handshake (Beast's `async_teardown` for
+   * SSL streams): {@link SslStream.asyncShutdown}, then {@link SslStream.close}. An end of stream
+   * during the shutdown (`eof`, `streamTruncated`) counts as success. Signature `[ec]`.
+   * Per-operation cancellation: terminal.
+   */
+  asyncTeardown(role: TeardownRole, handler: Handler<SslSignature>): void;
+  asyncTeardown<T extends CompletionToken = UsePromise>(role: TeardownRole, token?: T): AsyncResult<T, SslSignature>;
+  asyncTeardown(role: TeardownRole, token?: CompletionToken | Handler<SslSignature>): unknown {
+    return asyncSslTeardown(this, role, token);
+  }
+
+  /**
+   * Closes the connection: the TLS socket is destroyed and the next layer closed. Pending
+   * operations complete with `operationAborted` (posted); later ones fail with `badDescriptor`.
+   */
+  close(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    const abort = <A extends [ErrorCode | null, ...unknown[]]>(op: SslOp<A> | null, ...args: A): void => {
+      if (op !== null) finishOp(op, 'post', ...args);
+    };
+    const [h, r, w, s] = [this.#handshake, this.#read, this.#write, this.#shutdown];
+    this.#handshake = this.#read = this.#write = this.#shutdown = null;
+    abort<SslSignature>(h, netError.operationAborted);
+    abort<IoSignature>(r, netError.operationAborted, 0);
+    abort<IoSignature>(w, netError.operationAborted, 0);
+    abort<SslSignature>(s, netError.operationAborted);
+    this.#conn?.detach();
+    this.#conn?.destroy();
+    (this.#next as { close?: () => void }).close?.();
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  #scope(kind: OperationKind): OperationScope {
+    const next = this.#next;
+    return isNativeSocketLayer(next) && next.beginOperation !== undefined ? next.beginOperation(kind) : untimedScope;
+  }
+
+  /** The error an operation fails with before it starts, by the stream's state. */
+  #unusable(): ErrorCode | null {
+    if (this.#state === 'closed') return netError.badDescriptor;
+    if (this.#state === 'failed') return this.#conn?.error ?? netError.notConnected;
+    if (this.#state !== 'open') return netError.notConnected;
+    return null;
+  }
+
+  #initiateHandshake(type: HandshakeType, handler: Handler<SslSignature>): void {
+    const work = new HandlerWork(handler, this.#executor);
+    if (this.#state === 'handshaking') return work.complete(false, netError.alreadyStarted);
+    if (this.#state === 'open') return work.complete(false, netError.alreadyConnected);
+    const bad = this.#state === 'idle' ? null : this.#unusable();
+    if (bad !== null) return work.complete(false, bad);
+    const scope = this.#scope('both');
+    if (scope.refused !== null) return work.complete(false, scope.refused);
+    const role = type === 'server' ? 'server' : 'client';
+    const mode = this.#verifyMode ?? this.#context.verifyMode(role);
+    const started = openTls(this.#next, role, { context: this.#context, verifyMode: mode, hostname: this.#hostname });
+    if (started instanceof ErrorCode) {
+      scope.end();
+      return work.complete(false, started);
+    }
+    this.#conn = new TlsConnection(started, role === 'server' ? mode : null, () => this.#pump(true));
+    this.#state = 'handshaking';
+    const op: SslOp<SslSignature> = { work, slot: getAssociatedCancellationSlot(handler), scope, onCancel: () => {} };
+    this.#handshake = op;
+    onCancellation(op, CancellationType.terminal, () => {
+      if (this.#handshake !== op) return;
+      this.#handshake = null;
+      this.#state = 'failed';
+      finishOp(op, 'post', netError.operationAborted);
+      this.#conn?.destroy();
+    });
+  }
+
+  /**
+   * Moves every pending operation on after an event of the TLS socket (`fromIo`), or at the start
+   * of an operation that may complete at once.
+   */
+  #pump(fromIo: boolean): void {
+    const c = this.#conn;
+    if (c === null) return;
+    const h = this.#handshake;
+    if (h !== null) {
+      // An end before the handshake did is a truncation for Asio too.
+      const failed = c.error ?? (c.ended || c.destroyed ? error.streamTruncated : null);
+      if (c.secured || failed !== null) {
+        this.#handshake = null;
+        this.#state = failed === null ? 'open' : 'failed';
+        if (failed !== null) c.destroy();
+        finishOp(h, fromIo, failed);
+      }
+    }
+    const r = this.#read;
+    if (r !== null) {
+      const result = this.#tryRead(r.buffers, true);
+      if (result !== null) {
+        this.#read = null;
+        finishOp(r, fromIo, ...result);
+      }
+    }
+    const w = this.#write;
+    if (w !== null && c.destroyed) {
+      // Destroyed without the write's callback (Node calls it in most cases, not all).
+      this.#write = null;
+      finishOp(w, fromIo, c.error ?? netError.operationAborted, 0);
+    }
+    const s = this.#shutdown;
+    if (s !== null) {
+      if (r === null && !c.ended && c.error === null) {
+        // Nobody reads any more: discard what precedes the peer's close_notify.
+        c.discard();
+        c.poll();
+      }
+      let ec: ErrorCode | null | undefined;
+      if (c.error !== null) ec = c.error;
+      else if (c.ended && (c.finished || c.destroyed)) ec = c.truncated ? error.streamTruncated : null;
+      else if (c.destroyed) ec = netError.operationAborted;
+      if (ec !== undefined) {
+        this.#shutdown = null;
+        finishOp(s, fromIo, ec);
+      }
+    }
+  }
+
+  /**
+   * The result of a read that can complete now, or `null` when it must wait. `pending`: the read
+   * was waiting when the connection went away (aborted), rather than started afterwards.
+   */
+  #tryRead(buffers: MutableBufferSequence, pending: boolean): IoSignature | null {
+    const c = this.#conn!;
+    const n = c.take(buffers);
+    if (n > 0) return [null, n];
+    if (c.error !== null) return [c.error, 0];
+    if (c.ended) return [c.truncated ? error.streamTruncated : netError.eof, 0];
+    if (c.destroyed) return [pending ? netError.operationAborted : netError.badDescriptor, 0];
+    c.poll();
+    return null;
+  }
+
+  #initiateRead(buffers: MutableBufferSequence, handler: Handler<IoSignature>): void {
+    const work = new HandlerWork(handler, this.#executor);
+    if (this.#read !== null) return work.complete(false, netError.alreadyStarted, 0);
+    const bad = this.#unusable();
+    if (bad !== null) return work.complete(false, bad, 0);
+    if (bufferSize(buffers) === 0) return work.complete(false, null, 0);
+    const now = this.#tryRead(buffers, false);
+    if (now !== null) return work.complete(false, ...now);
+    const scope = this.#scope('read');
+    if (scope.refused !== null) return work.complete(false, scope.refused, 0);
+    const op: ReadOp = { work, slot: getAssociatedCancellationSlot(handler), scope, buffers, onCancel: () => {} };
+    this.#read = op;
+    onCancellation(op, CancellationType.all, () => {
+      if (this.#read !== op) return;
+      this.#read = null;
+      finishOp(op, 'post', netError.operationAborted, 0);
+    });
+  }
+
+  #initiateWrite(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void {
+    const work = new HandlerWork(handler, this.#executor);
+    if (this.#write !== null) return work.complete(false, netError.alreadyStarted, 0);
+    const bad = this.#unusable();
+    if (bad !== null) return work.complete(false, bad, 0);
+    const c = this.#conn!;
+    const t = c.socket;
+    if (c.error !== null) return work.complete(false, c.error, 0);
+    if (this.#shutdown !== null || t.writableEnded || c.destroyed) return work.complete(false, netError.brokenPipe, 0);
+    const list = bufferSequence(buffers).filter((b) => b.length > 0);
+    if (list.length === 0) return work.complete(false, null, 0);
+    const scope = this.#scope('write');
+    if (scope.refused !== null) return work.complete(false, scope.refused, 0);
+    let total = 0;
+    for (const b of list) total += b.length;
+    const op: WriteOp = { work, slot: getAssociatedCancellationSlot(handler), scope, total, onCancel: () => {} };
+    this.#write = op;
+    onCancellation(op, CancellationType.terminal, () => {
+      if (this.#write !== op) return;
+      this.#write = null;
+      // Every byte reached TLS and the transport: too late to cancel.
+      if (t.writableLength === 0) return finishOp(op, 'post', null, total);
+      finishOp(op, 'post', netError.operationAborted, 0);
+      c.destroy();
+    });
+    let inside = true;
+    const done = (err?: Error | null): void => {
+      if (this.#write !== op) return;
+      this.#write = null;
+      const ec = err === undefined || err === null ? null : (c.error ?? fromTlsError(err));
+      finishOp(op, !inside, ec, ec === null ? total : 0);
+    };
+    const last = list.length - 1;
+    if (last > 0) t.cork();
+    for (let i = 0; i < last; i++) t.write(list[i]);
+    t.write(list[last], done);
+    if (last > 0) t.uncork();
+    inside = false;
+  }
+
+  #initiateShutdown(handler: Handler<SslSignature>): void {
+    const work = new HandlerWork(handler, this.#executor);
+    if (this.#shutdown !== null) return work.complete(false, netError.alreadyStarted);
+    const bad = this.#unusable() ?? this.#conn!.error;
+    if (bad !== null) return work.complete(false, bad);
+    const scope = this.#scope('write');
+    if (scope.refused !== null) return work.complete(false, scope.refused);
+    const c = this.#conn!;
+    const op: SslOp<SslSignature> = { work, slot: getAssociatedCancellationSlot(handler), scope, onCancel: () => {} };
+    this.#shutdown = op;
+    onCancellation(op, CancellationType.terminal, () => {
+      if (this.#shutdown !== op) return;
+      this.#shutdown = null;
+      finishOp(op, 'post', netError.operationAborted);
+      c.destroy();
+    });
+    if (!c.socket.writableEnded) c.socket.end();
+    this.#pump(false);
+  }
+}
