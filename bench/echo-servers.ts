@@ -1,0 +1,101 @@
+/**
+ * The echo servers of bench/echo, one per child process so that each one's CPU time is its own:
+ * tsbeast with the callback token, tsbeast with the Promise token, `ws`, and a raw `node:net`
+ * echo (no framing: the ceiling). Each prints nothing; it reports its port, and its CPU time on
+ * request, over IPC. Benchmark code only: the library never imports it.
+ */
+
+import { once } from 'node:events';
+import * as net from 'node:net';
+import { WebSocketServer } from 'ws';
+import { Stream } from '../lib/beast/websocket/index.js';
+import { Endpoint, FlatBuffer, IoContext, TcpAcceptor, TcpSocket } from '../lib/net/index.js';
+
+export type ServerKind = 'tsbeast-callback' | 'tsbeast-promise' | 'ws' | 'raw';
+export type ServerMessage = { port: number } | { cpu: number; rss: number; heap: number };
+
+function echoWithCallbacks(ws: Stream<TcpSocket>): void {
+  const b = new FlatBuffer();
+  const read = (): void =>
+    ws.asyncRead(b, (ec) => {
+      if (ec !== null) return ws.nextLayer().close();
+      ws.binary(ws.gotBinary());
+      ws.asyncWrite(b.data(), (wec) => {
+        if (wec !== null) return ws.nextLayer().close();
+        b.consume(b.size());
+        read();
+      });
+    });
+  ws.asyncAccept((ec) => (ec !== null ? ws.nextLayer().close() : read()));
+}
+
+async function echoWithPromises(ws: Stream<TcpSocket>): Promise<void> {
+  const b = new FlatBuffer();
+  try {
+    await ws.asyncAccept();
+    for (;;) {
+      await ws.asyncRead(b);
+      ws.binary(ws.gotBinary());
+      await ws.asyncWrite(b.data());
+      b.consume(b.size());
+    }
+  } catch {
+    ws.nextLayer().close();
+  }
+}
+
+async function tsbeastServer(promises: boolean): Promise<number> {
+  const ioc = new IoContext();
+  const acceptor = new TcpAcceptor(ioc, new Endpoint('127.0.0.1', 0));
+  const accept = (): void =>
+    acceptor.asyncAccept((ec, sock) => {
+      if (ec !== null) return;
+      sock.setOption(TcpSocket.noDelay(true));
+      const ws = new Stream(sock);
+      ws.readMessageMax(64 * 1024 * 1024);
+      if (promises) void echoWithPromises(ws);
+      else echoWithCallbacks(ws);
+      accept();
+    });
+  accept();
+  void ioc.run(); // the pending accept keeps it running until the process exits
+  await acceptor.asyncListen(511);
+  return acceptor.localEndpoint().port;
+}
+
+async function wsServer(): Promise<number> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 64 * 1024 * 1024, perMessageDeflate: false });
+  server.on('connection', (sock) => {
+    sock.on('message', (data, isBinary) => sock.send(data, { binary: isBinary }));
+    sock.on('error', () => sock.terminate());
+  });
+  await once(server, 'listening');
+  return (server.address() as net.AddressInfo).port;
+}
+
+async function rawServer(): Promise<number> {
+  const server = net.createServer({ noDelay: true }, (s) => {
+    s.on('data', (d) => s.write(d));
+    s.on('error', () => s.destroy());
+  });
+  server.listen(0, '127.0.0.1', 511);
+  await once(server, 'listening');
+  return (server.address() as net.AddressInfo).port;
+}
+
+/** Runs the server of `kind` in this (child) process until told to exit. */
+export async function serve(kind: ServerKind): Promise<void> {
+  const port =
+    kind === 'raw' ? await rawServer() : kind === 'ws' ? await wsServer() : await tsbeastServer(kind === 'tsbeast-promise');
+  let start = process.cpuUsage();
+  process.on('message', (cmd: string) => {
+    if (cmd === 'start') start = process.cpuUsage();
+    if (cmd === 'stop') {
+      const d = process.cpuUsage(start);
+      const m = process.memoryUsage();
+      process.send!({ cpu: d.user + d.system, rss: m.rss, heap: m.heapUsed } satisfies ServerMessage);
+    }
+    if (cmd === 'exit') process.exit(0);
+  });
+  process.send!({ port } satisfies ServerMessage);
+}
