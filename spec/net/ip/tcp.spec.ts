@@ -4,6 +4,7 @@
  * closed in afterEach; the root hook checks that no Node handle is left behind.
  */
 
+import { batchWriteMax } from '../../../lib/net/ip/write-batch.js';
 import { expect } from 'chai';
 import * as net from 'node:net';
 import { once } from 'node:events';
@@ -302,11 +303,32 @@ describe('net/ip/tcp', () => {
       second.started();
       expect(await second.done).to.deep.equal([error.alreadyStarted, 0]);
       expect(second.insideInitiation()).to.equal(false);
-      const w1 = client.asyncWriteSome(buffer('one'));
+      // Writes above the batching size go to Node directly and stay outstanding until it is done.
+      const big = new Uint8Array(batchWriteMax + 1).fill(0x6f);
+      const w1 = client.asyncWriteSome(big);
       const w2 = await client.asyncWriteSome(buffer('two'), asTuple());
       expect(w2).to.deep.equal([error.alreadyStarted, 0]);
-      expect(await w1).to.equal(3);
-      expect(text(buf, await first)).to.equal('one');
+      expect(await w1).to.equal(big.length);
+      expect(text(buf, await first)).to.equal('oooooooo');
+    });
+
+    it('small writes are batched and keep their order with a large write between them', async () => {
+      const [client, server] = await pair();
+      const big = new Uint8Array(batchWriteMax + 10).fill(0x42);
+      const expected: number[] = [];
+      for (let i = 0; i < 50; i++) {
+        const small = Uint8Array.of(i);
+        expected.push(i);
+        await client.asyncWriteSome(small); // completes once copied: the caller may reuse it
+        small[0] = 0xff;
+        if (i === 25) {
+          await asyncWrite(client, big);
+          expected.push(...big);
+        }
+      }
+      const got = new Uint8Array(expected.length);
+      await asyncRead(server, got);
+      expect(Array.from(got)).to.deep.equal(expected);
     });
 
     it('never returns more than fits: bytes wait for the next read, in order, across many reads', async () => {

@@ -1,0 +1,66 @@
+/**
+ * WriteBatch: small writes on a socket are copied into one buffer and handed to Node together, at
+ * the end of the current tick, in a single write. A write of a few dozen bytes costs a system call
+ * and a TCP segment of its own otherwise; copying it is much cheaper (measured with bench/echo:
+ * 20-byte WebSocket echoes went from one `writev` per message to one per batch of messages).
+ * Large writes are never copied: the socket flushes the batch, then writes them as they are.
+ */
+
+import type * as net from 'node:net';
+
+/** Writes up to this size are copied into the batch; larger ones go out directly. */
+export const batchWriteMax = 16 * 1024;
+/** A batch is written out at once when it reaches this size. */
+const batchCapacity = 64 * 1024;
+/** With more than this queued in Node (a slow peer), writes wait for Node again instead. */
+const queuedLimit = 256 * 1024;
+
+export class WriteBatch {
+  #buf: Buffer | null = null;
+  #len = 0;
+  #scheduled = false;
+
+  constructor(private readonly socket: net.Socket) {}
+
+  /** Whether a write of `n` bytes may be taken into the batch now. */
+  accepts(n: number): boolean {
+    return n <= batchWriteMax && this.socket.writableLength + this.#len < queuedLimit;
+  }
+
+  /** Copies the buffers into the batch; they may be reused as soon as this returns. */
+  append(list: readonly Uint8Array[], total: number): void {
+    if (this.#buf !== null && this.#len + total > this.#buf.length) this.flush();
+    if (this.#buf === null) this.#buf = Buffer.allocUnsafe(Math.max(batchCapacity, total));
+    for (const b of list) {
+      this.#buf.set(b, this.#len);
+      this.#len += b.length;
+    }
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      // After every handler that the current I/O callback released has run (they run in
+      // microtasks), so one read that brought many messages gives one write of their replies.
+      process.nextTick(this.#onTick);
+    }
+  }
+
+  /** Hands the batch to Node now (before a large write, a shutdown or a close). */
+  flush(): void {
+    const buf = this.#buf;
+    if (buf === null || this.#len === 0) return;
+    this.#buf = null;
+    const n = this.#len;
+    this.#len = 0;
+    if (!this.socket.destroyed) this.socket.write(buf.subarray(0, n));
+  }
+
+  /** Drops the batch (the socket is being destroyed anyway). */
+  discard(): void {
+    this.#buf = null;
+    this.#len = 0;
+  }
+
+  readonly #onTick = (): void => {
+    this.#scheduled = false;
+    this.flush();
+  };
+}
