@@ -16,6 +16,7 @@ import {
 import {
   CancellationState,
   CancellationType,
+  disconnectedSlot,
   enableTerminalCancellation,
   type CancellationFilter,
 } from './cancellation.js';
@@ -30,6 +31,18 @@ import {
   type TokenFor,
   type UsePromise,
 } from './token.js';
+
+const noAssociations = associationsOf(undefined);
+const plainByExecutor = new WeakMap<Executor, Associations>();
+
+function plainAssociations(executor: Executor): Associations {
+  let a = plainByExecutor.get(executor);
+  if (a === undefined) {
+    a = Object.freeze({ executor, cancellationSlot: disconnectedSlot });
+    plainByExecutor.set(executor, a);
+  }
+  return a;
+}
 
 /** A child operation as a composed operation yields it: started with the intermediate handler. */
 export type ChildOp = (handler: Handler<readonly unknown[]>) => void;
@@ -59,6 +72,12 @@ export interface ComposedSelf<A extends readonly unknown[]> {
    */
   isContinuation(): boolean;
   /**
+   * Registers a function that runs once when the operation completes, before its handler is
+   * submitted (or when it is abandoned): state the operation held is released before the handler
+   * can start the next operation (DESIGN section 4, rule 4).
+   */
+  onComplete(fn: () => void): void;
+  /**
    * Starts a child and returns its results, typed: `const [ec, n] = yield* self.call(op)`,
    * where `op` is a deferred operation or a function taking a handler.
    */
@@ -75,6 +94,7 @@ class ComposedOp<A extends readonly unknown[]> implements ComposedSelf<A> {
   #done = false;
   // What every intermediate handler carries; rebuilt when the cancellation state is replaced.
   #associations: Associations;
+  #finally: (() => void) | null = null;
 
   constructor(handler: Handler<A>, readonly ioExecutor: Executor) {
     this.#handler = handler;
@@ -84,10 +104,14 @@ class ComposedOp<A extends readonly unknown[]> implements ComposedSelf<A> {
   }
 
   #makeAssociations(): Associations {
+    const own = associationsOf(this.#handler);
+    const slot = this.#state.slot();
+    // The common case (a plain handler, no slot bound) shares one frozen object per executor.
+    if (own === noAssociations && !slot.isConnected()) return plainAssociations(this.#work.executor);
     return Object.freeze({
-      ...associationsOf(this.#handler),
+      ...own,
       executor: this.#work.executor,
-      cancellationSlot: this.#state.slot(),
+      cancellationSlot: slot,
       immediateExecutor: getAssociatedImmediateExecutor(this.#handler),
     });
   }
@@ -105,7 +129,12 @@ class ComposedOp<A extends readonly unknown[]> implements ComposedSelf<A> {
     if (this.#done) throw new Error('asyncCompose: complete() called twice');
     this.#done = true;
     this.#state.detach();
+    this.#finally?.();
     this.#work.complete(!this.#initiating, ...args);
+  }
+
+  onComplete(fn: () => void): void {
+    this.#finally = fn;
   }
 
   cancelled(): CancellationType {
@@ -177,6 +206,7 @@ class ComposedOp<A extends readonly unknown[]> implements ComposedSelf<A> {
     if (this.#done) return;
     this.#done = true;
     this.#state.detach();
+    this.#finally?.();
     this.#work.abandon();
   }
 }

@@ -5,7 +5,7 @@
  * initiating functions; each operation is a composed operation of its own in `ops/`.
  */
 
-import { wrapHandler, type Handler } from '../../net/associators.js';
+import type { Handler } from '../../net/associators.js';
 import { buffer as toBuffer, type ConstBufferSequence, type MutableBufferSequence } from '../../net/buffer.js';
 import type { DynamicBuffer } from '../../net/dynamic-buffer.js';
 import { error as netError } from '../../net/error.js';
@@ -14,7 +14,6 @@ import { HandlerWork } from '../../net/handler-work.js';
 import type { AsyncStream } from '../../net/stream.js';
 import {
   asyncInitiate,
-  makeBoundToken,
   type AsyncResult,
   type CompletionToken,
   type TokenFor,
@@ -241,8 +240,8 @@ export class Stream<NextLayer extends AsyncStream> {
     const [resOut, host, target, token] =
       a instanceof Response ? [a, b, c as string, d] : [null, a, b, c as TokenFor<HandshakeSignature> | undefined];
     const decorator = this.#decorator;
-    return this.#start('handshake', token, [netError.alreadyStarted], (t) =>
-      asyncHandshakeOp(this.impl, resOut, host, target, decorator, t),
+    return this.#start('handshake', token, [netError.alreadyStarted], (t, done) =>
+      asyncHandshakeOp(this.impl, resOut, host, target, decorator, t, done),
     );
   }
 
@@ -272,18 +271,18 @@ export class Stream<NextLayer extends AsyncStream> {
       const isHead = b instanceof Uint8Array || Array.isArray(b);
       const head = isHead ? (b as ConstBufferSequence) : null;
       const token = isHead ? c : (b as TokenFor<HandshakeSignature> | undefined);
-      return this.#start('handshake', token, [netError.alreadyStarted], (t) =>
-        asyncAcceptRequestOp(this.impl, a, head, decorator, t),
+      return this.#start('handshake', token, [netError.alreadyStarted], (t, done) =>
+        asyncAcceptRequestOp(this.impl, a, head, decorator, t, done),
       );
     }
     if (a instanceof Uint8Array || Array.isArray(a)) {
       const preRead = a as ConstBufferSequence;
-      return this.#start('handshake', b as TokenFor<HandshakeSignature> | undefined, [netError.alreadyStarted], (t) =>
-        asyncAcceptOp(this.impl, preRead, decorator, t),
+      return this.#start('handshake', b as TokenFor<HandshakeSignature> | undefined, [netError.alreadyStarted], (t, done) =>
+        asyncAcceptOp(this.impl, preRead, decorator, t, done),
       );
     }
-    return this.#start('handshake', a as TokenFor<HandshakeSignature> | undefined, [netError.alreadyStarted], (t) =>
-      asyncAcceptOp(this.impl, null, decorator, t),
+    return this.#start('handshake', a as TokenFor<HandshakeSignature> | undefined, [netError.alreadyStarted], (t, done) =>
+      asyncAcceptOp(this.impl, null, decorator, t, done),
     );
   }
 
@@ -302,7 +301,7 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncRead(buffer: DynamicBuffer, handler: Handler<ReadSignature>): void;
   asyncRead<T extends CompletionToken = UsePromise>(buffer: DynamicBuffer, token?: T): AsyncResult<T, ReadSignature>;
   asyncRead(buffer: DynamicBuffer, token?: TokenFor<ReadSignature>): unknown {
-    return this.#start('read', token, [netError.alreadyStarted, 0], (t) => asyncReadOp(this.impl, buffer, 0, false, t));
+    return this.#start('read', token, [netError.alreadyStarted, 0], (t, done) => asyncReadOp(this.impl, buffer, 0, false, t, done));
   }
 
   /**
@@ -318,10 +317,10 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncReadSome(target: DynamicBuffer | MutableBufferSequence, a?: number | TokenFor<ReadSignature>, b?: TokenFor<ReadSignature>): unknown {
     if (isDynamicBuffer(target)) {
       const limit = typeof a === 'number' ? a : 0;
-      return this.#start('read', b, [netError.alreadyStarted, 0], (t) => asyncReadOp(this.impl, target, limit, true, t));
+      return this.#start('read', b, [netError.alreadyStarted, 0], (t, done) => asyncReadOp(this.impl, target, limit, true, t, done));
     }
     const token = a as TokenFor<ReadSignature> | undefined;
-    return this.#start('read', token, [netError.alreadyStarted, 0], (t) => asyncReadSomeOp(this.impl, target, t));
+    return this.#start('read', token, [netError.alreadyStarted, 0], (t, done) => asyncReadSomeOp(this.impl, target, t, done));
   }
 
   // ---- writing ---------------------------------------------------------------------------------
@@ -347,7 +346,7 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncWriteSome(fin: boolean, buffers: ConstBufferSequence, handler: Handler<WriteSignature>): void;
   asyncWriteSome<T extends CompletionToken = UsePromise>(fin: boolean, buffers: ConstBufferSequence, token?: T): AsyncResult<T, WriteSignature>;
   asyncWriteSome(fin: boolean, buffers: ConstBufferSequence, token?: TokenFor<WriteSignature>): unknown {
-    return this.#start('write', token, [netError.alreadyStarted, 0], (t) => asyncWriteSomeOp(this.impl, fin, buffers, t));
+    return this.#start('write', token, [netError.alreadyStarted, 0], (t, done) => asyncWriteSomeOp(this.impl, fin, buffers, t, done));
   }
 
   // ---- control frames --------------------------------------------------------------------------
@@ -361,7 +360,7 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncPing<T extends CompletionToken = UsePromise>(data: Payload, token?: T): AsyncResult<T, ControlSignature>;
   asyncPing(data: Payload, token?: TokenFor<ControlSignature>): unknown {
     const payload = controlPayload(data);
-    return this.#start('ping', token, [netError.alreadyStarted], (t) => asyncPingOp(this.impl, Opcode.ping, payload, t));
+    return this.#start('ping', token, [netError.alreadyStarted], (t, done) => asyncPingOp(this.impl, Opcode.ping, payload, t, done));
   }
 
   /** Sends an unsolicited pong (a heartbeat); as {@link asyncPing}. */
@@ -369,7 +368,7 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncPong<T extends CompletionToken = UsePromise>(data: Payload, token?: T): AsyncResult<T, ControlSignature>;
   asyncPong(data: Payload, token?: TokenFor<ControlSignature>): unknown {
     const payload = controlPayload(data);
-    return this.#start('ping', token, [netError.alreadyStarted], (t) => asyncPingOp(this.impl, Opcode.pong, payload, t));
+    return this.#start('ping', token, [netError.alreadyStarted], (t, done) => asyncPingOp(this.impl, Opcode.pong, payload, t, done));
   }
 
   /**
@@ -383,7 +382,7 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncClose<T extends CompletionToken = UsePromise>(reason: CloseReason | number, token?: T): AsyncResult<T, ControlSignature>;
   asyncClose(reason: CloseReason | number, token?: TokenFor<ControlSignature>): unknown {
     const cr = typeof reason === 'number' ? closeReason(reason) : reason;
-    return this.#start('close', token, [netError.alreadyStarted], (t) => asyncCloseOp(this.impl, cr, t));
+    return this.#start('close', token, [netError.alreadyStarted], (t, done) => asyncCloseOp(this.impl, cr, t, done));
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
@@ -396,22 +395,24 @@ export class Stream<NextLayer extends AsyncStream> {
     kind: Kind,
     token: TokenFor<A> | undefined,
     busy: A,
-    launch: (token: TokenFor<A>) => unknown,
+    launch: (token: TokenFor<A> | undefined, onDone: () => void) => unknown,
   ): unknown {
     if (this.#outstanding.has(kind)) {
       const ex = this.impl.executor;
       return asyncInitiate<A>((h) => new HandlerWork(h, ex).complete(false, ...busy), token, ex);
     }
-    const outstanding = this.#outstanding;
-    outstanding.add(kind);
-    const release = makeBoundToken(token, (h) => ({
-      handler: wrapHandler(h, (...args: readonly unknown[]) => {
-        outstanding.delete(kind);
-        (h as Handler<readonly unknown[]>)(...args);
-      }),
-    }));
-    return launch(release as unknown as TokenFor<A>);
+    this.#outstanding.add(kind);
+    return launch(token, this.#releasers[kind]);
   }
+
+  // One function per kind, made once: the operation calls it as it completes.
+  readonly #releasers: Record<Kind, () => void> = {
+    read: () => this.#outstanding.delete('read'),
+    write: () => this.#outstanding.delete('write'),
+    ping: () => this.#outstanding.delete('ping'),
+    close: () => this.#outstanding.delete('close'),
+    handshake: () => this.#outstanding.delete('handshake'),
+  };
 }
 
 function controlPayload(data: Payload): Uint8Array {

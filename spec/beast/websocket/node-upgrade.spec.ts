@@ -89,7 +89,9 @@ describe('websocket over a Node http.Server upgrade', () => {
     await ws.asyncRead(b);
     expect(buffersToString(b.data())).to.equal('hi');
     raw.destroy();
-    await ws.asyncRead(b).catch(() => undefined);
+    const err = await ws.asyncRead(b).catch((e: { code: ErrorCode }) => e.code);
+    expect(err).to.not.equal(null);
+    ws.nextLayer().close();
     guard.reset();
     await running;
   });

@@ -36,8 +36,10 @@ export function asyncAcceptOp<N extends AsyncStream>(
   preRead: ConstBufferSequence | null,
   decorator: Decorator | null,
   token: TokenFor<HandshakeSignature> | undefined,
+  onDone?: () => void,
 ): unknown {
   return asyncCompose<HandshakeSignature, TokenFor<HandshakeSignature> | undefined>(function* (self) {
+    if (onDone !== undefined) self.onComplete(onDone);
     impl.reset('server');
     let ec: ErrorCode | null = null;
     if (preRead !== null) {
@@ -71,8 +73,10 @@ export function asyncAcceptRequestOp<N extends AsyncStream>(
   head: ConstBufferSequence | null,
   decorator: Decorator | null,
   token: TokenFor<HandshakeSignature> | undefined,
+  onDone?: () => void,
 ): unknown {
   return asyncCompose<HandshakeSignature, TokenFor<HandshakeSignature> | undefined>(function* (self) {
+    if (onDone !== undefined) self.onComplete(onDone);
     impl.reset('server');
     if (head !== null) {
       const n = bufferSize(head);

@@ -7,13 +7,12 @@
 import { CancellationType } from '../../../net/cancellation.js';
 import { asyncCompose } from '../../../net/compose.js';
 import { error as netError, type ErrorCode } from '../../../net/error.js';
-import { asyncWrite } from '../../../net/read-write.js';
 import type { AsyncStream, IoSignature } from '../../../net/stream.js';
 import type { TokenFor } from '../../../net/token.js';
 import { parseClosePayload, type CloseReason } from '../close.js';
 import { Opcode } from '../frame.js';
 import type { StreamImpl } from '../stream-impl.js';
-import { park, resumeLater, stopAfterStep } from './common.js';
+import { park, resumeLater, stopAfterStep, writeAll } from './common.js';
 import type { ControlSignature } from './ping.js';
 import { asyncTeardown, type TeardownHooks, type TeardownSignature } from './teardown.js';
 
@@ -26,10 +25,12 @@ export function asyncCloseOp<N extends AsyncStream>(
   impl: StreamImpl<N>,
   reason: CloseReason,
   token: TokenFor<ControlSignature> | undefined,
+  onDone?: () => void,
 ): unknown {
   const frame = impl.closeFrame(reason);
   const next = impl.next as N & TeardownHooks;
   return asyncCompose<ControlSignature, TokenFor<ControlSignature> | undefined>(function* (self) {
+    if (onDone !== undefined) self.onComplete(onDone);
     let ec: ErrorCode | null | undefined;
     let ev: ErrorCode | null = null; // a violation seen while waiting for the peer's close
 
@@ -84,7 +85,7 @@ export function asyncCloseOp<N extends AsyncStream>(
       impl.wrClose = true;
       impl.status = 'closing';
       impl.updateTimer();
-      const [we] = yield* self.call<IoSignature>((h) => asyncWrite(next, frame, h));
+      const [we] = yield* self.call<IoSignature>((h) => writeAll(next, frame, h));
       ec = stopAfterStep(self, impl, we);
     }
     if (ec === undefined && !impl.rdClose) {

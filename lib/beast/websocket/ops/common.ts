@@ -6,7 +6,9 @@
 import { CancellationType, enableTerminalCancellation, enableTotalCancellation } from '../../../net/cancellation.js';
 import { asyncImmediate, type ComposedSelf } from '../../../net/compose.js';
 import { error as netError, type ErrorCode } from '../../../net/error.js';
-import type { AsyncStream } from '../../../net/stream.js';
+import type { AsyncStream, AsyncWriteStream, IoSignature } from '../../../net/stream.js';
+import { associationsOf, setAssociations, type Handler } from '../../../net/associators.js';
+import { bufferSize, BuffersSuffix, type ConstBufferSequence } from '../../../net/buffer.js';
 import type { ParkSignature, SavedHandler } from '../saved-handler.js';
 import type { StreamImpl } from '../stream-impl.js';
 
@@ -42,4 +44,28 @@ export function* resumeLater<N extends AsyncStream>(self: Self, impl: StreamImpl
 export function stopAfterStep<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, ec: ErrorCode | null): ErrorCode | undefined {
   if (ec === null && (self.cancelled() & CancellationType.terminal) !== 0) ec = netError.operationAborted;
   return impl.checkStopNow(ec);
+}
+
+/**
+ * Writes all of `buffers` to the next layer (net's `asyncWrite` with `transferAll`), as a plain
+ * chain of `asyncWriteSome` calls rather than a composed operation: this is the hot path of every
+ * frame. The handler is invoked from the last write's completion, which already ran on its
+ * executor; its characteristics (executor, slot) are forwarded to every write.
+ */
+export function writeAll(stream: AsyncWriteStream, buffers: ConstBufferSequence, handler: Handler<IoSignature>): void {
+  const total = bufferSize(buffers);
+  let done = 0;
+  let rest: BuffersSuffix | null = null;
+  const step = setAssociations((ec: ErrorCode | null, n: number): void => {
+    done += n;
+    if (ec !== null || done >= total || n === 0) return handler(ec, done);
+    if (rest === null) {
+      rest = new BuffersSuffix(buffers);
+      rest.consume(done);
+    } else {
+      rest.consume(n);
+    }
+    stream.asyncWriteSome(rest.data(), step);
+  }, associationsOf(handler));
+  stream.asyncWriteSome(buffers, step);
 }

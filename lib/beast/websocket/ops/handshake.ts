@@ -35,10 +35,12 @@ export function asyncHandshakeOp<N extends AsyncStream>(
   target: string,
   decorator: Decorator | null,
   token: TokenFor<HandshakeSignature> | undefined,
+  onDone?: () => void,
 ): unknown {
   if (target === '') throw new RangeError('asyncHandshake: the target must not be empty');
   if (resOut !== null) Object.assign(resOut, new Response({ status: 500 }));
   return asyncCompose<HandshakeSignature, TokenFor<HandshakeSignature> | undefined>(function* (self) {
+    if (onDone !== undefined) self.onComplete(onDone);
     impl.reset('client');
     impl.updateTimer();
     const key = makeSecKey();

@@ -7,12 +7,11 @@
 import { CancellationType } from '../../../net/cancellation.js';
 import { asyncCompose } from '../../../net/compose.js';
 import type { ErrorCode } from '../../../net/error.js';
-import { asyncWrite } from '../../../net/read-write.js';
 import type { AsyncStream, IoSignature } from '../../../net/stream.js';
 import type { TokenFor } from '../../../net/token.js';
 import { Opcode } from '../frame.js';
 import type { StreamImpl } from '../stream-impl.js';
-import { park, resumeLater, stopAfterStep } from './common.js';
+import { park, resumeLater, stopAfterStep, writeAll } from './common.js';
 
 /** The completion signature of ping, pong and close. */
 export type ControlSignature = [ec: ErrorCode | null];
@@ -26,9 +25,11 @@ export function asyncPingOp<N extends AsyncStream>(
   opcode: typeof Opcode.ping | typeof Opcode.pong,
   payload: Uint8Array,
   token: TokenFor<ControlSignature> | undefined,
+  onDone?: () => void,
 ): unknown {
   const frame = impl.controlFrame(opcode, payload);
   return asyncCompose<ControlSignature, TokenFor<ControlSignature> | undefined>(function* (self) {
+    if (onDone !== undefined) self.onComplete(onDone);
     if (!impl.wrBlock.tryLock(self)) {
       const parked = yield* park(self, impl.opPing, CancellationType.all);
       if (parked !== null) return self.complete(parked);
@@ -37,7 +38,7 @@ export function asyncPingOp<N extends AsyncStream>(
     }
     let ec = impl.checkStopNow(null);
     if (ec === undefined) {
-      const [we] = yield* self.call<IoSignature>((h) => asyncWrite(impl.next, frame, h));
+      const [we] = yield* self.call<IoSignature>((h) => writeAll(impl.next, frame, h));
       ec = stopAfterStep(self, impl, we);
     }
     impl.wrBlock.unlock(self);
@@ -58,7 +59,7 @@ export function startIdlePing<N extends AsyncStream>(impl: StreamImpl<N>): void 
       yield* resumeLater(self, impl);
     }
     if (impl.checkStopNow(null) === undefined) {
-      const [we] = yield* self.call<IoSignature>((h) => asyncWrite(impl.next, frame, h));
+      const [we] = yield* self.call<IoSignature>((h) => writeAll(impl.next, frame, h));
       impl.checkStopNow(we);
     }
     impl.idlePinging = false;

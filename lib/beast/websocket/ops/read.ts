@@ -11,7 +11,6 @@ import { CancellationType, enableTotalCancellation } from '../../../net/cancella
 import { asyncCompose, type ChildOp, type ComposedSelf } from '../../../net/compose.js';
 import { LengthError, type DynamicBuffer } from '../../../net/dynamic-buffer.js';
 import { error as netError, SystemError, type ErrorCode } from '../../../net/error.js';
-import { asyncWrite } from '../../../net/read-write.js';
 import type { AsyncStream, IoSignature } from '../../../net/stream.js';
 import type { TokenFor } from '../../../net/token.js';
 import { CloseCode, closeReason, parseClosePayload } from '../close.js';
@@ -19,7 +18,7 @@ import { error } from '../error.js';
 import { Opcode } from '../frame.js';
 import { applyMask } from '../mask.js';
 import { readBufferBytes, tcpFrameSize, type StreamImpl } from '../stream-impl.js';
-import { park, resumeLater, stopAfterStep } from './common.js';
+import { park, resumeLater, stopAfterStep, writeAll } from './common.js';
 import { asyncTeardown, type TeardownHooks, type TeardownSignature } from './teardown.js';
 
 /** The completion signature of reads: the error and the bytes of message data read. */
@@ -41,9 +40,10 @@ export function asyncReadSomeOp<N extends AsyncStream>(
   impl: StreamImpl<N>,
   buffers: MutableBufferSequence,
   token: TokenFor<ReadSignature> | undefined,
+  onDone?: () => void,
 ): unknown {
   return asyncCompose<ReadSignature, TokenFor<ReadSignature> | undefined>(
-    (self) => readSomeBody(self, impl, buffers),
+    (self) => (onDone !== undefined && self.onComplete(onDone), readSomeBody(self, impl, buffers)),
     token,
     impl.executor,
   );
@@ -213,7 +213,7 @@ function* readSomeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, b
                 break;
               }
             }
-            const [we] = yield* self.call<IoSignature>((h) => asyncWrite(next, pong, h));
+            const [we] = yield* self.call<IoSignature>((h) => writeAll(next, pong, h));
             const s = stopAfterStep(self, impl, we);
             if (s !== undefined) {
               ec = s;
@@ -345,7 +345,7 @@ function* readSomeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, b
         if (!impl.wrClose) {
           impl.wrClose = true;
           const frame = impl.closeFrame(closeReason(code));
-          const [we] = yield* self.call<IoSignature>((h) => asyncWrite(next, frame, h));
+          const [we] = yield* self.call<IoSignature>((h) => writeAll(next, frame, h));
           const s = stopAfterStep(self, impl, we);
           if (s !== undefined) {
             ec = s;
@@ -403,9 +403,11 @@ export function asyncReadOp<N extends AsyncStream>(
   limit: number,
   some: boolean,
   token: TokenFor<ReadSignature> | undefined,
+  onDone?: () => void,
 ): unknown {
   const max = limit > 0 ? limit : Number.MAX_SAFE_INTEGER;
   return asyncCompose<ReadSignature, TokenFor<ReadSignature> | undefined>(function* (self) {
+    if (onDone !== undefined) self.onComplete(onDone);
     // Pass every type to the inner read: it accepts total while parked and filters by phase itself.
     self.resetCancellationState(enableTotalCancellation);
     let total = 0;

@@ -10,13 +10,12 @@ import { bufferCopy, bufferSize, BuffersSuffix, buffersPrefix, type ConstBufferS
 import { CancellationType } from '../../../net/cancellation.js';
 import { asyncCompose, type ComposedSelf } from '../../../net/compose.js';
 import { SystemError, type ErrorCode } from '../../../net/error.js';
-import { asyncWrite } from '../../../net/read-write.js';
 import type { AsyncStream, IoSignature } from '../../../net/stream.js';
 import type { TokenFor } from '../../../net/token.js';
 import { encodeFrameHeader, Opcode } from '../frame.js';
 import { applyMask } from '../mask.js';
 import type { StreamImpl } from '../stream-impl.js';
-import { park, resumeLater, stopAfterStep } from './common.js';
+import { park, resumeLater, stopAfterStep, writeAll } from './common.js';
 
 /** The completion signature of writes: the error and the payload bytes sent. */
 export type WriteSignature = IoSignature;
@@ -33,9 +32,10 @@ export function asyncWriteSomeOp<N extends AsyncStream>(
   fin: boolean,
   buffers: ConstBufferSequence,
   token: TokenFor<WriteSignature> | undefined,
+  onDone?: () => void,
 ): unknown {
   return asyncCompose<WriteSignature, TokenFor<WriteSignature> | undefined>(
-    (self) => writeBody(self, impl, fin, buffers),
+    (self) => (onDone !== undefined && self.onComplete(onDone), writeBody(self, impl, fin, buffers)),
     token,
     impl.executor,
   );
@@ -79,7 +79,7 @@ function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin:
     if (key === undefined) {
       const payload = buffersPrefix(n, rest.data());
       const bufs = payload instanceof Uint8Array ? [header, payload] : [header, ...payload];
-      const [we] = yield* self.call<IoSignature>((h) => asyncWrite(next, bufs, h));
+      const [we] = yield* self.call<IoSignature>((h) => writeAll(next, bufs, h));
       ec = stopAfterStep(self, impl, we);
       if (ec !== undefined) break;
       sent += n;
@@ -96,7 +96,7 @@ function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin:
         offset = applyMask(wrBuf.subarray(0, k), key, offset);
         const chunk = wrBuf.subarray(0, k);
         const bufs = first ? [header, chunk] : [chunk];
-        const [we] = yield* self.call<IoSignature>((h) => asyncWrite(next, bufs, h));
+        const [we] = yield* self.call<IoSignature>((h) => writeAll(next, bufs, h));
         ec = stopAfterStep(self, impl, we);
         if (ec !== undefined) break;
         rest.consume(k);
@@ -156,7 +156,7 @@ function* deflateBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fi
     const headerSize = encodeFrameHeader(impl.wrHeader, 0, { fin: frameFin, rsv1, opcode, length: out.produced, key });
     impl.wrCont = !frameFin;
     const bufs = [impl.wrHeader.subarray(0, headerSize), payload];
-    const [we] = yield* self.call<IoSignature>((h) => asyncWrite(impl.next, bufs, h));
+    const [we] = yield* self.call<IoSignature>((h) => writeAll(impl.next, bufs, h));
     ec = stopAfterStep(self, impl, we);
     if (ec !== undefined) break;
     sent += out.consumed;
