@@ -171,6 +171,15 @@ export class CancellationState {
     this.#cancelled &= ~mask;
   }
 
+  /**
+   * The state to use under `parent`: a new one when the parent is connected, else one shared
+   * inert state (nothing can ever reach it, so it needs nothing of its own). Composed operations
+   * run without a bound slot most of the time; this spares them an allocation per step.
+   */
+  static for(parent: CancellationSlot, inFilter?: CancellationFilter, outFilter?: CancellationFilter): CancellationState {
+    return parent.isConnected() ? new CancellationState(parent, inFilter, outFilter) : inertState;
+  }
+
   /** Removes the relay from the parent slot (when the operation completes). */
   detach(): void {
     if (this.#child === null) return;
@@ -178,3 +187,5 @@ export class CancellationState {
     this.#child.handler = null;
   }
 }
+
+const inertState = new CancellationState(disconnectedSlot);

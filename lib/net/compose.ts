@@ -99,7 +99,7 @@ class ComposedOp<A extends readonly unknown[]> implements ComposedSelf<A> {
   constructor(handler: Handler<A>, readonly ioExecutor: Executor) {
     this.#handler = handler;
     this.#work = new HandlerWork(handler, ioExecutor);
-    this.#state = new CancellationState(getAssociatedCancellationSlot(handler), enableTerminalCancellation);
+    this.#state = CancellationState.for(getAssociatedCancellationSlot(handler), enableTerminalCancellation);
     this.#associations = this.#makeAssociations();
   }
 
@@ -143,7 +143,7 @@ class ComposedOp<A extends readonly unknown[]> implements ComposedSelf<A> {
 
   resetCancellationState(inFilter: CancellationFilter = enableTerminalCancellation, outFilter?: CancellationFilter): void {
     this.#state.detach();
-    this.#state = new CancellationState(getAssociatedCancellationSlot(this.#handler), inFilter, outFilter ?? inFilter);
+    this.#state = CancellationState.for(getAssociatedCancellationSlot(this.#handler), inFilter, outFilter ?? inFilter);
     this.#associations = this.#makeAssociations();
   }
 

@@ -5,9 +5,8 @@
  * (1002, 1007, 1009), tears down, and completes the read with its error.
  */
 
-import type { Handler } from '../../../net/associators.js';
 import { bufferSize, BuffersSuffix, buffersPrefix, type MutableBufferSequence } from '../../../net/buffer.js';
-import { CancellationType, enableTotalCancellation } from '../../../net/cancellation.js';
+import { CancellationType } from '../../../net/cancellation.js';
 import { asyncCompose, type ChildOp, type ComposedSelf } from '../../../net/compose.js';
 import { LengthError, type DynamicBuffer } from '../../../net/dynamic-buffer.js';
 import { error as netError, SystemError, type ErrorCode } from '../../../net/error.js';
@@ -42,100 +41,29 @@ export function asyncReadSomeOp<N extends AsyncStream>(
   token: TokenFor<ReadSignature> | undefined,
   onDone?: () => void,
 ): unknown {
-  return asyncCompose<ReadSignature, TokenFor<ReadSignature> | undefined>(
-    (self) => (onDone !== undefined && self.onComplete(onDone), readSomeBody(self, impl, buffers)),
-    token,
-    impl.executor,
-  );
+  return asyncCompose<ReadSignature, TokenFor<ReadSignature> | undefined>(function* (self) {
+    if (onDone !== undefined) self.onComplete(onDone);
+    const [ec, n] = yield* readSome(self, impl, new BuffersSuffix(buffers));
+    self.complete(ec, n);
+  }, token, impl.executor);
 }
 
-function* readSomeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, buffers: MutableBufferSequence) {
+/**
+ * The read-some state machine (Beast's `read_some_op`), as a generator that runs inside the
+ * composed operation that calls it (so a whole-message read is one operation, not one per
+ * frame); returns the error and the bytes written to the front of `out`.
+ */
+function* readSome<N extends AsyncStream>(
+  self: Self,
+  impl: StreamImpl<N>,
+  out: BuffersSuffix,
+): Generator<ChildOp, ReadSignature, readonly unknown[]> {
   const next = impl.next as N & TeardownHooks;
-  const out = new BuffersSuffix(buffers);
   let bytesWritten = 0;
   let result: ErrorCode | null = null;
   let code: number = CloseCode.none;
   let ec: ErrorCode | null = null;
   let phase: Phase = 'acquire';
-
-  // Reads more bytes into the read buffer; returns the error to stop with, if any.
-  function* fill() {
-    const want = impl.rdBuf.maxSize() - impl.rdBuf.size();
-    const [e, n] = yield* self.call<IoSignature>((h) => next.asyncReadSome(impl.rdBuf.prepareView(want), h));
-    impl.rdBuf.commit(n);
-    const stop = stopAfterStep(self, impl, e);
-    if (stop === undefined) impl.resetIdle();
-    return stop;
-  }
-
-  // Validates and counts `n` payload bytes just placed at the front of `out`; they are unmasked
-  // here when they came straight from the next layer (the read buffer is unmasked as it fills).
-  function accept(n: number, unmask: boolean): boolean {
-    const written = buffersPrefix(n, out.data());
-    const pieces = written instanceof Uint8Array ? [written] : written;
-    for (const piece of pieces) {
-      if (unmask && impl.rdMasked) impl.rdKeyOffset = applyMask(piece, impl.rdKey, impl.rdKeyOffset);
-      if (impl.rdOp === Opcode.text && !impl.rdUtf8.write(piece)) return false;
-    }
-    if (impl.rdOp === Opcode.text && impl.rdRemain === 0 && impl.rdFin && !impl.rdUtf8.finish()) return false;
-    bytesWritten += n;
-    impl.rdSize += n;
-    out.consume(n);
-    return true;
-  }
-
-  // Inflates compressed payload into `out` (Beast's deflated read): reads from the next layer at
-  // most once, feeds the `00 00 FF FF` tail after the final frame, and checks readMessageMax on
-  // the inflated size as it grows, so a small frame cannot inflate into unbounded memory.
-  function* inflateSome(): Generator<ChildOp, ErrorCode | 'tooBig' | 'badUtf8' | null, readonly unknown[]> {
-    const pieces: Uint8Array[] = [];
-    let didRead = false;
-    const max = impl.decoder.readMessageMax;
-    while (bufferSize(out.data()) > 0) {
-      if (impl.rdRemain > 0 && impl.rdBuf.size() === 0 && !didRead) {
-        const stop = yield* fill();
-        if (stop !== undefined) return stop;
-        impl.unmaskBuffered();
-        didRead = true;
-      }
-      const dest = firstNonEmpty(out.data());
-      let consumed: number;
-      let produced: number;
-      try {
-        if (impl.rdRemain > 0) {
-          if (impl.rdBuf.size() === 0) break;
-          const input = impl.rdBuf.dataView().subarray(0, Math.min(impl.rdRemain, impl.rdBuf.size()));
-          ({ consumed, produced } = impl.inflater().write(input, dest));
-          impl.consumePayload(consumed);
-        } else if (impl.rdFin) {
-          ({ consumed, produced } = impl.inflater().write(emptyBlock.subarray(impl.rdEbConsumed), dest));
-          impl.rdEbConsumed += consumed;
-          if (produced === 0) {
-            impl.contextTakeoverRead();
-            impl.rdDone = true;
-            break;
-          }
-        } else {
-          break;
-        }
-      } catch (err) {
-        if (!(err instanceof SystemError)) throw err;
-        // Beast sends no close frame for corrupt compressed data: the error ends the stream.
-        return impl.checkStopNow(err.code) ?? err.code;
-      }
-      if (max > 0 && impl.rdSize + produced > max) return 'tooBig';
-      pieces.push(dest.subarray(0, produced));
-      out.consume(produced);
-      impl.rdSize += produced;
-      bytesWritten += produced;
-      if (consumed === 0 && produced === 0) break;
-    }
-    if (impl.rdOp === Opcode.text) {
-      for (const piece of pieces) if (!impl.rdUtf8.write(piece)) return 'badUtf8';
-      if (impl.rdDone && !impl.rdUtf8.finish()) return 'badUtf8';
-    }
-    return null;
-  }
 
   for (;;) {
     switch (phase) {
@@ -144,7 +72,7 @@ function* readSomeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, b
         if (!impl.rdBlock.tryLock(self)) {
           // Only a close operation holds the read side against us: the read ends once it is done.
           const parked = yield* park(self, impl.opRRd, CancellationType.all);
-          if (parked !== null) return self.complete(parked, bytesWritten);
+          if (parked !== null) return [parked, bytesWritten];
           impl.rdBlock.lock(self);
           yield* resumeLater(self, impl);
           ec = impl.checkStopNow(null) ?? netError.operationAborted;
@@ -167,7 +95,7 @@ function* readSomeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, b
           let stop: ErrorCode | undefined;
           let suspended = false;
           while (parsed === 'needMore') {
-            stop = yield* fill();
+            stop = yield* fill(self, impl);
             if (stop !== undefined) break;
             // Let a waiting close operation take the read side between reads.
             impl.rdBlock.unlock(self);
@@ -203,7 +131,7 @@ function* readSomeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, b
             impl.opRClose.maybeInvoke();
             if (!impl.wrBlock.tryLock(self)) {
               const parked = yield* park(self, impl.opRd, CancellationType.terminal);
-              if (parked !== null) return self.complete(parked, bytesWritten);
+              if (parked !== null) return [parked, bytesWritten];
               impl.wrBlock.lock(self);
               yield* resumeLater(self, impl);
               const s = impl.checkStopNow(null);
@@ -259,7 +187,8 @@ function* readSomeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, b
         }
 
         if (impl.rdDeflated()) {
-          const outcome = yield* inflateSome();
+          const { outcome, produced } = yield* inflateSome(self, impl, out);
+          bytesWritten += produced;
           if (outcome === 'tooBig' || outcome === 'badUtf8') {
             code = outcome === 'tooBig' ? CloseCode.tooBig : CloseCode.badPayload;
             result = outcome === 'tooBig' ? error.messageTooBig : error.badFramePayload;
@@ -276,7 +205,7 @@ function* readSomeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, b
           // Small payloads go through the read buffer (more bytes per read); large ones are read
           // straight into the caller's buffers, with no copy.
           if (impl.rdBuf.size() === 0 && readBufferBytes > want) {
-            const stop = yield* fill();
+            const stop = yield* fill(self, impl);
             if (stop !== undefined) {
               ec = stop;
               phase = 'upcall';
@@ -288,7 +217,8 @@ function* readSomeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, b
           if (impl.rdBuf.size() > 0) {
             const n = copyInto(out, impl.rdBuf.dataView(), impl.rdRemain);
             impl.consumePayload(n);
-            ok = accept(n, false);
+            ok = accept(impl, out, n, false);
+            if (ok) bytesWritten += n;
           } else {
             const target = buffersPrefix(impl.rdRemain, out.data());
             const [re, got] = yield* self.call<IoSignature>((h) => next.asyncReadSome(target, h));
@@ -300,7 +230,8 @@ function* readSomeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, b
             }
             impl.resetIdle();
             impl.rdRemain -= got;
-            ok = accept(got, true);
+            ok = accept(impl, out, got, true);
+            if (ok) bytesWritten += got;
           }
           if (!ok) {
             code = CloseCode.badPayload;
@@ -329,7 +260,7 @@ function* readSomeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, b
             // Unlike Beast, give the read side back, so that a later close cannot wait forever.
             impl.rdBlock.tryUnlock(self);
             impl.opRClose.maybeInvoke();
-            return self.complete(parked, bytesWritten);
+            return [parked, bytesWritten];
           }
           impl.wrBlock.lock(self);
           yield* resumeLater(self, impl);
@@ -366,10 +297,95 @@ function* readSomeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, b
         impl.rdBlock.tryUnlock(self);
         impl.opRClose.maybeInvoke();
         if (impl.wrBlock.tryUnlock(self)) impl.wakeAfterReadWrite();
-        return self.complete(ec, bytesWritten);
+        return [ec, bytesWritten];
       }
     }
   }
+}
+
+// Reads more bytes into the read buffer; returns the error to stop with, if any.
+function* fill<N extends AsyncStream>(self: Self, impl: StreamImpl<N>): Generator<ChildOp, ErrorCode | undefined, readonly unknown[]> {
+  const want = impl.rdBuf.maxSize() - impl.rdBuf.size();
+  const [e, n] = yield* self.call<IoSignature>((h) => impl.next.asyncReadSome(impl.rdBuf.prepareView(want), h));
+  impl.rdBuf.commit(n);
+  const stop = stopAfterStep(self, impl, e);
+  if (stop === undefined) impl.resetIdle();
+  return stop;
+}
+
+// Validates and counts `n` payload bytes just placed at the front of `out`, then consumes them
+// from `out`; they are unmasked here when they came straight from the next layer (the read
+// buffer is unmasked as it fills).
+function accept<N extends AsyncStream>(impl: StreamImpl<N>, out: BuffersSuffix, n: number, unmask: boolean): boolean {
+  const written = buffersPrefix(n, out.data());
+  const pieces = written instanceof Uint8Array ? [written] : written;
+  for (const piece of pieces) {
+    if (unmask && impl.rdMasked) impl.rdKeyOffset = applyMask(piece, impl.rdKey, impl.rdKeyOffset);
+    if (impl.rdOp === Opcode.text && !impl.rdUtf8.write(piece)) return false;
+  }
+  if (impl.rdOp === Opcode.text && impl.rdRemain === 0 && impl.rdFin && !impl.rdUtf8.finish()) return false;
+  impl.rdSize += n;
+  out.consume(n);
+  return true;
+}
+
+interface Inflated {
+  outcome: ErrorCode | 'tooBig' | 'badUtf8' | null;
+  produced: number;
+}
+
+// Inflates compressed payload into `out` (Beast's deflated read): reads from the next layer at
+// most once, feeds the `00 00 FF FF` tail after the final frame, and checks readMessageMax on
+// the inflated size as it grows, so a small frame cannot inflate into unbounded memory.
+function* inflateSome<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, out: BuffersSuffix): Generator<ChildOp, Inflated, readonly unknown[]> {
+  const pieces: Uint8Array[] = [];
+  let didRead = false;
+  let total = 0;
+  const max = impl.decoder.readMessageMax;
+  while (bufferSize(out.data()) > 0) {
+    if (impl.rdRemain > 0 && impl.rdBuf.size() === 0 && !didRead) {
+      const stop = yield* fill(self, impl);
+      if (stop !== undefined) return { outcome: stop, produced: total };
+      impl.unmaskBuffered();
+      didRead = true;
+    }
+    const dest = firstNonEmpty(out.data());
+    let consumed: number;
+    let produced: number;
+    try {
+      if (impl.rdRemain > 0) {
+        if (impl.rdBuf.size() === 0) break;
+        const input = impl.rdBuf.dataView().subarray(0, Math.min(impl.rdRemain, impl.rdBuf.size()));
+        ({ consumed, produced } = impl.inflater().write(input, dest));
+        impl.consumePayload(consumed);
+      } else if (impl.rdFin) {
+        ({ consumed, produced } = impl.inflater().write(emptyBlock.subarray(impl.rdEbConsumed), dest));
+        impl.rdEbConsumed += consumed;
+        if (produced === 0) {
+          impl.contextTakeoverRead();
+          impl.rdDone = true;
+          break;
+        }
+      } else {
+        break;
+      }
+    } catch (err) {
+      if (!(err instanceof SystemError)) throw err;
+      // Beast sends no close frame for corrupt compressed data: the error ends the stream.
+      return { outcome: impl.checkStopNow(err.code) ?? err.code, produced: total };
+    }
+    if (max > 0 && impl.rdSize + produced > max) return { outcome: 'tooBig', produced: total };
+    pieces.push(dest.subarray(0, produced));
+    out.consume(produced);
+    impl.rdSize += produced;
+    total += produced;
+    if (consumed === 0 && produced === 0) break;
+  }
+  if (impl.rdOp === Opcode.text) {
+    for (const piece of pieces) if (!impl.rdUtf8.write(piece)) return { outcome: 'badUtf8', produced: total };
+    if (impl.rdDone && !impl.rdUtf8.finish()) return { outcome: 'badUtf8', produced: total };
+  }
+  return { outcome: null, produced: total };
 }
 
 const emptyBlock = Uint8Array.of(0x00, 0x00, 0xff, 0xff);
@@ -408,8 +424,6 @@ export function asyncReadOp<N extends AsyncStream>(
   const max = limit > 0 ? limit : Number.MAX_SAFE_INTEGER;
   return asyncCompose<ReadSignature, TokenFor<ReadSignature> | undefined>(function* (self) {
     if (onDone !== undefined) self.onComplete(onDone);
-    // Pass every type to the inner read: it accepts total while parked and filters by phase itself.
-    self.resetCancellationState(enableTotalCancellation);
     let total = 0;
     do {
       let target: readonly Uint8Array[];
@@ -423,7 +437,7 @@ export function asyncReadOp<N extends AsyncStream>(
         stop = impl.checkStopNow(error.bufferOverflow);
       }
       if (stop !== undefined) return self.complete(stop, total);
-      const [ec, n] = yield* self.call<ReadSignature>((h) => asyncReadSomeOp(impl, target, h as Handler<ReadSignature>));
+      const [ec, n] = yield* readSome(self, impl, new BuffersSuffix(target));
       buffer.commit(n);
       total += n;
       if (ec !== null) return self.complete(ec, total);
