@@ -175,9 +175,8 @@ function parseOffer(params: Array<[string, string | null]>): Offer | null {
 }
 
 function windowBits(value: string | null): number | null {
-  if (value === null || !/^[0-9]{1,2}$/.test(value)) return null;
-  const n = Number(value);
-  return n >= 8 && n <= 15 ? n : null;
+  // 8 to 15, "without leading zeroes" (RFC 7692 section 7.1.2.1).
+  return value !== null && /^(?:[89]|1[0-5])$/.test(value) ? Number(value) : null;
 }
 
 /** The client's offer for `options` (Beast writes both window sizes, always). */
@@ -203,7 +202,9 @@ export function negotiate(requestValue: string | undefined, options: PermessageD
 
   const serverNct = offer.serverNoContextTakeover === true || options.serverNoContextTakeover;
   const clientNct = options.clientNoContextTakeover || offer.clientNoContextTakeover === true;
-  const serverBits = Math.max(9, offer.serverMaxWindowBits !== undefined ? Math.min(offer.serverMaxWindowBits, options.serverMaxWindowBits) : options.serverMaxWindowBits);
+  const serverBits = offer.serverMaxWindowBits !== undefined ? Math.min(offer.serverMaxWindowBits, options.serverMaxWindowBits) : options.serverMaxWindowBits;
+  // zlib cannot deflate with an 8-bit window, and the answer must not exceed the offer: decline.
+  if (serverBits < 9) return null;
   let clientBits: number;
   let writeClientBits: boolean;
   if (offer.clientMaxWindowBits === true) {
@@ -215,7 +216,8 @@ export function negotiate(requestValue: string | undefined, options: PermessageD
     clientBits = 15;
     writeClientBits = false;
   } else {
-    clientBits = Math.max(9, Math.min(options.clientMaxWindowBits, offer.clientMaxWindowBits));
+    // Never above the offer (RFC 7692 section 7.1.2.2); an 8 is fine, we inflate with 9 bits.
+    clientBits = Math.min(options.clientMaxWindowBits, offer.clientMaxWindowBits);
     writeClientBits = true;
   }
   let response = 'permessage-deflate';
@@ -245,7 +247,8 @@ export function acceptResponse(responseValue: string | undefined, options: Perme
   if (got === null || got.clientMaxWindowBits === true) return error.badExtensionResponse;
   const serverBits = got.serverMaxWindowBits ?? 15;
   if (serverBits > options.serverMaxWindowBits) return error.badExtensionResponse;
-  const clientBits = got.clientMaxWindowBits ?? 15;
+  // Without client_max_window_bits the client may use any window (RFC 7692 section 7.1.2.2): ours.
+  const clientBits = got.clientMaxWindowBits ?? options.clientMaxWindowBits;
   // zlib cannot deflate with an 8-bit window (it uses 9), so that request cannot be honoured.
   if (clientBits > options.clientMaxWindowBits || clientBits < 9) return error.badExtensionResponse;
   if (options.serverNoContextTakeover && got.serverNoContextTakeover !== true) return error.badExtensionResponse;

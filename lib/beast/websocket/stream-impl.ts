@@ -58,6 +58,12 @@ export class StreamImpl<NextLayer extends AsyncStream> {
   rdUnmasked = 0;
   /** Bytes of the `00 00 FF FF` tail fed to the inflater at the end of a compressed message. */
   rdEbConsumed = 0;
+  /**
+   * The peer ended its deflate stream inside the message (a block with BFINAL set, which RFC 7692
+   * section 7.2.3.4 allows): the rest of the message's payload is dropped and the inflater starts
+   * anew with the next message.
+   */
+  rdInflateEnded = false;
   rdSize = 0;
   rdDone = true;
   rdClose = false;
@@ -77,6 +83,8 @@ export class StreamImpl<NextLayer extends AsyncStream> {
   wrBuf: Uint8Array | null = null;
   wrCompress = false;
   wrCompressOpt = true;
+  /** A frame of the current message went out: later frames are continuations without RSV1. */
+  wrFrameSent = false;
 
   // permessage-deflate: the options, and what this connection negotiated (null: not active).
   pmdOpts = new PermessageDeflate();
@@ -279,6 +287,7 @@ export class StreamImpl<NextLayer extends AsyncStream> {
       this.rdOp = d.opcode;
       this.rdSize = 0;
       this.rdEbConsumed = 0;
+      this.rdInflateEnded = false;
       this.rdUtf8.reset();
     }
     this.ctrlOp = 0;
@@ -346,7 +355,10 @@ export class StreamImpl<NextLayer extends AsyncStream> {
   contextTakeoverRead(): void {
     const cfg = this.pmdConfig;
     if (cfg === null || this.#inflater === null) return;
-    if (this.role === 'client' ? cfg.serverNoContextTakeover : cfg.clientNoContextTakeover) this.#inflater.reset();
+    if (this.rdInflateEnded || (this.role === 'client' ? cfg.serverNoContextTakeover : cfg.clientNoContextTakeover)) {
+      this.#inflater.reset();
+    }
+    this.rdInflateEnded = false;
   }
 
   /** After a compressed message was written: forget the window if we do not keep it. */
@@ -387,6 +399,7 @@ export class StreamImpl<NextLayer extends AsyncStream> {
     this.wrCompress = this.pmdConfig !== null && this.wrCompressOpt && size >= this.pmdOpts.msgSizeThreshold;
     this.wrFrag = this.wrFragOpt;
     this.wrBufSize = this.wrBufOpt;
+    this.wrFrameSent = false;
     // Clients mask, and compression deflates, into a buffer of their own: the caller's payload is
     // never modified.
     if ((this.role === 'client' || this.wrCompress) && (this.wrBuf === null || this.wrBuf.length !== this.wrBufSize)) {

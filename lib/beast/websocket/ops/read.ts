@@ -356,8 +356,19 @@ function* inflateSome<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, ou
       if (impl.rdRemain > 0) {
         if (impl.rdBuf.size() === 0) break;
         const input = impl.rdBuf.dataView().subarray(0, Math.min(impl.rdRemain, impl.rdBuf.size()));
+        if (impl.rdInflateEnded) {
+          // Past the end of the peer's deflate stream: nothing more to inflate in this message.
+          impl.consumePayload(input.length);
+          continue;
+        }
         ({ consumed, produced } = impl.inflater().write(input, dest));
         impl.consumePayload(consumed);
+        // zlib stopped short of both the input's end and the output's: the stream has ended.
+        if (consumed < input.length && produced < dest.length) impl.rdInflateEnded = true;
+      } else if (impl.rdFin && impl.rdInflateEnded) {
+        impl.contextTakeoverRead();
+        impl.rdDone = true;
+        break;
       } else if (impl.rdFin) {
         ({ consumed, produced } = impl.inflater().write(emptyBlock.subarray(impl.rdEbConsumed), dest));
         impl.rdEbConsumed += consumed;

@@ -43,9 +43,8 @@ export function asyncWriteSomeOp<N extends AsyncStream>(
 
 function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin: boolean, buffers: ConstBufferSequence) {
   const next = impl.next;
-  const first = !impl.wrCont;
-  if (first) impl.beginMessage(bufferSize(buffers));
-  if (impl.wrCompress) return yield* deflateBody(self, impl, fin, buffers, first);
+  if (!impl.wrCont) impl.beginMessage(bufferSize(buffers));
+  if (impl.wrCompress) return yield* deflateBody(self, impl, fin, buffers);
   let opcode = impl.wrCont ? Opcode.cont : impl.wrOpcode;
   const rest = new BuffersSuffix(buffers);
   let remain = bufferSize(buffers);
@@ -123,10 +122,8 @@ function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin:
 // whatever autoFragment says; RSV1 on the message's first frame only. A part that produces no
 // output yet (compression latency) sends nothing. The last frame of the message ends with a sync
 // flush whose `00 00 FF FF` tail is removed (RFC 7692 section 7.2.1).
-function* deflateBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin: boolean, buffers: ConstBufferSequence, first: boolean) {
+function* deflateBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin: boolean, buffers: ConstBufferSequence) {
   const rest = new BuffersSuffix(buffers);
-  let opcode = first ? impl.wrOpcode : Opcode.cont;
-  let rsv1 = first;
   let sent = 0;
   let ec: ErrorCode | undefined;
   let locked = impl.wrBlock.tryLock(self);
@@ -148,24 +145,33 @@ function* deflateBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fi
       ec = impl.checkStopNow(err.code);
       break;
     }
-    if (out.produced === 0) break; // nothing to send yet
+    // Input zlib took belongs to this message now, framed or not: the message is open until its
+    // final frame, and the next part continues it even if nothing was sent yet.
+    sent += out.consumed;
+    if (out.consumed > 0) impl.wrCont = true;
+    if (out.produced === 0) break; // nothing to send yet (compression latency)
     const payload = impl.wrBuf!.subarray(0, out.produced);
     const key = impl.frameKey();
     if (key !== undefined) applyMask(payload, key);
     const frameFin = fin && !out.more;
-    const headerSize = encodeFrameHeader(impl.wrHeader, 0, { fin: frameFin, rsv1, opcode, length: out.produced, key });
+    const first = !impl.wrFrameSent;
+    const headerSize = encodeFrameHeader(impl.wrHeader, 0, {
+      fin: frameFin,
+      rsv1: first,
+      opcode: first ? impl.wrOpcode : Opcode.cont,
+      length: out.produced,
+      key,
+    });
+    impl.wrFrameSent = true;
     impl.wrCont = !frameFin;
     const bufs = [impl.wrHeader.subarray(0, headerSize), payload];
     const [we] = yield* self.call<IoSignature>((h) => writeAll(impl.next, bufs, h));
     ec = stopAfterStep(self, impl, we);
     if (ec !== undefined) break;
-    sent += out.consumed;
     if (!out.more) {
       if (fin) impl.contextTakeoverWrite();
       break;
     }
-    opcode = Opcode.cont;
-    rsv1 = false;
     impl.wrBlock.unlock(self);
     locked = !impl.wakeAfterWrite();
     if (locked) impl.wrBlock.lock(self);
