@@ -280,6 +280,10 @@ export class TcpSocket implements AsyncStream {
     socket.on('error', this.#onError);
     socket.on('end', this.#onEnd);
     socket.on('close', this.#onClose);
+    // Nagle's algorithm off unless asked for: a message sent as several frames would otherwise
+    // wait for the peer's delayed ACK (about 40 ms, 90 ms measured for 4 KiB frames). Small
+    // writes are already coalesced per tick by the write batch. (Asio leaves it on.)
+    if (!this.#options.has('noDelay')) socket.setNoDelay(true);
     for (const [name, value] of this.#options) this.#applyOption(socket, name, value);
   }
 

@@ -1,0 +1,86 @@
+// autobahn_client: the client side of the Autobahn|Testsuite fuzzing server's protocol.
+//
+//   node dist/examples/autobahn_client.js [--url ws://127.0.0.1:9001] [--agent tsbeast]
+//
+// Asks `/getCaseCount` how many cases there are, runs each with `/runCase?case=N&agent=A` (echoing
+// every message until the server closes), then asks for `/updateReports?agent=A` so the report
+// includes this agent. Start the fuzzing server first, e.g.
+// `docker run -it --rm -v "$PWD/autobahn:/config" -p 9001:9001 crossbario/autobahn-testsuite`.
+
+import { parseArgs } from 'node:util';
+import { asTuple, buffersToString, FlatBuffer, IoContext, Resolver, type ErrorCode } from 'tsbeast/net';
+import { error as wsError, PermessageDeflate, Stream } from 'tsbeast/websocket';
+// TcpStream has no subpath export of its own yet.
+import { TcpStream } from '../lib/beast/core/index.js';
+
+const { values: args } = parseArgs({
+  options: {
+    url: { type: 'string', default: 'ws://127.0.0.1:9001' },
+    agent: { type: 'string', default: 'tsbeast' },
+  },
+});
+const url = new URL(args.url);
+const agent = encodeURIComponent(args.agent);
+
+const ioc = new IoContext();
+const running = ioc.run();
+const endpoints = await new Resolver(ioc).asyncResolve(url.hostname, url.port || '80');
+
+/** Opens a WebSocket connection to `target` on the fuzzing server. */
+async function connect(target: string): Promise<Stream<TcpStream>> {
+  const ws = new Stream(new TcpStream(ioc));
+  // Offer permessage-deflate so that the compression cases (12.x, 13.x) run too.
+  ws.setOption(new PermessageDeflate({ clientEnable: true }));
+  // The largest cases (9.x) send 16 MiB messages; leave room above that.
+  ws.readMessageMax(64 * 1024 * 1024);
+  await ws.nextLayer().asyncConnect(endpoints);
+  await ws.asyncHandshake(url.host, target);
+  return ws;
+}
+
+/**
+ * Echoes every message (text as text, binary as binary) until the connection ends, and returns
+ * the error that ended it: `websocket.error.closed` when the server closed cleanly. `asTuple`
+ * turns each failure into a value, so the loop reads without try/catch.
+ */
+async function echoUntilClosed(ws: Stream<TcpStream>): Promise<ErrorCode> {
+  const buffer = new FlatBuffer();
+  for (;;) {
+    const [readError] = await ws.asyncRead(buffer, asTuple());
+    if (readError !== null) return readError;
+    ws.text(ws.gotText());
+    const [writeError] = await ws.asyncWrite(buffer.data(), asTuple());
+    if (writeError !== null) return writeError;
+    buffer.consume(buffer.size());
+  }
+}
+
+/** After a failure the stream may have left its socket open; close it before the next case. */
+function dispose(ws: Stream<TcpStream>): void {
+  if (ws.nextLayer().isOpen()) ws.nextLayer().close();
+}
+
+// 1. How many cases?
+const counter = await connect('/getCaseCount');
+const countMessage = new FlatBuffer();
+await counter.asyncRead(countMessage);
+const caseCount = Number(buffersToString(countMessage.data()));
+await counter.asyncRead(new FlatBuffer(), asTuple()); // the server closes after the count
+dispose(counter);
+console.log(`${caseCount} cases`);
+
+// 2. Run each case: the server drives it; we echo until it closes.
+for (let n = 1; n <= caseCount; n++) {
+  const ws = await connect(`/runCase?case=${n}&agent=${agent}`);
+  const ec = await echoUntilClosed(ws);
+  dispose(ws);
+  const how = ec === wsError.closed ? `closed (${ws.reason().code})` : `ended: ${ec.message()}`;
+  console.log(`case ${n}/${caseCount}: ${how}`);
+}
+
+// 3. Have the server write its report for this agent.
+const reports = await connect(`/updateReports?agent=${agent}`);
+await reports.asyncRead(new FlatBuffer(), asTuple());
+dispose(reports);
+console.log(`reports updated for agent ${args.agent}`);
+await running;

@@ -1,0 +1,126 @@
+// echo_server: a WebSocket echo server (Beast's websocket_server_async), in either token style.
+//
+//   node dist/examples/echo_server.js [--host 127.0.0.1] [--port 9001] [--token callback|promise] [--deflate]
+//
+// Every message comes back unchanged: text as text, binary as binary, a fragmented message as one
+// whole message. Reads answer pings and the peer's close by themselves. On SIGINT or SIGTERM the
+// server stops accepting, closes every connection with 1001 (going away) and exits 0.
+
+import { parseArgs } from 'node:util';
+import { Endpoint, error as netError, FlatBuffer, IoContext, SystemError, TcpAcceptor, type ErrorCode, TcpSocket } from 'tsbeast/net';
+import { CloseCode, error as wsError, PermessageDeflate, Stream, Timeout } from 'tsbeast/websocket';
+// TcpStream has no subpath export of its own yet.
+import { TcpStream } from '../lib/beast/core/index.js';
+
+const { values: args } = parseArgs({
+  options: {
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '9001' },
+    token: { type: 'string', default: 'callback' },
+    deflate: { type: 'boolean', default: false },
+  },
+});
+if (args.token !== 'callback' && args.token !== 'promise') throw new Error(`--token callback|promise, not ${args.token}`);
+
+type WebSocket = Stream<TcpStream>;
+
+// ---- one echo session, written twice: the steps are the same, only the token differs ----------
+
+/** The session with callbacks: each step's handler starts the next, as in Beast's example. */
+function echoWithCallbacks(ws: WebSocket, done: () => void): void {
+  const buffer = new FlatBuffer();
+  const fail = (ec: ErrorCode, what: string): void => {
+    report(ec, what);
+    done();
+  };
+  const onRead = (ec: ErrorCode | null): void => {
+    if (ec !== null) return fail(ec, 'read');
+    ws.text(ws.gotText()); // answer text with text, binary with binary
+    ws.asyncWrite(buffer.data(), onWrite);
+  };
+  const onWrite = (ec: ErrorCode | null): void => {
+    if (ec !== null) return fail(ec, 'write');
+    buffer.consume(buffer.size());
+    ws.asyncRead(buffer, onRead);
+  };
+  ws.asyncAccept((ec) => {
+    if (ec !== null) return fail(ec, 'accept');
+    ws.asyncRead(buffer, onRead);
+  });
+}
+
+/** The same session with promises: the same steps, top to bottom. */
+async function echoWithPromises(ws: WebSocket): Promise<void> {
+  const buffer = new FlatBuffer();
+  let step = 'accept';
+  try {
+    await ws.asyncAccept();
+    for (;;) {
+      step = 'read';
+      await ws.asyncRead(buffer);
+      ws.text(ws.gotText());
+      step = 'write';
+      await ws.asyncWrite(buffer.data());
+      buffer.consume(buffer.size());
+    }
+  } catch (err) {
+    if (!(err instanceof SystemError)) throw err;
+    report(err.code, step);
+  }
+}
+
+/** Ends a session: a clean close by the peer, or our own shutdown, is not worth a line. */
+function report(ec: ErrorCode, what: string): void {
+  if (ec === wsError.closed || ec === netError.operationAborted) return;
+  console.error(`${what}: ${ec.message()}`);
+}
+
+// ---- the server: accept connections until a signal, then close them all cleanly ---------------
+
+const ioc = new IoContext();
+const acceptor = new TcpAcceptor(ioc, new Endpoint(args.host, Number(args.port)));
+const sessions = new Set<WebSocket>();
+const running = ioc.run();
+await acceptor.asyncListen();
+console.log(`listening on ${acceptor.localEndpoint().toString()}`);
+
+function startSession(socket: TcpSocket): void {
+  // An echo is a request and its answer: without TCP_NODELAY, Nagle's algorithm and the peer's
+  // delayed ACK hold back the last frame of a message that spans several frames for ~40 ms.
+  socket.setOption(TcpSocket.noDelay(true));
+  const ws = new Stream(new TcpStream(socket));
+  ws.setOption(Timeout.suggested('server'));
+  if (args.deflate) ws.setOption(new PermessageDeflate({ serverEnable: true }));
+  sessions.add(ws);
+  const forget = (): void => void sessions.delete(ws);
+  if (args.token === 'callback') echoWithCallbacks(ws, forget);
+  else void echoWithPromises(ws).finally(forget);
+}
+
+/** Accepts the next connection; an error (the acceptor was closed) ends the loop. */
+function acceptLoop(): void {
+  acceptor.asyncAccept((ec, socket) => {
+    if (ec !== null) return report(ec, 'accept');
+    startSession(socket);
+    acceptLoop();
+  });
+}
+acceptLoop();
+
+function shutdown(signal: string): void {
+  console.log(`${signal}: closing ${sessions.size} connection(s)`);
+  process.off('SIGINT', shutdown);
+  process.off('SIGTERM', shutdown);
+  acceptor.close();
+  for (const ws of sessions) {
+    // One still in its opening handshake (or already closing) has no handshake to start: cut it.
+    if (!ws.isOpen()) ws.nextLayer().close();
+    else ws.asyncClose(CloseCode.goingAway, (ec) => { if (ec !== null) report(ec, 'close'); });
+  }
+}
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
+
+// run() resolves once no work is left: the acceptor is closed and every session has ended.
+await running;
+console.log('stopped');
