@@ -12,7 +12,7 @@ import type { TokenFor } from '../../../net/token.js';
 import { parseClosePayload, type CloseReason } from '../close.js';
 import { Opcode } from '../frame.js';
 import type { StreamImpl } from '../stream-impl.js';
-import { park, resumeLater, stopAfterStep, writeAll } from './common.js';
+import { lockWrite, park, resumeLater, stopAfterStep, writeAll } from './common.js';
 import type { ControlSignature } from './ping.js';
 import { asyncTeardown, type TeardownHooks, type TeardownSignature } from './teardown.js';
 
@@ -74,12 +74,8 @@ export function asyncCloseOp<N extends AsyncStream>(
       }
     }
 
-    if (!impl.wrBlock.tryLock(self)) {
-      const parked = yield* park(self, impl.opClose, CancellationType.all);
-      if (parked !== null) return self.complete(parked);
-      impl.wrBlock.lock(self);
-      yield* resumeLater(self, impl);
-    }
+    const parked = yield* lockWrite(self, impl, impl.opClose, CancellationType.all);
+    if (parked !== null) return self.complete(parked);
     ec = impl.checkStopNow(null);
     if (ec === undefined) {
       impl.wrClose = true;

@@ -38,6 +38,20 @@ export function* resumeLater<N extends AsyncStream>(self: Self, impl: StreamImpl
 }
 
 /**
+ * Takes the write side for `self`, parking in `saved` behind its owner if need be (Beast's
+ * try_lock / emplace / lock / re-post sequence). Returns `null` once the side is held, or the
+ * error the parked wait ended with (cancelled: nothing is held then).
+ */
+export function* lockWrite<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, saved: SavedHandler, allowed: CancellationType) {
+  if (impl.wrBlock.tryLock(self)) return null;
+  const parked = yield* park(self, saved, allowed);
+  if (parked !== null) return parked;
+  impl.wrBlock.lock(self);
+  yield* resumeLater(self, impl);
+  return null;
+}
+
+/**
  * `checkStopNow` after an intermediate completion, also honouring a terminal request recorded
  * while the child's completion was queued (it reached no child, DESIGN section 4.5).
  */

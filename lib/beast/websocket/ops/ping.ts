@@ -11,7 +11,7 @@ import type { AsyncStream, IoSignature } from '../../../net/stream.js';
 import type { TokenFor } from '../../../net/token.js';
 import { Opcode } from '../frame.js';
 import type { StreamImpl } from '../stream-impl.js';
-import { park, resumeLater, stopAfterStep, writeAll } from './common.js';
+import { lockWrite, stopAfterStep, writeAll } from './common.js';
 
 /** The completion signature of ping, pong and close. */
 export type ControlSignature = [ec: ErrorCode | null];
@@ -30,12 +30,8 @@ export function asyncPingOp<N extends AsyncStream>(
   const frame = impl.controlFrame(opcode, payload);
   return asyncCompose<ControlSignature, TokenFor<ControlSignature> | undefined>(function* (self) {
     if (onDone !== undefined) self.onComplete(onDone);
-    if (!impl.wrBlock.tryLock(self)) {
-      const parked = yield* park(self, impl.opPing, CancellationType.all);
-      if (parked !== null) return self.complete(parked);
-      impl.wrBlock.lock(self);
-      yield* resumeLater(self, impl);
-    }
+    const parked = yield* lockWrite(self, impl, impl.opPing, CancellationType.all);
+    if (parked !== null) return self.complete(parked);
     let ec = impl.checkStopNow(null);
     if (ec === undefined) {
       const [we] = yield* self.call<IoSignature>((h) => writeAll(impl.next, frame, h));
@@ -53,11 +49,8 @@ export function startIdlePing<N extends AsyncStream>(impl: StreamImpl<N>): void 
   impl.idlePinging = true;
   const frame = impl.controlFrame(Opcode.ping, new Uint8Array(0));
   asyncCompose<ControlSignature, TokenFor<ControlSignature>>(function* (self) {
-    if (!impl.wrBlock.tryLock(self)) {
-      yield* park(self, impl.opIdlePing, CancellationType.terminal);
-      impl.wrBlock.lock(self);
-      yield* resumeLater(self, impl);
-    }
+    // Nothing can cancel the idle ping (it has no user handler), so the wait always ends with the lock.
+    yield* lockWrite(self, impl, impl.opIdlePing, CancellationType.terminal);
     if (impl.checkStopNow(null) === undefined) {
       const [we] = yield* self.call<IoSignature>((h) => writeAll(impl.next, frame, h));
       impl.checkStopNow(we);

@@ -17,7 +17,7 @@ import { error } from '../error.js';
 import { Opcode } from '../frame.js';
 import { applyMask } from '../mask.js';
 import { readBufferBytes, tcpFrameSize, type StreamImpl } from '../stream-impl.js';
-import { park, resumeLater, stopAfterStep, writeAll } from './common.js';
+import { lockWrite, park, resumeLater, stopAfterStep, writeAll } from './common.js';
 import { asyncTeardown, type TeardownHooks, type TeardownSignature } from './teardown.js';
 
 /** The completion signature of reads: the error and the bytes of message data read. */
@@ -129,17 +129,13 @@ function* readSome<N extends AsyncStream>(
             const pong = impl.controlFrame(Opcode.pong, impl.ctrlPayload);
             impl.rdBlock.unlock(self);
             impl.opRClose.maybeInvoke();
-            if (!impl.wrBlock.tryLock(self)) {
-              const parked = yield* park(self, impl.opRd, CancellationType.terminal);
-              if (parked !== null) return [parked, bytesWritten];
-              impl.wrBlock.lock(self);
-              yield* resumeLater(self, impl);
-              const s = impl.checkStopNow(null);
-              if (s !== undefined) {
-                ec = s;
-                phase = 'upcall';
-                break;
-              }
+            const parked = yield* lockWrite(self, impl, impl.opRd, CancellationType.terminal);
+            if (parked !== null) return [parked, bytesWritten];
+            const dead = impl.checkStopNow(null);
+            if (dead !== undefined) {
+              ec = dead;
+              phase = 'upcall';
+              break;
             }
             const [we] = yield* self.call<IoSignature>((h) => writeAll(next, pong, h));
             const s = stopAfterStep(self, impl, we);

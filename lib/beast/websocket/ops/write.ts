@@ -15,7 +15,7 @@ import type { TokenFor } from '../../../net/token.js';
 import { encodeFrameHeader, Opcode } from '../frame.js';
 import { applyMask } from '../mask.js';
 import type { StreamImpl } from '../stream-impl.js';
-import { park, resumeLater, stopAfterStep, writeAll } from './common.js';
+import { lockWrite, stopAfterStep, writeAll } from './common.js';
 
 /** The completion signature of writes: the error and the payload bytes sent. */
 export type WriteSignature = IoSignature;
@@ -53,15 +53,9 @@ function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin:
   let ec: ErrorCode | undefined;
 
 
-  let locked = impl.wrBlock.tryLock(self);
   for (;;) {
-    if (!locked) {
-      const parked = yield* park(self, impl.opWr, CancellationType.all);
-      if (parked !== null) return self.complete(parked, sent);
-      impl.wrBlock.lock(self);
-      yield* resumeLater(self, impl);
-      locked = true;
-    }
+    const parked = yield* lockWrite(self, impl, impl.opWr, CancellationType.all);
+    if (parked !== null) return self.complete(parked, sent);
     ec = impl.checkStopNow(null);
     if (ec !== undefined) break;
 
@@ -108,9 +102,9 @@ function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin:
     if (remain === 0) break;
     opcode = Opcode.cont;
     // Between fragments: let control frames (and a read's pong or close reply) go first.
+    // A woken operation takes the write side at once; otherwise it is still free for us.
     impl.wrBlock.unlock(self);
-    locked = !impl.wakeAfterWrite();
-    if (locked) impl.wrBlock.lock(self);
+    impl.wakeAfterWrite();
   }
   impl.wrBlock.tryUnlock(self);
   impl.wakeAfterWrite();
@@ -126,15 +120,9 @@ function* deflateBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fi
   const rest = new BuffersSuffix(buffers);
   let sent = 0;
   let ec: ErrorCode | undefined;
-  let locked = impl.wrBlock.tryLock(self);
   for (;;) {
-    if (!locked) {
-      const parked = yield* park(self, impl.opWr, CancellationType.all);
-      if (parked !== null) return self.complete(parked, sent);
-      impl.wrBlock.lock(self);
-      yield* resumeLater(self, impl);
-      locked = true;
-    }
+    const parked = yield* lockWrite(self, impl, impl.opWr, CancellationType.all);
+    if (parked !== null) return self.complete(parked, sent);
     ec = impl.checkStopNow(null);
     if (ec !== undefined) break;
     let out: { produced: number; consumed: number; more: boolean };
@@ -172,9 +160,9 @@ function* deflateBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fi
       if (fin) impl.contextTakeoverWrite();
       break;
     }
+    // A woken operation takes the write side at once; otherwise it is still free for us.
     impl.wrBlock.unlock(self);
-    locked = !impl.wakeAfterWrite();
-    if (locked) impl.wrBlock.lock(self);
+    impl.wakeAfterWrite();
   }
   impl.wrBlock.tryUnlock(self);
   impl.wakeAfterWrite();
