@@ -10,8 +10,7 @@
 import { parseArgs } from 'node:util';
 import { asTuple, buffersToString, FlatBuffer, IoContext, Resolver, type ErrorCode } from 'tsbeast/net';
 import { error as wsError, PermessageDeflate, Stream } from 'tsbeast/websocket';
-// TcpStream has no subpath export of its own yet.
-import { TcpStream } from '../lib/beast/core/index.js';
+import { TcpStream } from 'tsbeast/core';
 
 const { values: args } = parseArgs({
   options: {

@@ -9,8 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { buffersToBytes, FlatBuffer, IoContext, Resolver, TcpSocket } from 'tsbeast/net';
 import { CloseCode, PermessageDeflate, Stream } from 'tsbeast/websocket';
-// TcpStream has no subpath export of its own yet.
-import { TcpStream } from '../lib/beast/core/index.js';
+import { TcpStream } from 'tsbeast/core';
 
 const { values: args } = parseArgs({
   options: {

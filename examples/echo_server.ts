@@ -9,8 +9,7 @@
 import { parseArgs } from 'node:util';
 import { Endpoint, error as netError, FlatBuffer, IoContext, SystemError, TcpAcceptor, type ErrorCode, TcpSocket } from 'tsbeast/net';
 import { CloseCode, error as wsError, PermessageDeflate, Stream, Timeout } from 'tsbeast/websocket';
-// TcpStream has no subpath export of its own yet.
-import { TcpStream } from '../lib/beast/core/index.js';
+import { TcpStream } from 'tsbeast/core';
 
 const { values: args } = parseArgs({
   options: {

@@ -3,8 +3,7 @@
 
 import { error as netError, FlatBuffer, ShutdownType, TcpSocket, type ErrorCode } from 'tsbeast/net';
 import { asyncRead, asyncWrite, error as httpError, isUpgrade, keepAlive, Request, Response } from 'tsbeast/http';
-// TcpStream has no subpath export of its own yet.
-import { condition as beastCondition, TcpStream } from '../../lib/beast/core/index.js';
+import { condition as beastCondition, TcpStream } from 'tsbeast/core';
 import { page } from './page.js';
 import type { Connection, SharedState } from './shared-state.js';
 import { WebSocketSession } from './websocket-session.js';

@@ -5,8 +5,7 @@
 import { buffersToString, cancelAfter, error as netError, FlatBuffer, type ConstBufferSequence, type ErrorCode, type TcpSocket } from 'tsbeast/net';
 import type { Request } from 'tsbeast/http';
 import { CloseCode, closeReason, Decorator, error as wsError, Stream, Timeout, type CloseReason } from 'tsbeast/websocket';
-// TcpStream has no subpath export of its own yet.
-import { TcpStream } from '../../lib/beast/core/index.js';
+import { TcpStream } from 'tsbeast/core';
 import type { Connection, Member, SharedState } from './shared-state.js';
 
 /** The most messages waiting for one member before it is considered too slow. */
