@@ -301,6 +301,20 @@ export class StreamImpl<NextLayer extends AsyncStream> {
     return 'frame';
   }
 
+  /**
+   * Where the next read from the next layer lands (Beast's `read_size`): the read buffer's free
+   * capacity, at least 4 KiB, growing by doubling while reads fill it, up to its 64 KiB limit.
+   * An idle connection so holds 4 KiB, not 64; a busy one reaches the limit in a few reads.
+   */
+  prepareRead(): Uint8Array {
+    const b = this.rdBuf;
+    const size = b.size();
+    const free = b.maxSize() - size;
+    const room = b.capacity() - size;
+    const want = room >= 4096 ? room : Math.max(4096, size);
+    return b.prepareView(Math.min(free, want));
+  }
+
   /** The size to offer a dynamic buffer for the next read (Beast's `read_size_hint`). */
   readSizeHint(initial: number): number {
     let result: number;

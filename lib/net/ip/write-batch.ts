@@ -12,6 +12,8 @@ import type * as net from 'node:net';
 export const batchWriteMax = 16 * 1024;
 /** A batch is written out at once when it reaches this size. */
 const batchCapacity = 64 * 1024;
+/** The first batch of a socket; later ones are sized after the last (an idle socket holds none). */
+const firstBatch = 2048;
 /** With more than this queued in Node (a slow peer), writes wait for Node again instead. */
 const queuedLimit = 256 * 1024;
 
@@ -19,6 +21,7 @@ export class WriteBatch {
   #buf: Buffer | null = null;
   #len = 0;
   #scheduled = false;
+  #next = firstBatch;
 
   constructor(private readonly socket: net.Socket) {}
 
@@ -29,8 +32,12 @@ export class WriteBatch {
 
   /** Copies the buffers into the batch; they may be reused as soon as this returns. */
   append(list: readonly Uint8Array[], total: number): void {
-    if (this.#buf !== null && this.#len + total > this.#buf.length) this.flush();
-    if (this.#buf === null) this.#buf = Buffer.allocUnsafe(Math.max(batchCapacity, total));
+    if (this.#buf !== null && this.#len + total > this.#buf.length) {
+      // Outgrown: the next batches start twice as large (busy sockets write fewer, larger chunks).
+      this.#next = Math.min(batchCapacity, this.#buf.length * 2);
+      this.flush();
+    }
+    if (this.#buf === null) this.#buf = Buffer.allocUnsafe(Math.max(this.#next, total));
     for (const b of list) {
       this.#buf.set(b, this.#len);
       this.#len += b.length;

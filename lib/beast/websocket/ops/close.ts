@@ -36,8 +36,7 @@ export function asyncCloseOp<N extends AsyncStream>(
 
     // Reads more bytes into the read buffer; returns the error to stop with, if any.
     function* fill() {
-      const want = impl.rdBuf.maxSize() - impl.rdBuf.size();
-      const [e, n] = yield* self.call<IoSignature>((h) => next.asyncReadSome(impl.rdBuf.prepareView(want), h));
+      const [e, n] = yield* self.call<IoSignature>((h) => next.asyncReadSome(impl.prepareRead(), h));
       impl.rdBuf.commit(n);
       return stopAfterStep(self, impl, e);
     }

@@ -301,8 +301,7 @@ function* readSome<N extends AsyncStream>(
 
 // Reads more bytes into the read buffer; returns the error to stop with, if any.
 function* fill<N extends AsyncStream>(self: Self, impl: StreamImpl<N>): Generator<ChildOp, ErrorCode | undefined, readonly unknown[]> {
-  const want = impl.rdBuf.maxSize() - impl.rdBuf.size();
-  const [e, n] = yield* self.call<IoSignature>((h) => impl.next.asyncReadSome(impl.rdBuf.prepareView(want), h));
+  const [e, n] = yield* self.call<IoSignature>((h) => impl.next.asyncReadSome(impl.prepareRead(), h));
   impl.rdBuf.commit(n);
   const stop = stopAfterStep(self, impl, e);
   if (stop === undefined) impl.resetIdle();
