@@ -95,12 +95,14 @@ class ComposedOp<A extends readonly unknown[]> implements ComposedSelf<A> {
   // What every intermediate handler carries; rebuilt when the cancellation state is replaced.
   #associations: Associations;
   #finally: (() => void) | null = null;
+  #childPending = false;
 
   constructor(handler: Handler<A>, readonly ioExecutor: Executor) {
     this.#handler = handler;
     this.#work = new HandlerWork(handler, ioExecutor);
     this.#state = CancellationState.for(getAssociatedCancellationSlot(handler), enableTerminalCancellation);
     this.#associations = this.#makeAssociations();
+    setAssociations(this.#next, this.#associations);
   }
 
   #makeAssociations(): Associations {
@@ -145,6 +147,7 @@ class ComposedOp<A extends readonly unknown[]> implements ComposedSelf<A> {
     this.#state.detach();
     this.#state = CancellationState.for(getAssociatedCancellationSlot(this.#handler), inFilter, outFilter ?? inFilter);
     this.#associations = this.#makeAssociations();
+    setAssociations(this.#next, this.#associations);
   }
 
   getCancellationState(): CancellationState {
@@ -186,21 +189,19 @@ class ComposedOp<A extends readonly unknown[]> implements ComposedSelf<A> {
       return;
     }
     if (this.#done) throw new Error('asyncCompose: the operation started a child after completing');
-    step.value(this.#intermediateHandler());
+    this.#childPending = true;
+    step.value(this.#next);
   }
 
-  // A fresh handler per child, so a child that completes twice is caught rather than resuming the
-  // generator at the wrong step. It runs on the user's executor and carries the child slot.
-  #intermediateHandler(): Handler<readonly unknown[]> {
-    let called = false;
-    const next = (...args: readonly unknown[]): void => {
-      if (called) throw new Error('asyncCompose: a child operation completed twice');
-      called = true;
-      this.#state.slot().clear();
-      this.#resume(args);
-    };
-    return setAssociations(next, this.#associations);
-  }
+  // The intermediate handler: one per operation (not per step, which cost an allocation per
+  // step on every hot path). It runs on the user's executor and carries the child slot; a child
+  // that completes when none is pending (twice) is caught rather than resuming the generator.
+  readonly #next = (...args: readonly unknown[]): void => {
+    if (!this.#childPending) throw new Error('asyncCompose: a child operation completed twice');
+    this.#childPending = false;
+    this.#state.slot().clear();
+    this.#resume(args);
+  };
 
   #abandon(): void {
     if (this.#done) return;
