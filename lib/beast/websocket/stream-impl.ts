@@ -303,7 +303,8 @@ export class StreamImpl<NextLayer extends AsyncStream> {
 
   /**
    * Where the next read from the next layer lands (Beast's `read_size`): the read buffer's free
-   * capacity, at least 4 KiB, growing by doubling while reads fill it, up to its 64 KiB limit.
+   * capacity, at least 4 KiB (and what the current frame still needs), growing by doubling while
+   * reads fill it, up to its 64 KiB limit.
    * An idle connection so holds 4 KiB, not 64; a busy one reaches the limit in a few reads.
    */
   prepareRead(): Uint8Array {
@@ -311,8 +312,9 @@ export class StreamImpl<NextLayer extends AsyncStream> {
     const size = b.size();
     const free = b.maxSize() - size;
     const room = b.capacity() - size;
-    const want = room >= 4096 ? room : Math.max(4096, size);
-    return b.prepareView(Math.min(free, want));
+    // Room for the payload still due, when a frame is under way: one read rather than many.
+    const need = Math.max(4096, size, this.rdRemain);
+    return b.prepareView(Math.min(free, room >= need ? room : need));
   }
 
   /** The size to offer a dynamic buffer for the next read (Beast's `read_size_hint`). */
