@@ -54,7 +54,7 @@ function maskedFrame(size: number): Buffer {
 }
 
 /** Opens a connection and, for `ws`, completes the handshake; resolves with bytes after the 101. */
-async function open(port: number, mode: 'ws' | 'raw'): Promise<{ s: net.Socket; rest: Buffer }> {
+export async function open(port: number, mode: 'ws' | 'raw'): Promise<{ s: net.Socket; rest: Buffer }> {
   const s = net.connect({ port, host: '127.0.0.1', noDelay: true });
   s.on('error', () => {});
   await once(s, 'connect');

@@ -80,15 +80,15 @@ export abstract class SocketReader {
    * sink runs, because the handler may start the next read from inside it.
    * @returns whether bytes were left over.
    */
-  protected deliver(data: Uint8Array): boolean {
+  protected deliver(data: Uint8Array, copyRest = false): boolean {
     const p = this.pending;
     if (p === null) {
-      this.leftover.push(data);
+      this.leftover.push(copyRest ? data.slice() : data);
       return true;
     }
     const n = bufferCopy(p.buffers, data);
     const rest = n < data.length;
-    if (rest) this.leftover.push(data.subarray(n));
+    if (rest) this.leftover.push(copyRest ? data.slice(n) : data.subarray(n));
     this.pending = null;
     p.sink(null, n, true);
     return rest;
@@ -112,6 +112,17 @@ export abstract class SocketReader {
 
 /** Where reads land when the pending read cannot take them directly. */
 const LANDING_SIZE = 64 * 1024;
+
+/**
+ * One landing buffer for every socket: a read's bytes are copied out of it inside the `onread`
+ * callback (what does not fit is copied into the socket's leftover), before any other socket can
+ * read, so sockets need none of their own. Per socket it cost 64 KiB; 10,000 idle connections
+ * measured 24.6 KiB of RSS each with it (bench/idle-memory).
+ */
+let sharedLanding: Uint8Array | null = null;
+function landing(): Uint8Array {
+  return (sharedLanding ??= Buffer.allocUnsafe(LANDING_SIZE));
+}
 
 /**
  * Reads at least this big go straight into the caller's buffer. Smaller ones land in the
@@ -139,7 +150,6 @@ interface UserBufferHandle {
  */
 export class OnreadReader extends SocketReader {
   #socket: Socket | null = null;
-  #landing: Uint8Array | null = null;
   #target: Uint8Array | null = null;
   #stopped = false;
   #inCallback = false;
@@ -168,7 +178,7 @@ export class OnreadReader extends SocketReader {
   }
 
   protected override released(): void {
-    if (!this.#inCallback && this.#target !== this.#landing) this.#retarget();
+    if (!this.#inCallback && this.#target !== sharedLanding) this.#retarget();
   }
 
   #handle(): UserBufferHandle | null {
@@ -182,8 +192,7 @@ export class OnreadReader extends SocketReader {
     if (p !== null && p.buffers[0].length >= DIRECT_READ_MIN && this.#handle() !== null) {
       return (this.#target = p.buffers[0]);
     }
-    if (this.#landing === null) this.#landing = Buffer.allocUnsafe(LANDING_SIZE);
-    return (this.#target = this.#landing);
+    return (this.#target = landing());
   }
 
   #retarget(): void {
@@ -201,10 +210,8 @@ export class OnreadReader extends SocketReader {
     try {
       const p = this.pending;
       const landed = this.#target;
-      if (landed !== null && landed === this.#landing) {
-        // Once bytes are left over in it, the landing buffer belongs to `leftover`.
-        if (p === null || n > p.buffers.reduce((sum, b) => sum + b.length, 0)) this.#landing = null;
-        this.deliver(landed.subarray(0, n));
+      if (landed !== null && landed === sharedLanding) {
+        this.deliver(landed.subarray(0, n), true);
       } else if (p !== null && landed === p.buffers[0]) {
         this.pending = null;
         p.sink(null, n, true);
