@@ -8,7 +8,7 @@
 import type { Handler } from '../../net/associators.js';
 import { buffer as toBuffer, type ConstBufferSequence, type MutableBufferSequence } from '../../net/buffer.js';
 import type { DynamicBuffer } from '../../net/dynamic-buffer.js';
-import { error as netError } from '../../net/error.js';
+import { error as netError, type ErrorCode } from '../../net/error.js';
 import type { Executor } from '../../net/executor.js';
 import { HandlerWork } from '../../net/handler-work.js';
 import type { AsyncStream } from '../../net/stream.js';
@@ -240,7 +240,7 @@ export class Stream<NextLayer extends AsyncStream> {
     const [resOut, host, target, token] =
       a instanceof Response ? [a, b, c as string, d] : [null, a, b, c as TokenFor<HandshakeSignature> | undefined];
     const decorator = this.#decorator;
-    return this.#start('handshake', token, [netError.alreadyStarted], (t, done) =>
+    return this.#start('handshake', token, busyControl, (t, done) =>
       asyncHandshakeOp(this.impl, resOut, host, target, decorator, t, done),
     );
   }
@@ -271,17 +271,17 @@ export class Stream<NextLayer extends AsyncStream> {
       const isHead = b instanceof Uint8Array || Array.isArray(b);
       const head = isHead ? (b as ConstBufferSequence) : null;
       const token = isHead ? c : (b as TokenFor<HandshakeSignature> | undefined);
-      return this.#start('handshake', token, [netError.alreadyStarted], (t, done) =>
+      return this.#start('handshake', token, busyControl, (t, done) =>
         asyncAcceptRequestOp(this.impl, a, head, decorator, t, done),
       );
     }
     if (a instanceof Uint8Array || Array.isArray(a)) {
       const preRead = a as ConstBufferSequence;
-      return this.#start('handshake', b as TokenFor<HandshakeSignature> | undefined, [netError.alreadyStarted], (t, done) =>
+      return this.#start('handshake', b as TokenFor<HandshakeSignature> | undefined, busyControl, (t, done) =>
         asyncAcceptOp(this.impl, preRead, decorator, t, done),
       );
     }
-    return this.#start('handshake', a as TokenFor<HandshakeSignature> | undefined, [netError.alreadyStarted], (t, done) =>
+    return this.#start('handshake', a as TokenFor<HandshakeSignature> | undefined, busyControl, (t, done) =>
       asyncAcceptOp(this.impl, null, decorator, t, done),
     );
   }
@@ -301,7 +301,7 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncRead(buffer: DynamicBuffer, handler: Handler<ReadSignature>): void;
   asyncRead<T extends CompletionToken = UsePromise>(buffer: DynamicBuffer, token?: T): AsyncResult<T, ReadSignature>;
   asyncRead(buffer: DynamicBuffer, token?: TokenFor<ReadSignature>): unknown {
-    return this.#start('read', token, [netError.alreadyStarted, 0], (t, done) => asyncReadOp(this.impl, buffer, 0, false, t, done));
+    return this.#start('read', token, busyIo, (t, done) => asyncReadOp(this.impl, buffer, 0, false, t, done));
   }
 
   /**
@@ -317,10 +317,10 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncReadSome(target: DynamicBuffer | MutableBufferSequence, a?: number | TokenFor<ReadSignature>, b?: TokenFor<ReadSignature>): unknown {
     if (isDynamicBuffer(target)) {
       const limit = typeof a === 'number' ? a : 0;
-      return this.#start('read', b, [netError.alreadyStarted, 0], (t, done) => asyncReadOp(this.impl, target, limit, true, t, done));
+      return this.#start('read', b, busyIo, (t, done) => asyncReadOp(this.impl, target, limit, true, t, done));
     }
     const token = a as TokenFor<ReadSignature> | undefined;
-    return this.#start('read', token, [netError.alreadyStarted, 0], (t, done) => asyncReadSomeOp(this.impl, target, t, done));
+    return this.#start('read', token, busyIo, (t, done) => asyncReadSomeOp(this.impl, target, t, done));
   }
 
   // ---- writing ---------------------------------------------------------------------------------
@@ -346,7 +346,7 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncWriteSome(fin: boolean, buffers: ConstBufferSequence, handler: Handler<WriteSignature>): void;
   asyncWriteSome<T extends CompletionToken = UsePromise>(fin: boolean, buffers: ConstBufferSequence, token?: T): AsyncResult<T, WriteSignature>;
   asyncWriteSome(fin: boolean, buffers: ConstBufferSequence, token?: TokenFor<WriteSignature>): unknown {
-    return this.#start('write', token, [netError.alreadyStarted, 0], (t, done) => asyncWriteSomeOp(this.impl, fin, buffers, t, done));
+    return this.#start('write', token, busyIo, (t, done) => asyncWriteSomeOp(this.impl, fin, buffers, t, done));
   }
 
   // ---- control frames --------------------------------------------------------------------------
@@ -360,7 +360,7 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncPing<T extends CompletionToken = UsePromise>(data: Payload, token?: T): AsyncResult<T, ControlSignature>;
   asyncPing(data: Payload, token?: TokenFor<ControlSignature>): unknown {
     const payload = controlPayload(data);
-    return this.#start('ping', token, [netError.alreadyStarted], (t, done) => asyncPingOp(this.impl, Opcode.ping, payload, t, done));
+    return this.#start('ping', token, busyControl, (t, done) => asyncPingOp(this.impl, Opcode.ping, payload, t, done));
   }
 
   /** Sends an unsolicited pong (a heartbeat); as {@link asyncPing}. */
@@ -368,7 +368,7 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncPong<T extends CompletionToken = UsePromise>(data: Payload, token?: T): AsyncResult<T, ControlSignature>;
   asyncPong(data: Payload, token?: TokenFor<ControlSignature>): unknown {
     const payload = controlPayload(data);
-    return this.#start('ping', token, [netError.alreadyStarted], (t, done) => asyncPingOp(this.impl, Opcode.pong, payload, t, done));
+    return this.#start('ping', token, busyControl, (t, done) => asyncPingOp(this.impl, Opcode.pong, payload, t, done));
   }
 
   /**
@@ -382,7 +382,7 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncClose<T extends CompletionToken = UsePromise>(reason: CloseReason | number, token?: T): AsyncResult<T, ControlSignature>;
   asyncClose(reason: CloseReason | number, token?: TokenFor<ControlSignature>): unknown {
     const cr = typeof reason === 'number' ? closeReason(reason) : reason;
-    return this.#start('close', token, [netError.alreadyStarted], (t, done) => asyncCloseOp(this.impl, cr, t, done));
+    return this.#start('close', token, busyControl, (t, done) => asyncCloseOp(this.impl, cr, t, done));
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
@@ -414,6 +414,11 @@ export class Stream<NextLayer extends AsyncStream> {
     handshake: () => this.#outstanding.delete('handshake'),
   };
 }
+
+// What a second operation of a kind already outstanding completes with (made once: these are on
+// every call's path).
+const busyIo: [ErrorCode | null, number] = [netError.alreadyStarted, 0];
+const busyControl: [ErrorCode | null] = [netError.alreadyStarted];
 
 function controlPayload(data: Payload): Uint8Array {
   const bytes = typeof data === 'string' ? toBuffer(data) : data;
