@@ -9,9 +9,9 @@ import { once } from 'node:events';
 import * as net from 'node:net';
 import { WebSocketServer } from 'ws';
 import { Stream } from '../lib/beast/websocket/index.js';
-import { Endpoint, FlatBuffer, IoContext, TcpAcceptor, TcpSocket } from '../lib/net/index.js';
+import { bindAbortSignal, Endpoint, FlatBuffer, IoContext, TcpAcceptor, TcpSocket } from '../lib/net/index.js';
 
-export type ServerKind = 'tsbeast-callback' | 'tsbeast-promise' | 'ws' | 'raw';
+export type ServerKind = 'tsbeast-callback' | 'tsbeast-promise' | 'tsbeast-abort' | 'ws' | 'raw';
 export type ServerMessage = { port: number } | { cpu: number; rss: number; heap: number };
 
 function echoWithCallbacks(ws: Stream<TcpSocket>): void {
@@ -44,7 +44,24 @@ async function echoWithPromises(ws: Stream<TcpSocket>): Promise<void> {
   }
 }
 
-async function tsbeastServer(promises: boolean): Promise<number> {
+/** Promises with every operation bound to the connection's AbortSignal (one listener per operation). */
+async function echoWithAbortSignal(ws: Stream<TcpSocket>): Promise<void> {
+  const b = new FlatBuffer();
+  const signal = new AbortController().signal;
+  try {
+    await ws.asyncAccept(bindAbortSignal(signal));
+    for (;;) {
+      await ws.asyncRead(b, bindAbortSignal(signal));
+      ws.binary(ws.gotBinary());
+      await ws.asyncWrite(b.data(), bindAbortSignal(signal));
+      b.consume(b.size());
+    }
+  } catch {
+    ws.nextLayer().close();
+  }
+}
+
+async function tsbeastServer(style: 'callback' | 'promise' | 'abort'): Promise<number> {
   const ioc = new IoContext();
   const acceptor = new TcpAcceptor(ioc, new Endpoint('127.0.0.1', 0));
   const accept = (): void =>
@@ -53,7 +70,8 @@ async function tsbeastServer(promises: boolean): Promise<number> {
       sock.setOption(TcpSocket.noDelay(true));
       const ws = new Stream(sock);
       ws.readMessageMax(64 * 1024 * 1024);
-      if (promises) void echoWithPromises(ws);
+      if (style === 'promise') void echoWithPromises(ws);
+      else if (style === 'abort') void echoWithAbortSignal(ws);
       else echoWithCallbacks(ws);
       accept();
     });
@@ -86,7 +104,7 @@ async function rawServer(): Promise<number> {
 /** Runs the server of `kind` in this (child) process until told to exit. */
 export async function serve(kind: ServerKind): Promise<void> {
   const port =
-    kind === 'raw' ? await rawServer() : kind === 'ws' ? await wsServer() : await tsbeastServer(kind === 'tsbeast-promise');
+    kind === 'raw' ? await rawServer() : kind === 'ws' ? await wsServer() : await tsbeastServer(kind === 'tsbeast-promise' ? 'promise' : kind === 'tsbeast-abort' ? 'abort' : 'callback');
   let start = process.cpuUsage();
   process.on('message', (cmd: string) => {
     if (cmd === 'start') start = process.cpuUsage();

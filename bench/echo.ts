@@ -1,6 +1,7 @@
 /**
  * Echo benchmark (`npm run bench`): one load generator against four echo servers on loopback, in
- * one run: tsbeast (callback token), tsbeast (Promise token), `ws`, and a raw `node:net` echo.
+ * one run: tsbeast (callback token), tsbeast (Promise token), tsbeast (Promise token bound to an
+ * AbortSignal), `ws`, and a raw `node:net` echo.
  * Every server and the generator run in processes of their own; the table gives messages/s, MB/s,
  * p50 / p99 latency, the server's CPU time per message, and the ratios to `ws`.
  *
@@ -16,7 +17,7 @@ import { runHandshakes, runLoad, type LoadResult, type LoadSpec } from './echo-l
 import { serve, type ServerKind, type ServerMessage } from './echo-servers.js';
 
 const self = fileURLToPath(import.meta.url);
-const kinds: ServerKind[] = ['tsbeast-callback', 'tsbeast-promise', 'ws', 'raw'];
+const kinds: ServerKind[] = ['tsbeast-callback', 'tsbeast-promise', 'tsbeast-abort', 'ws', 'raw'];
 
 interface Cell {
   name: string;
