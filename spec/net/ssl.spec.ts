@@ -29,7 +29,6 @@ import {
   TcpSocket,
   type AsyncStream,
   type ErrorCode,
-  type Handler,
   type IoSignature,
   type WorkGuard,
 } from '../../lib/net/index.js';
@@ -45,6 +44,7 @@ import {
   verifyPeer,
   type SslSignature,
 } from '../../lib/net/ssl.js';
+import { recorder, settle } from '../support/recorder.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../../spec/fixtures/${name}`, import.meta.url), 'latin1');
 const cert = fixture('cert.pem');
@@ -65,25 +65,7 @@ function clientContext(ca: string | null = cert): SslContext {
   return ctx;
 }
 
-/** A callback that records its calls and whether one came inside the initiating call. */
-function recorder<A extends readonly unknown[]>() {
-  const calls: A[] = [];
-  let initiating = true;
-  let inside = false;
-  let resolve!: (args: A) => void;
-  const done = new Promise<A>((r) => (resolve = r));
-  const fn: Handler<A> = (...args: A) => {
-    calls.push(args);
-    if (initiating) inside = true;
-    resolve(args);
-  };
-  return { fn, calls, done, started: (): void => void (initiating = false), insideInitiation: (): boolean => inside };
-}
 
-const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
-const settle = async (turns = 5): Promise<void> => {
-  for (let i = 0; i < turns; i++) await turn();
-};
 
 describe('net/ssl', () => {
   let ioc: IoContext;

@@ -26,30 +26,12 @@ import {
   TcpAcceptor,
   TcpSocket,
   type ErrorCode,
-  type Handler,
   type IoSignature,
   type WorkGuard,
 } from '../../../lib/net/index.js';
+import { recorder, settle } from '../../support/recorder.js';
 
-/** A callback that records its calls and whether one came inside the initiating call. */
-function recorder<A extends readonly unknown[]>() {
-  const calls: A[] = [];
-  let initiating = true;
-  let inside = false;
-  let resolve!: (args: A) => void;
-  const done = new Promise<A>((r) => (resolve = r));
-  const fn: Handler<A> = (...args: A) => {
-    calls.push(args);
-    if (initiating) inside = true;
-    resolve(args);
-  };
-  return { fn, calls, done, started: (): void => void (initiating = false), insideInitiation: (): boolean => inside };
-}
 
-const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
-const settle = async (turns = 5): Promise<void> => {
-  for (let i = 0; i < turns; i++) await turn();
-};
 
 describe('beast/core/TcpStream', () => {
   let ioc: IoContext;

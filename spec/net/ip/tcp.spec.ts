@@ -28,40 +28,13 @@ import {
   TcpAcceptor,
   TcpSocket,
   type ErrorCode,
-  type Handler,
   type IoSignature,
   type WorkGuard,
 } from '../../../lib/net/index.js';
+import { recorder, settle } from '../../support/recorder.js';
 
-/** A callback that records its calls and whether one came inside the initiating call. */
-function recorder<A extends readonly unknown[]>() {
-  const calls: A[] = [];
-  let initiating = true;
-  let inside = false;
-  let resolve!: (args: A) => void;
-  const done = new Promise<A>((r) => (resolve = r));
-  const fn: Handler<A> = (...args: A) => {
-    calls.push(args);
-    if (initiating) inside = true;
-    resolve(args);
-  };
-  return {
-    fn,
-    calls,
-    done,
-    /** Call right after the initiating function returned. */
-    started(): void {
-      initiating = false;
-    },
-    insideInitiation: (): boolean => inside,
-  };
-}
 
 const text = (b: Uint8Array, n = b.length): string => buffersToString(b.subarray(0, n));
-const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
-const settle = async (turns = 5): Promise<void> => {
-  for (let i = 0; i < turns; i++) await turn();
-};
 const rejection = (p: Promise<unknown>): Promise<SystemError> =>
   p.then(
     () => expect.fail('expected a rejection'),
