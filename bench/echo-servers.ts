@@ -5,13 +5,16 @@
  * request, over IPC. Benchmark code only: the library never imports it.
  */
 
+import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import * as net from 'node:net';
 import { WebSocketServer } from 'ws';
 import { Stream } from '../lib/beast/websocket/index.js';
 import { bindAbortSignal, Endpoint, FlatBuffer, IoContext, TcpAcceptor, TcpSocket } from '../lib/net/index.js';
 
-export type ServerKind = 'tsbeast-callback' | 'tsbeast-promise' | 'tsbeast-abort' | 'ws' | 'raw';
+/** `ws-js` is `ws` started with WS_NO_BUFFER_UTIL and WS_NO_UTF_8_VALIDATE: no native addons. */
+export type ServerKind = 'tsbeast-callback' | 'tsbeast-promise' | 'tsbeast-abort' | 'ws' | 'ws-js' | 'raw';
 export type ServerMessage = { port: number } | { cpu: number; rss: number; heap: number };
 
 function echoWithCallbacks(ws: Stream<TcpSocket>): void {
@@ -104,7 +107,7 @@ async function rawServer(): Promise<number> {
 /** Runs the server of `kind` in this (child) process until told to exit. */
 export async function serve(kind: ServerKind): Promise<void> {
   const port =
-    kind === 'raw' ? await rawServer() : kind === 'ws' ? await wsServer() : await tsbeastServer(kind === 'tsbeast-promise' ? 'promise' : kind === 'tsbeast-abort' ? 'abort' : 'callback');
+    kind === 'raw' ? await rawServer() : kind === 'ws' || kind === 'ws-js' ? await wsServer() : await tsbeastServer(kind === 'tsbeast-promise' ? 'promise' : kind === 'tsbeast-abort' ? 'abort' : 'callback');
   let start = process.cpuUsage();
   process.on('message', (cmd: string) => {
     if (cmd === 'start') start = process.cpuUsage();
@@ -118,4 +121,15 @@ export async function serve(kind: ServerKind): Promise<void> {
     if (cmd === 'exit') process.exit(0);
   });
   process.send!({ port } satisfies ServerMessage);
+}
+
+const echoScript = fileURLToPath(new URL('./echo.js', import.meta.url));
+
+/** Forks the server of `kind`; `ws-js` is `ws` told by its own switches not to load its addons. */
+export async function startServer(kind: ServerKind, execArgv: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+  const env = kind === 'ws-js' ? { ...process.env, WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' } : process.env;
+  const child = fork(echoScript, ['serve', kind], { stdio: 'inherit', env, execArgv });
+  const [msg] = (await once(child, 'message')) as [ServerMessage];
+  if (!('port' in msg)) throw new Error(`${kind} did not start`);
+  return { child, port: msg.port };
 }

@@ -1,9 +1,10 @@
 /**
  * Echo benchmark (`npm run bench`): one load generator against four echo servers on loopback, in
  * one run: tsbeast (callback token), tsbeast (Promise token), tsbeast (Promise token bound to an
- * AbortSignal), `ws`, and a raw `node:net` echo.
+ * AbortSignal), `ws` with its native addons, `ws` without them, and a raw `node:net` echo.
  * Every server and the generator run in processes of their own; the table gives messages/s, MB/s,
- * p50 / p99 latency, the server's CPU time per message, and the ratios to `ws`.
+ * p50 / p99 latency, the server's CPU time per message, and its ratio to each anchor (both `ws`
+ * and raw `node:net`).
  *
  *   node dist/bench/echo.js [seconds-per-cell]        (default 3)
  *
@@ -14,10 +15,14 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { runHandshakes, runLoad, type LoadResult, type LoadSpec } from './echo-load.js';
-import { serve, type ServerKind, type ServerMessage } from './echo-servers.js';
+import { serve, startServer, type ServerKind, type ServerMessage } from './echo-servers.js';
+import { fmt, printTable, record, type Figure } from './report.js';
 
 const self = fileURLToPath(import.meta.url);
-const kinds: ServerKind[] = ['tsbeast-callback', 'tsbeast-promise', 'tsbeast-abort', 'ws', 'raw'];
+/** The servers, in the order of the table; `ws` has its native addons, `ws-js` runs without them. */
+const kinds: ServerKind[] = ['tsbeast-callback', 'tsbeast-promise', 'tsbeast-abort', 'ws', 'ws-js', 'raw'];
+/** The anchors every row is divided by. */
+const anchors: ServerKind[] = ['ws', 'ws-js', 'raw'];
 
 interface Cell {
   name: string;
@@ -43,13 +48,6 @@ function ask<T>(child: ChildProcess, msg: unknown): Promise<T> {
   return reply.then(([m]) => m);
 }
 
-async function startServer(kind: ServerKind): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(self, ['serve', kind], { stdio: 'inherit' });
-  const [msg] = (await once(child, 'message')) as [ServerMessage];
-  if (!('port' in msg)) throw new Error(`${kind} did not start`);
-  return { child, port: msg.port };
-}
-
 async function measure(server: ChildProcess, request: LoadRequest): Promise<LoadResult & { cpu: number; rss: number }> {
   const loader = fork(self, ['load'], { stdio: 'inherit' });
   server.send('start');
@@ -60,18 +58,21 @@ async function measure(server: ChildProcess, request: LoadRequest): Promise<Load
   return { ...result, cpu: stats.cpu, rss: stats.rss };
 }
 
-const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+type Measured = LoadResult & { cpu: number };
+const cpuPer = (r: Measured): number => r.cpu / Math.max(1, r.messages);
+const rate = (r: Measured): number => (r.messages / r.ms) * 1000;
 
 async function main(): Promise<void> {
   const seconds = Number(process.argv[2] ?? 3);
   const ms = seconds * 1000;
   const servers = new Map<ServerKind, { child: ChildProcess; port: number }>();
   for (const k of kinds) servers.set(k, await startServer(k));
-  console.log(`echo benchmark: ${seconds} s per cell, Node ${process.version}, ${kinds.length} servers\n`);
-  const header = ['cell', 'server', 'msgs/s', 'MB/s', 'p50 ms', 'p99 ms', 'srv CPU us/msg', 'msgs/s vs ws', 'CPU/msg vs ws'];
+  console.log(`echo benchmark: ${seconds} s per cell, Node ${process.version}; server CPU µs per message, and its ratio to each anchor\n`);
+  const header = ['cell', 'server', 'msgs/s', 'MB/s', 'p50 ms', 'p99 ms', 'CPU µs/msg', ...anchors.map((a) => `CPU vs ${a}`)];
   const rows: string[][] = [header];
+  const all = new Map<string, Map<ServerKind, Measured>>();
   for (const cell of cells) {
-    const results = new Map<ServerKind, LoadResult & { cpu: number }>();
+    const results = new Map<ServerKind, Measured>();
     for (const k of kinds) {
       if (cell.handshakes && k === 'raw') continue;
       const { child, port } = servers.get(k)!;
@@ -80,28 +81,47 @@ async function main(): Promise<void> {
         : { kind: 'load', spec: { port, mode: k === 'raw' ? 'raw' : 'ws', size: cell.size, conns: cell.conns, inflight: cell.inflight, ms } };
       results.set(k, await measure(child, request));
     }
-    const ws = results.get('ws')!;
-    const wsRate = ws.messages / ws.ms;
-    const wsCpu = ws.cpu / Math.max(1, ws.messages);
+    all.set(cell.name, results);
     for (const [k, r] of results) {
-      const rate = (r.messages / r.ms) * 1000;
-      const cpuPer = r.cpu / Math.max(1, r.messages);
       rows.push([
         cell.name,
         k,
-        fmt(rate),
-        fmt((r.bytes / r.ms) * 1000 / 1e6, 1),
+        fmt(rate(r)),
+        fmt(((r.bytes / r.ms) * 1000) / 1e6, 1),
         fmt(r.p50, 2),
         fmt(r.p99, 2),
-        fmt(cpuPer, 2),
-        fmt(r.messages / r.ms / wsRate, 2),
-        fmt(cpuPer / wsCpu, 2),
+        fmt(cpuPer(r), 2),
+        ...anchors.map((a) => (results.has(a) ? fmt(cpuPer(r) / cpuPer(results.get(a)!), 2) : '-')),
       ]);
     }
   }
-  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) console.log(r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+  printTable(rows);
   for (const { child } of servers.values()) child.send('exit');
+  record(figures(all));
+}
+
+/** The issue's targets, as measured in this run. */
+function figures(all: Map<string, Map<ServerKind, Measured>>): Figure[] {
+  const get = (cell: Cell, k: ServerKind): Measured => all.get(cell.name)!.get(k)!;
+  const [small, kib, big, huge, hs] = cells as [Cell, Cell, Cell, Cell, Cell];
+  const cpu = (cell: Cell, k: ServerKind, anchor: ServerKind, limit: number, what: string): Figure => ({
+    target: what,
+    measured: cpuPer(get(cell, k)),
+    anchor: cpuPer(get(cell, anchor)),
+    unit: 'µs/msg',
+    anchorName: anchor,
+    limit,
+  });
+  return [
+    cpu(small, 'tsbeast-callback', 'ws', 1, `server CPU/msg, ${small.name}`),
+    cpu(kib, 'tsbeast-callback', 'ws', 1, `server CPU/msg, ${kib.name}`),
+    cpu(big, 'tsbeast-callback', 'raw', 1.3, `server CPU/msg, ${big.name}`),
+    cpu(huge, 'tsbeast-callback', 'raw', 1.3, `server CPU/msg, ${huge.name}`),
+    cpu(small, 'tsbeast-promise', 'tsbeast-callback', 1.1, `Promise token CPU/msg, ${small.name}`),
+    cpu(small, 'tsbeast-abort', 'tsbeast-callback', 1.15, `AbortSignal-bound CPU/msg, ${small.name}`),
+    { target: 'handshakes/s, 16 lanes', measured: rate(get(hs, 'tsbeast-callback')), anchor: rate(get(hs, 'ws')), unit: '/s', anchorName: 'ws', limit: 2, atLeast: true },
+    cpu(hs, 'tsbeast-callback', 'ws', 0.5, 'server CPU/handshake'),
+  ];
 }
 
 const [role, arg] = process.argv.slice(2);
