@@ -423,6 +423,21 @@ export class StreamImpl<NextLayer extends AsyncStream> {
     }
   }
 
+  #headers: Uint8Array | null = null;
+
+  /**
+   * Room for the headers of the frames one write gathers (10 bytes each at most, unmasked),
+   * made on the first fragmented write: an idle connection holds none.
+   */
+  headerScratch(): Uint8Array {
+    return (this.#headers ??= new Uint8Array(64 * 10));
+  }
+
+  /** Whether an operation waits for the write side (Beast's wake-up set after a write's frame). */
+  writeWaiters(): boolean {
+    return this.opClose.hasValue() || this.opIdlePing.hasValue() || this.opRd.hasValue() || this.opPing.hasValue();
+  }
+
   /** A new masking key for a client frame; `undefined` for a server. */
   frameKey(): number | undefined {
     return this.role === 'client' ? maskKeys.next() : undefined;

@@ -6,7 +6,7 @@
  * (pings, pongs, a close) can go out in between.
  */
 
-import { bufferCopy, bufferSize, BuffersSuffix, buffersPrefix, type ConstBufferSequence } from '../../../net/buffer.js';
+import { bufferCopy, bufferSize, BuffersSuffix, type ConstBufferSequence } from '../../../net/buffer.js';
 import { CancellationType } from '../../../net/cancellation.js';
 import { asyncCompose, type ComposedSelf } from '../../../net/compose.js';
 import { SystemError, type ErrorCode } from '../../../net/error.js';
@@ -41,6 +41,23 @@ export function asyncWriteSomeOp<N extends AsyncStream>(
   );
 }
 
+/** At most this many frames, or this many payload bytes, are gathered into one write. */
+const gatherFrames = 64; // StreamImpl.headerScratch holds this many headers
+const gatherBytes = 256 * 1024;
+
+// Appends views of the first `n` bytes of `rest` to `out`, and consumes them.
+function appendPrefix(out: Uint8Array[], rest: BuffersSuffix, n: number): void {
+  let left = n;
+  for (const piece of rest.data()) {
+    if (left === 0) break;
+    if (piece.length === 0) continue;
+    const k = Math.min(piece.length, left);
+    out.push(k === piece.length ? piece : piece.subarray(0, k));
+    left -= k;
+  }
+  rest.consume(n);
+}
+
 function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin: boolean, buffers: ConstBufferSequence) {
   const next = impl.next;
   if (!impl.wrCont) impl.beginMessage(bufferSize(buffers));
@@ -59,25 +76,41 @@ function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin:
     ec = impl.checkStopNow(null);
     if (ec !== undefined) break;
 
-    // One frame.
-    const n = frag ? Math.min(remain, impl.wrBufSize) : remain;
-    remain -= n;
-    const frameFin = fin && remain === 0;
-    const key = impl.frameKey();
-    const headerSize = encodeFrameHeader(impl.wrHeader, 0, { fin: frameFin, opcode, length: n, key });
-    const header = impl.wrHeader.subarray(0, headerSize);
-    // The message stays open until its final frame is out: a write cancelled between fragments
-    // leaves the next write continuing it.
-    impl.wrCont = !frameFin;
-    if (key === undefined) {
-      const payload = buffersPrefix(n, rest.data());
-      const bufs = payload instanceof Uint8Array ? [header, payload] : [header, ...payload];
+    if (impl.role === 'server') {
+      // Unmasked frames go out straight from the caller's buffers. With auto-fragmentation, the
+      // frames that follow one another with no other operation waiting for the write side are
+      // gathered into one write: Beast would hand the lock over between them to nobody.
+      const bufs: Uint8Array[] = [];
+      const headers = impl.headerScratch();
+      let at = 0;
+      let payload = 0;
+      let frames = 0;
+      do {
+        const n = frag ? Math.min(remain, impl.wrBufSize) : remain;
+        remain -= n;
+        const h = encodeFrameHeader(headers, at, { fin: fin && remain === 0, opcode, length: n, key: undefined });
+        bufs.push(headers.subarray(at, at + h));
+        at += h;
+        appendPrefix(bufs, rest, n);
+        payload += n;
+        opcode = Opcode.cont;
+      } while (remain > 0 && ++frames < gatherFrames && payload < gatherBytes && !impl.writeWaiters());
+      // The message stays open until its final frame is out: a write cancelled between fragments
+      // leaves the next write continuing it.
+      impl.wrCont = !(fin && remain === 0);
       const [we] = yield* self.call<IoSignature>((h) => writeAll(next, bufs, h));
       ec = stopAfterStep(self, impl, we);
       if (ec !== undefined) break;
-      sent += n;
-      rest.consume(n);
+      sent += payload;
     } else {
+      // One frame.
+      const n = frag ? Math.min(remain, impl.wrBufSize) : remain;
+      remain -= n;
+      const frameFin = fin && remain === 0;
+      const key = impl.frameKey()!;
+      const headerSize = encodeFrameHeader(impl.wrHeader, 0, { fin: frameFin, opcode, length: n, key });
+      const header = impl.wrHeader.subarray(0, headerSize);
+      impl.wrCont = !frameFin;
       // Mask through the write buffer, one buffer-full per write; the first goes with the header.
       const wrBuf = impl.wrBuf!;
       let left = n;
@@ -98,9 +131,9 @@ function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin:
         first = false;
       } while (left > 0);
       if (ec !== undefined) break;
+      opcode = Opcode.cont;
     }
     if (remain === 0) break;
-    opcode = Opcode.cont;
     // Between fragments: let control frames (and a read's pong or close reply) go first.
     // A woken operation takes the write side at once; otherwise it is still free for us.
     impl.wrBlock.unlock(self);
