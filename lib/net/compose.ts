@@ -250,6 +250,29 @@ export function asyncCompose<A extends readonly unknown[], T extends TokenFor<A>
 }
 
 /**
+ * {@link asyncCompose} with a shortcut tried first, inside the initiation: when
+ * `shortcut(handler)` returns true it has taken the handler and completed the operation by other
+ * means (a {@link HandlerWork}, so the same completion rules hold), and no generator is made.
+ * For the hot paths whose common case needs no intermediate step, such as a WebSocket read of a
+ * message that is already buffered; when it returns false it must have changed nothing.
+ */
+export function asyncComposeOr<A extends readonly unknown[], T extends TokenFor<A> | undefined = UsePromise>(
+  shortcut: (handler: Handler<A>) => boolean,
+  body: (self: ComposedSelf<A>) => ComposedBody,
+  token: T,
+  ioObject: ExecutorLike,
+): AsyncResult<T, A> {
+  const ioExecutor = toExecutor(ioObject);
+  return asyncInitiate<A>(
+    (handler) => {
+      if (!shortcut(handler)) new ComposedOp(handler, ioExecutor).start(body);
+    },
+    token,
+    ioExecutor,
+  ) as AsyncResult<T, A>;
+}
+
+/**
  * An operation that completes at once, with the completion rules of any other: posted to
  * `executor`, or dispatched to the handler's immediate executor when one is bound
  * (Asio's `async_immediate`). Signature `[]`.

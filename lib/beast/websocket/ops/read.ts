@@ -5,11 +5,14 @@
  * (1002, 1007, 1009), tears down, and completes the read with its error.
  */
 
-import { bufferSize, BuffersSuffix, buffersPrefix, type MutableBufferSequence } from '../../../net/buffer.js';
+import { isUtf8 } from 'node:buffer';
+import type { Handler } from '../../../net/associators.js';
+import { bufferCopy, bufferSize, BuffersSuffix, buffersPrefix, type MutableBufferSequence } from '../../../net/buffer.js';
 import { CancellationType } from '../../../net/cancellation.js';
-import { asyncCompose, type ChildOp, type ComposedSelf } from '../../../net/compose.js';
+import { asyncCompose, asyncComposeOr, type ChildOp, type ComposedSelf } from '../../../net/compose.js';
 import { LengthError, type DynamicBuffer } from '../../../net/dynamic-buffer.js';
 import { error as netError, SystemError, type ErrorCode } from '../../../net/error.js';
+import { HandlerWork } from '../../../net/handler-work.js';
 import type { AsyncStream, IoSignature } from '../../../net/stream.js';
 import type { TokenFor } from '../../../net/token.js';
 import { CloseCode, closeReason, parseClosePayload } from '../close.js';
@@ -428,7 +431,15 @@ export function asyncReadOp<N extends AsyncStream>(
   onDone?: () => void,
 ): unknown {
   const max = limit > 0 ? limit : Number.MAX_SAFE_INTEGER;
-  return asyncCompose<ReadSignature, TokenFor<ReadSignature> | undefined>(function* (self) {
+  const shortcut = (handler: Handler<ReadSignature>): boolean => {
+    if (some || limit > 0) return false;
+    const n = readBufferedMessage(impl, buffer);
+    if (n < 0) return false;
+    onDone?.();
+    new HandlerWork(handler, impl.executor).complete(false, null, n);
+    return true;
+  };
+  return asyncComposeOr<ReadSignature, TokenFor<ReadSignature> | undefined>(shortcut, function* (self) {
     if (onDone !== undefined) self.onComplete(onDone);
     let total = 0;
     do {
@@ -450,6 +461,42 @@ export function asyncReadOp<N extends AsyncStream>(
     } while (!some && !impl.rdDone);
     self.complete(null, total);
   }, token, impl.executor);
+}
+
+/**
+ * The read of a whole message that is already in the read buffer, as one unfragmented,
+ * uncompressed data frame: what the read operation's first step would do, without its machinery
+ * (the common case of a busy connection, where one read from the socket brings many messages).
+ * Returns the payload size, or -1 when the operation must take its full path; then nothing was
+ * changed that the full path would not change in the same way (a frame header it consumed is one
+ * the full path would consume, and it then finds the payload buffered and unmasked).
+ */
+function readBufferedMessage<N extends AsyncStream>(impl: StreamImpl<N>, buffer: DynamicBuffer): number {
+  if (impl.status !== 'open' || impl.timedOut || impl.rdBlock.isLocked() || !impl.rdDone || impl.rdRemain !== 0 || impl.pmdConfig !== null) return -1;
+  const data = impl.rdBuf.dataView();
+  if (data.length < 2) return -1;
+  const b0 = data[0]!;
+  const b1 = data[1]!;
+  // FIN, no reserved bits, text or binary; lengths below 64 KiB.
+  if (b0 !== 0x81 && b0 !== 0x82) return -1;
+  const len7 = b1 & 0x7f;
+  if (len7 === 127) return -1;
+  const header = (len7 === 126 ? 4 : 2) + ((b1 & 0x80) !== 0 ? 4 : 0);
+  if (data.length < header) return -1;
+  const length = len7 === 126 ? (data[2]! << 8) | data[3]! : len7;
+  if (data.length < header + length || length > buffer.maxSize() - buffer.size()) return -1;
+  // Any other fault of the header (masking, size limit) is the full path's to report.
+  if (impl.parseFrameHeader() !== 'frame') return -1;
+  const payload = impl.rdBuf.dataView().subarray(0, length);
+  impl.rdDone = false;
+  if (impl.rdOp === Opcode.text && !isUtf8(payload)) return -1;
+  bufferCopy(buffer.prepare(length), payload, length);
+  buffer.commit(length);
+  impl.consumePayload(length);
+  impl.rdSize = length;
+  impl.rdDone = true;
+  impl.updateTimer();
+  return length;
 }
 
 /** Beast's `read_size_hint(DynamicBuffer)`: what to prepare for the next read. */

@@ -8,7 +8,9 @@
 
 import { bufferCopy, bufferSize, BuffersSuffix, type ConstBufferSequence } from '../../../net/buffer.js';
 import { CancellationType } from '../../../net/cancellation.js';
-import { asyncCompose, type ComposedSelf } from '../../../net/compose.js';
+import { associationsOf, type Handler } from '../../../net/associators.js';
+import { asyncComposeOr, type ComposedSelf } from '../../../net/compose.js';
+import { HandlerWork } from '../../../net/handler-work.js';
 import { SystemError, type ErrorCode } from '../../../net/error.js';
 import type { AsyncStream, IoSignature } from '../../../net/stream.js';
 import type { TokenFor } from '../../../net/token.js';
@@ -34,11 +36,42 @@ export function asyncWriteSomeOp<N extends AsyncStream>(
   token: TokenFor<WriteSignature> | undefined,
   onDone?: () => void,
 ): unknown {
-  return asyncCompose<WriteSignature, TokenFor<WriteSignature> | undefined>(
+  return asyncComposeOr<WriteSignature, TokenFor<WriteSignature> | undefined>(
+    (handler) => fin && writeWhole(impl, buffers, handler, onDone),
     (self) => (onDone !== undefined && self.onComplete(onDone), writeBody(self, impl, fin, buffers)),
     token,
     impl.executor,
   );
+}
+
+/**
+ * A server's whole message as one frame, when nothing stands in the way: the write side is free,
+ * no message is open, no compression, no fragmentation, and the handler asks for nothing an
+ * intermediate step would have to honour (no cancellation slot, no other executor). The operation
+ * is then one write to the next layer, with no generator: the hot path of an echo or broadcast
+ * server. Returns false, having changed nothing, when the full operation must run.
+ */
+function writeWhole<N extends AsyncStream>(impl: StreamImpl<N>, buffers: ConstBufferSequence, handler: Handler<WriteSignature>, onDone?: () => void): boolean {
+  if (impl.role !== 'server' || impl.status !== 'open' || impl.timedOut || impl.wrCont || impl.pmdConfig !== null || impl.wrBlock.isLocked()) return false;
+  const size = bufferSize(buffers);
+  if (impl.wrFragOpt && size > impl.wrBufOpt) return false;
+  const associations = associationsOf(handler);
+  if (associations.cancellationSlot?.isConnected() === true || associations.immediateExecutor !== undefined) return false;
+  if (associations.executor !== undefined && associations.executor !== impl.executor) return false;
+  const work = new HandlerWork(handler, impl.executor);
+  impl.wrBlock.lock(work);
+  impl.beginMessage(size);
+  const n = encodeFrameHeader(impl.wrHeader, 0, { fin: true, opcode: impl.wrOpcode, length: size, key: undefined });
+  const header = impl.wrHeader.subarray(0, n);
+  const bufs = buffers instanceof Uint8Array ? [header, buffers] : [header, ...buffers];
+  writeAll(impl.next, bufs, (ec) => {
+    const stop = impl.checkStopNow(ec);
+    impl.wrBlock.unlock(work);
+    impl.wakeAfterWrite();
+    onDone?.();
+    work.complete(true, stop ?? null, stop === undefined ? size : 0);
+  });
+  return true;
 }
 
 /** At most this many frames, or this many payload bytes, are gathered into one write. */
