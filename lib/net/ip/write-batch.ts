@@ -17,6 +17,20 @@ const firstBatch = 2048;
 /** With more than this queued in Node (a slow peer), writes wait for Node again instead. */
 const queuedLimit = 256 * 1024;
 
+/**
+ * Batches of the largest size, handed back once Node has written them, for the next batch of any
+ * socket: at that size `Buffer.allocUnsafe` makes a new ArrayBuffer every time, and a busy server
+ * would make one per socket per tick for the collector to find. Shared and bounded, so an idle
+ * socket holds none.
+ */
+const spares: Buffer[] = [];
+const maxSpares = 32;
+
+function takeBatch(size: number): Buffer {
+  if (size <= firstBatch) return Buffer.allocUnsafe(size); // from Node's shared pool
+  return spares.pop() ?? Buffer.allocUnsafeSlow(batchCapacity);
+}
+
 export class WriteBatch {
   #buf: Buffer | null = null;
   #len = 0;
@@ -37,7 +51,7 @@ export class WriteBatch {
       this.#next = Math.min(batchCapacity, this.#buf.length * 2);
       this.flush();
     }
-    if (this.#buf === null) this.#buf = Buffer.allocUnsafe(Math.max(this.#next, total));
+    if (this.#buf === null) this.#buf = takeBatch(Math.max(this.#next, total));
     for (const b of list) {
       this.#buf.set(b, this.#len);
       this.#len += b.length;
@@ -57,7 +71,14 @@ export class WriteBatch {
     this.#buf = null;
     const n = this.#len;
     this.#len = 0;
-    if (!this.socket.destroyed) this.socket.write(buf.subarray(0, n));
+    if (this.socket.destroyed) return;
+    if (buf.length !== batchCapacity) {
+      this.socket.write(buf.subarray(0, n));
+      return;
+    }
+    this.socket.write(buf.subarray(0, n), () => {
+      if (spares.length < maxSpares) spares.push(buf);
+    });
   }
 
   /** Drops the batch (the socket is being destroyed anyway). */
