@@ -8,7 +8,7 @@
 
 import type { Handler } from '../../net/associators.js';
 import { CancellationType } from '../../net/cancellation.js';
-import { asyncCompose } from '../../net/compose.js';
+import { asyncCompose, type ChildOp, type ComposedSelf } from '../../net/compose.js';
 import { LengthError, type DynamicBuffer } from '../../net/dynamic-buffer.js';
 import { error as netError, type ErrorCode } from '../../net/error.js';
 import type { AsyncReadStream, IoSignature } from '../../net/stream.js';
@@ -43,6 +43,60 @@ function readRoom(b: DynamicBuffer): number {
   return Math.min(Math.max(512, b.capacity() - b.size()), Math.min(readChunk, b.maxSize() - b.size()));
 }
 
+/** What {@link readMessageSteps} needs of its composed operation. */
+type StepSelf = Pick<ComposedSelf<readonly unknown[]>, 'call' | 'cancelled'>;
+
+/**
+ * The steps of reading one message into `parser` (Beast's `read_op`), for a composed operation
+ * that reads a message as one of its own steps (a WebSocket accept or handshake) without a
+ * nested operation. Returns the error (or null) and the bytes the parser consumed; terminal
+ * cancellation is checked after every read.
+ */
+export function* readMessageSteps(
+  self: StepSelf,
+  stream: AsyncReadStream,
+  buffer: DynamicBuffer,
+  parser: BasicParser<Request> | BasicParser<Response>,
+  headerOnly: boolean,
+): Generator<ChildOp, [ErrorCode | null, number], readonly unknown[]> {
+  const finished = (): boolean => (headerOnly ? parser.isHeaderDone() : parser.isDone());
+  let total = 0;
+  if (finished()) return [null, total];
+  const failed = parser.error();
+  if (failed !== null) return [failed, total];
+  for (;;) {
+    const [ec, used] = feed(parser, buffer);
+    total += used;
+    if (finished()) return [null, total];
+    if (ec !== error.needMore && ec !== null) return [ec, total];
+    const room = readRoom(buffer);
+    if (room <= 0) return [error.bufferOverflow, total];
+    let prepared: readonly Uint8Array[];
+    try {
+      prepared = buffer.prepare(room);
+    } catch (e) {
+      if (e instanceof LengthError) return [error.bufferOverflow, total];
+      throw e;
+    }
+    const [rec, n] = yield* self.call<IoSignature>((h) => stream.asyncReadSome(prepared, h));
+    buffer.commit(n);
+    if (n > 0) {
+      const [ec2, used2] = feed(parser, buffer);
+      total += used2;
+      if (finished()) return [null, total];
+      if (ec2 !== error.needMore && ec2 !== null) return [ec2, total];
+    }
+    if (rec === netError.eof) {
+      // End of stream: before any byte it is endOfStream; a body that runs to end of stream
+      // is complete; anything else is a partialMessage (Beast's read_some_op).
+      if (!parser.gotSome()) return [error.endOfStream, total];
+      return [headerOnly ? error.partialMessage : parser.putEof(), total];
+    }
+    if (rec !== null) return [rec, total];
+    if (self.cancelled() !== CancellationType.none) return [netError.operationAborted, total];
+  }
+}
+
 function readOp(
   stream: AsyncReadStream,
   buffer: DynamicBuffer,
@@ -55,47 +109,10 @@ function readOp(
   // Beast's read sets eager so one put takes the whole body; read_header clears it so the body
   // stays in the buffer.
   parser.eager(!headerOnly);
-  const finished = (): boolean => (headerOnly ? parser.isHeaderDone() : parser.isDone());
   return asyncCompose<IoSignature, TokenFor<IoSignature> | undefined>(function* (self) {
-    let total = 0;
-    const complete = (ec: ErrorCode | null): void => {
-      if (ec === null && !(target instanceof BasicParser)) adopt(target, parser);
-      self.complete(ec, total);
-    };
-    if (finished()) return complete(null);
-    const failed = parser.error();
-    if (failed !== null) return complete(failed);
-    for (;;) {
-      const [ec, used] = feed(parser, buffer);
-      total += used;
-      if (finished()) return complete(null);
-      if (ec !== error.needMore && ec !== null) return complete(ec);
-      const room = readRoom(buffer);
-      if (room <= 0) return complete(error.bufferOverflow);
-      let prepared: readonly Uint8Array[];
-      try {
-        prepared = buffer.prepare(room);
-      } catch (e) {
-        if (e instanceof LengthError) return complete(error.bufferOverflow);
-        throw e;
-      }
-      const [rec, n] = yield* self.call<IoSignature>((h) => stream.asyncReadSome(prepared, h));
-      buffer.commit(n);
-      if (n > 0) {
-        const [ec2, used2] = feed(parser, buffer);
-        total += used2;
-        if (finished()) return complete(null);
-        if (ec2 !== error.needMore && ec2 !== null) return complete(ec2);
-      }
-      if (rec === netError.eof) {
-        // End of stream: before any byte it is endOfStream; a body that runs to end of stream
-        // is complete; anything else is a partialMessage (Beast's read_some_op).
-        if (!parser.gotSome()) return complete(error.endOfStream);
-        return complete(headerOnly ? error.partialMessage : parser.putEof());
-      }
-      if (rec !== null) return complete(rec);
-      if (self.cancelled() !== CancellationType.none) return complete(netError.operationAborted);
-    }
+    const [ec, total] = yield* readMessageSteps(self, stream, buffer, parser, headerOnly);
+    if (ec === null && !(target instanceof BasicParser)) adopt(target, parser);
+    self.complete(ec, total);
   }, token, stream);
 }
 
