@@ -6,7 +6,7 @@
  * The binders (`bindExecutor`, `bindAbortSignal`, …) live in `binders.ts` and `cancel-after.ts`.
  */
 
-import { wrapHandler, type Handler } from './associators.js';
+import { setAssociations, withAbortCause, wrapHandler, type Handler } from './associators.js';
 import { ErrorCode, SystemError } from './error.js';
 import type { Executor } from './executor.js';
 
@@ -151,8 +151,25 @@ export function asyncInitiate<A extends readonly unknown[]>(
   return t[kInitiate](init as Initiation<readonly unknown[]>, ioExecutor, errorFirst);
 }
 
-function promiseValue(values: readonly unknown[]): unknown {
-  return values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
+/**
+ * @internal Marks an initiation whose handler an AbortSignal binder wraps: the Promise token then
+ * gives its handler an `abortCause` receiver, so that a rejection caused by the abort carries the
+ * signal's reason. Only then: a handler with no characteristics at all lets a composed operation
+ * share one set of characteristics for its steps instead of building one per operation. Binders
+ * that wrap a marked initiation pass the mark on ({@link makeBoundToken}); adapters that make the
+ * promise resolve instead of reject (`asTuple`, `redirectError`) need not.
+ */
+export function markAbortCause<F extends Initiation<readonly unknown[]>>(init: F): F {
+  (init as AbortCauseMark)[kAbortCause] = true;
+  return init;
+}
+const kAbortCause = Symbol('tsbeast.abortCause');
+type AbortCauseMark = { [kAbortCause]?: true };
+
+/** What the Promise token resolves with: the values after the error (none, one, or a tuple). */
+function promiseValue(args: readonly unknown[], from: number): unknown {
+  const n = args.length - from;
+  return n <= 0 ? undefined : n === 1 ? args[from] : args.slice(from);
 }
 
 /**
@@ -164,16 +181,25 @@ function promiseValue(values: readonly unknown[]): unknown {
 export const usePromise: UsePromise = Object.freeze({
   kind: 'promise' as const,
   [kInitiate](init: Initiation<readonly unknown[]>, _ioExecutor: Executor, errorFirst: boolean): Promise<unknown> {
+    const withCause = (init as AbortCauseMark)[kAbortCause] === true;
     return new Promise((resolve, reject) => {
-      let cause: { reason: unknown } | undefined;
+      if (!errorFirst) return init((...args: readonly unknown[]): void => resolve(promiseValue(args, 0)));
+      if (!withCause) {
+        return init((...args: readonly unknown[]): void => {
+          const e = args[0];
+          if (e === null || e === undefined) resolve(promiseValue(args, 1));
+          else reject(e instanceof ErrorCode ? new SystemError(e) : e);
+        });
+      }
+      let aborted = false;
+      let reason: unknown;
       const handler = (...args: readonly unknown[]): void => {
-        if (!errorFirst) return resolve(promiseValue(args));
         const e = args[0];
-        if (e === null || e === undefined) resolve(promiseValue(args.slice(1)));
-        else if (e instanceof ErrorCode) reject(new SystemError(e, undefined, cause && { cause: cause.reason }));
+        if (e === null || e === undefined) resolve(promiseValue(args, 1));
+        else if (e instanceof ErrorCode) reject(new SystemError(e, undefined, aborted ? { cause: reason } : undefined));
         else reject(e);
       };
-      init(wrapHandler(undefined, handler, { abortCause: (reason) => (cause = { reason }) }));
+      init(setAssociations(handler, withAbortCause((r) => ((aborted = true), (reason = r)))));
     });
   },
 });
@@ -273,21 +299,51 @@ export function makeBoundToken<T>(
     started?: () => void;
   },
 ): BoundToken<T> {
-  const token = (inner ?? usePromise) as TokenFor<readonly unknown[]>;
-  return Object.freeze({
-    kind: 'bound' as const,
-    inner,
-    [kInitiate](init: Initiation<readonly unknown[]>, ioExecutor: Executor, errorFirst: boolean): unknown {
-      return asyncInitiate(
-        (h) => {
-          const { handler, started } = transform(h, ioExecutor);
-          init(handler);
-          started?.();
-        },
-        token,
-        ioExecutor,
-        errorFirst,
-      );
+  return new TransformToken(inner, transform);
+}
+
+/**
+ * @internal The base of binder tokens: `inner` (the Promise token when omitted) receives the
+ * handler that {@link BinderToken.start} builds. A class rather than a frozen literal with a
+ * closure: binders are often made once per operation (`op(bindAbortSignal(signal))`), and the
+ * literal cost a freeze and two closures each time. Not frozen; its fields are readonly.
+ */
+export abstract class BinderToken<T> implements BoundToken<T> {
+  get kind(): 'bound' {
+    return 'bound';
+  }
+  constructor(readonly inner: T) {}
+
+  /** Starts `init` with a handler wrapping `h`, the inner token's handler. */
+  protected abstract start(init: Initiation<readonly unknown[]>, h: Handler<readonly unknown[]>, ioExecutor: Executor): void;
+
+  /** Whether the Promise token inside must be able to receive an abort's reason. */
+  protected wantsAbortCause(init: Initiation<readonly unknown[]>): boolean {
+    return (init as AbortCauseMark)[kAbortCause] === true;
+  }
+
+  [kInitiate](init: Initiation<readonly unknown[]>, ioExecutor: Executor, errorFirst: boolean): unknown {
+    const wrapped: Initiation<readonly unknown[]> = (h) => this.start(init, h, ioExecutor);
+    if (this.wantsAbortCause(init)) markAbortCause(wrapped);
+    const token = (this.inner ?? usePromise) as TokenFor<readonly unknown[]>;
+    return asyncInitiate(wrapped, token, ioExecutor, errorFirst);
+  }
+}
+
+class TransformToken<T> extends BinderToken<T> {
+  constructor(
+    inner: T,
+    readonly transform: (handler: Handler<readonly unknown[]>, ioExecutor: Executor) => {
+      handler: Handler<readonly unknown[]>;
+      started?: () => void;
     },
-  });
+  ) {
+    super(inner);
+  }
+
+  protected start(init: Initiation<readonly unknown[]>, h: Handler<readonly unknown[]>, ioExecutor: Executor): void {
+    const { handler, started } = this.transform(h, ioExecutor);
+    init(handler);
+    started?.();
+  }
 }
