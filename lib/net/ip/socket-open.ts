@@ -1,7 +1,9 @@
 /**
  * How a `TcpSocket` gets a Node socket that reads through `onread`: by connecting
- * ({@link startConnect}) or by taking over a socket `net.Server` accepted ({@link takeOver}).
- * No handlers or executors here, and no listener may outlive a connection attempt.
+ * ({@link startConnect}), by wrapping the TCP handle of a connection the listening handle
+ * accepted ({@link openAccepted}), or by taking over a socket `net.Server` accepted
+ * ({@link takeOver}). No handlers or executors here, and no listener may outlive a connection
+ * attempt.
  */
 
 import * as net from 'node:net';
@@ -66,9 +68,18 @@ export function takeOver(accepted: net.Socket): { socket: net.Socket; reader: On
   const holder = accepted as unknown as { _handle?: object | null };
   const handle = holder._handle;
   if (handle === undefined || handle === null || accepted.destroyed) return null;
-  const reader = new OnreadReader();
   holder._handle = null; // the old wrapper must not close the handle it no longer owns
   accepted.destroy(); // releases its count in the server, which waits for it on close
+  return openAccepted(handle);
+}
+
+/**
+ * Wraps the TCP handle of an accepted connection (what Node's listening handle passes to its
+ * `onconnection`) in a `net.Socket` that reads through `onread`, half-closable as Asio's sockets
+ * are. Node starts reading at once; bytes wait in the reader until a read takes them.
+ */
+export function openAccepted(handle: object): { socket: net.Socket; reader: OnreadReader } {
+  const reader = new OnreadReader();
   const opts = { handle, allowHalfOpen: true, readable: true, writable: true, onread: reader.options };
   return { socket: new net.Socket(opts as net.SocketConstructorOpts), reader };
 }

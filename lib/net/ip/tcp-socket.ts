@@ -21,7 +21,7 @@ import { HandlerWork } from '../handler-work.js';
 import type { AsyncStream, IoSignature } from '../stream.js';
 import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../token.js';
 import { Endpoint } from './endpoint.js';
-import { startConnect, takeOver, type ConnectAttempt } from './socket-open.js';
+import { openAccepted, startConnect, takeOver, type ConnectAttempt } from './socket-open.js';
 import { DataReader, OnreadReader, type SocketReader } from './socket-reader.js';
 
 /** Which direction {@link TcpSocket.shutdown} closes (Asio's `shutdown_type`). */
@@ -34,6 +34,12 @@ export interface SocketOption {
   readonly name: 'noDelay' | 'keepAlive';
   readonly value: boolean;
 }
+
+// The four option values, made once: servers set one on every connection they accept.
+const noDelayOn: SocketOption = Object.freeze({ name: 'noDelay', value: true });
+const noDelayOff: SocketOption = Object.freeze({ name: 'noDelay', value: false });
+const keepAliveOn: SocketOption = Object.freeze({ name: 'keepAlive', value: true });
+const keepAliveOff: SocketOption = Object.freeze({ name: 'keepAlive', value: false });
 
 /** The completion signature of {@link TcpSocket.asyncConnect}. */
 export type ConnectSignature = [ec: ErrorCode | null];
@@ -82,7 +88,10 @@ export class TcpSocket implements AsyncStream {
   #connect: ConnectOp | null = null;
   #read: Op<IoSignature> | null = null;
   #write: WriteOp | null = null;
-  readonly #options = new Map<SocketOption['name'], boolean>();
+  // The options set by the caller (`undefined`: never set), as fields: a Map cost every
+  // connection a table whether or not it set an option.
+  #noDelay: boolean | undefined = undefined;
+  #keepAlive: boolean | undefined = undefined;
 
   /** @param executor - the I/O executor (an `IoContext` or any executor). The socket starts closed. */
   constructor(executor: ExecutorLike) {
@@ -116,14 +125,25 @@ export class TcpSocket implements AsyncStream {
     return s;
   }
 
+  /**
+   * @internal For `TcpAcceptor`: wraps the TCP handle of a connection Node's listening handle
+   * accepted, reading through `onread` (see `openAccepted`).
+   */
+  static fromHandle(executor: ExecutorLike, handle: object): TcpSocket {
+    const { socket, reader } = openAccepted(handle);
+    const s = new TcpSocket(executor);
+    s.#attach(socket, reader);
+    return s;
+  }
+
   /** The option that turns Nagle's algorithm off (`true`) or on (Asio's `tcp::no_delay`). */
   static noDelay(value: boolean): SocketOption {
-    return Object.freeze({ name: 'noDelay', value });
+    return value ? noDelayOn : noDelayOff;
   }
 
   /** The option that turns TCP keep-alive probes on or off (Asio's `socket_base::keep_alive`). */
   static keepAlive(value: boolean): SocketOption {
-    return Object.freeze({ name: 'keepAlive', value });
+    return value ? keepAliveOn : keepAliveOff;
   }
 
   /** The socket's I/O executor. */
@@ -157,13 +177,14 @@ export class TcpSocket implements AsyncStream {
 
   /** Sets a socket option; before the socket is connected, it is applied when it connects. */
   setOption(option: SocketOption): void {
-    this.#options.set(option.name, option.value);
+    if (option.name === 'noDelay') this.#noDelay = option.value;
+    else this.#keepAlive = option.value;
     if (this.#connected && this.#socket !== null) this.#applyOption(this.#socket, option.name, option.value);
   }
 
   /** The value last set for an option (`undefined`: the system default). */
   getOption(name: SocketOption['name']): boolean | undefined {
-    return this.#options.get(name);
+    return name === 'noDelay' ? this.#noDelay : this.#keepAlive;
   }
 
   /**
@@ -283,8 +304,8 @@ export class TcpSocket implements AsyncStream {
     // Nagle's algorithm off unless asked for: a message sent as several frames would otherwise
     // wait for the peer's delayed ACK (about 40 ms, 90 ms measured for 4 KiB frames). Small
     // writes are already coalesced per tick by the write batch. (Asio leaves it on.)
-    if (!this.#options.has('noDelay')) socket.setNoDelay(true);
-    for (const [name, value] of this.#options) this.#applyOption(socket, name, value);
+    socket.setNoDelay(this.#noDelay ?? true);
+    if (this.#keepAlive !== undefined) socket.setKeepAlive(this.#keepAlive);
   }
 
   #applyOption(socket: net.Socket, name: SocketOption['name'], value: boolean): void {
