@@ -1,7 +1,7 @@
 /**
  * WriteBatch: small writes on a socket are copied into one buffer and handed to Node together, at
- * the end of the current tick, in a single write. A write of a few dozen bytes costs a system call
- * and a TCP segment of its own otherwise; copying it is much cheaper (measured with bench/echo:
+ * the end of the current turn of the event loop, in a single write. A write of a few dozen bytes
+ * costs a system call and a TCP segment of its own otherwise; copying it is much cheaper (measured with bench/echo:
  * 20-byte WebSocket echoes went from one `writev` per message to one per batch of messages).
  * Large writes are never copied: the socket flushes the batch, then writes them as they are.
  */
@@ -58,9 +58,12 @@ export class WriteBatch {
     }
     if (!this.#scheduled) {
       this.#scheduled = true;
-      // After every handler that the current I/O callback released has run (they run in
-      // microtasks), so one read that brought many messages gives one write of their replies.
-      process.nextTick(this.#onTick);
+      // In the loop's check phase, after every I/O callback of this poll phase and every handler
+      // they released (and the handlers those released, in later microtask rounds): one read that
+      // brought many messages gives one write of all their replies. A nextTick flushed once per
+      // microtask round instead, so a chain of writes cost a system call per link (measured:
+      // a tsbeast client's 1 KiB echo loop 5.6 -> 4.0 µs of CPU per message).
+      setImmediate(this.#onTick);
     }
   }
 
