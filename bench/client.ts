@@ -142,6 +142,8 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === 'client') {
+  // Exits (rather than being killed) when the parent lets go, so that --cpu-prof can write its profile.
+  process.once('disconnect', () => process.exit(0));
   process.once('message', (spec: ClientSpec) => {
     void runClient(spec).then((r) => process.send!(r));
   });

@@ -45,25 +45,37 @@ export function asyncWriteSomeOp<N extends AsyncStream>(
 }
 
 /**
- * A server's whole message as one frame, when nothing stands in the way: the write side is free,
- * no message is open, no compression, no fragmentation, and the handler asks for nothing an
- * intermediate step would have to honour (no cancellation slot, no other executor). The operation
- * is then one write to the next layer, with no generator: the hot path of an echo or broadcast
- * server. Returns false, having changed nothing, when the full operation must run.
+ * A whole message as one frame, when nothing stands in the way: the write side is free, no
+ * message is open, no compression, no fragmentation (for a client: the message fits its write
+ * buffer, where it is masked), and the handler asks for nothing an intermediate step would have
+ * to honour (no cancellation slot, no other executor). The operation is then one write to the
+ * next layer, with no generator: the hot path of an echo or broadcast server, and of a client's
+ * small messages. Returns false, having changed nothing, when the full operation must run.
  */
 function writeWhole<N extends AsyncStream>(impl: StreamImpl<N>, buffers: ConstBufferSequence, handler: Handler<WriteSignature>, onDone?: () => void): boolean {
-  if (impl.role !== 'server' || impl.status !== 'open' || impl.timedOut || impl.wrCont || impl.pmdConfig !== null || impl.wrBlock.isLocked()) return false;
+  if (impl.status !== 'open' || impl.timedOut || impl.wrCont || impl.pmdConfig !== null || impl.wrBlock.isLocked()) return false;
   const size = bufferSize(buffers);
-  if (impl.wrFragOpt && size > impl.wrBufOpt) return false;
+  // A server's frame may be any size; a client masks through its write buffer, so one buffer-full.
+  if (size > impl.wrBufOpt && (impl.wrFragOpt || impl.role === 'client')) return false;
   const associations = associationsOf(handler);
   if (associations.cancellationSlot?.isConnected() === true || associations.immediateExecutor !== undefined) return false;
   if (associations.executor !== undefined && associations.executor !== impl.executor) return false;
   const work = new HandlerWork(handler, impl.executor);
   impl.wrBlock.lock(work);
   impl.beginMessage(size);
-  const n = encodeFrameHeader(impl.wrHeader, 0, { fin: true, opcode: impl.wrOpcode, length: size, key: undefined });
+  const key = impl.frameKey();
+  const n = encodeFrameHeader(impl.wrHeader, 0, { fin: true, opcode: impl.wrOpcode, length: size, key });
   const header = impl.wrHeader.subarray(0, n);
-  const bufs = buffers instanceof Uint8Array ? [header, buffers] : [header, ...buffers];
+  let bufs: Uint8Array[];
+  if (key === undefined) {
+    bufs = buffers instanceof Uint8Array ? [header, buffers] : [header, ...buffers];
+  } else {
+    // The caller's bytes must not change: masked in the write buffer.
+    const payload = impl.wrBuf!.subarray(0, size);
+    bufferCopy(payload, buffers, size);
+    applyMask(payload, key);
+    bufs = [header, payload];
+  }
   writeAll(impl.next, bufs, (ec) => {
     const stop = impl.checkStopNow(ec);
     impl.wrBlock.unlock(work);
