@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { open } from './echo-load.js';
 import type { ServerKind, ServerMessage } from './echo-servers.js';
+import { record } from './report.js';
 
 const self = fileURLToPath(import.meta.url);
 const echo = fileURLToPath(new URL('./echo.js', import.meta.url));
@@ -56,6 +57,12 @@ async function main(): Promise<void> {
     );
   }
   console.log(rows.join('\n'));
+  const ts = results.get('tsbeast-callback')!;
+  const kib = (b: number): number => b / 1024;
+  record([
+    { target: `heap per idle connection (${n})`, measured: kib(ts.heap), anchor: kib(ws.heap), unit: 'KiB', anchorName: 'ws', limit: 1 },
+    { target: `RSS per idle connection (${n})`, measured: kib(ts.rss), anchor: kib(ws.rss), unit: 'KiB', anchorName: 'ws', limit: 1 },
+  ]);
 }
 
 const [role, port, count] = process.argv.slice(2);
