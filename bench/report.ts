@@ -32,3 +32,12 @@ export function record(figures: Figure[]): void {
   const file = process.env['TSBEAST_BENCH_RESULTS'];
   if (file !== undefined) for (const f of figures) appendFileSync(file, JSON.stringify(f) + '\n');
 }
+
+/** Rounds per cell: every server is measured this many times, interleaved, and the median kept. */
+export const rounds = Number(process.env['TSBEAST_BENCH_ROUNDS'] ?? 3);
+
+/** The element whose `key` is the median (the lower middle for an even count). */
+export function median<T>(xs: readonly T[], key: (x: T) => number): T {
+  const sorted = [...xs].sort((a, b) => key(a) - key(b));
+  return sorted[(sorted.length - 1) >> 1]!;
+}
