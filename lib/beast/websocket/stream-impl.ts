@@ -32,6 +32,40 @@ export const readBufferBytes = 65536;
 /** Beast's tcp_frame_size: the first read of a message is offered this much (read_size_hint). */
 export const tcpFrameSize = 1536;
 
+// Shared by every stream until it sets its own: none of these is ever modified in place (the
+// options are frozen, a control payload is replaced, never written), and an idle connection
+// should not carry copies (bench/idle-memory).
+const noPayload = new Uint8Array(0);
+const noReason = closeReason(0);
+const defaultTimeout = new Timeout();
+const defaultPmd = new PermessageDeflate();
+
+/**
+ * The stream's read buffer: a FlatBuffer that remembers whether the last read filled all the
+ * room it was given, which {@link StreamImpl.prepareRead} uses to decide when to grow.
+ */
+class ReadBuffer extends FlatBuffer {
+  #prepared = 0;
+  /** The last commit filled the whole prepared area: more bytes were probably waiting. */
+  filled = false;
+
+  override prepareView(n: number): Uint8Array {
+    const view = super.prepareView(n);
+    this.#prepared = n;
+    return view;
+  }
+
+  override prepare(n: number): readonly Uint8Array[] {
+    return [this.prepareView(n)];
+  }
+
+  override commit(n: number): void {
+    this.filled = n > 0 && n >= this.#prepared;
+    this.#prepared = 0;
+    super.commit(n);
+  }
+}
+
 /** What a next layer may offer beyond reading and writing, for closing and teardown. */
 export interface NextLayerHooks {
   close?(): void;
@@ -44,7 +78,7 @@ export class StreamImpl<NextLayer extends AsyncStream> {
 
   // Read side. The decoder holds the framing state; rdFin is the current frame's FIN as the read
   // loop sees it (cleared after a control frame so that it is not taken for the message's end).
-  readonly rdBuf = new FlatBuffer(readBufferBytes);
+  readonly rdBuf: FlatBuffer = new ReadBuffer(readBufferBytes);
   readonly decoder = new FrameHeaderDecoder({ role: 'client', readMessageMax: 16 * 1024 * 1024 });
   readonly rdUtf8 = new Utf8Checker();
   readonly rdBlock = new SoftMutex();
@@ -69,7 +103,7 @@ export class StreamImpl<NextLayer extends AsyncStream> {
   rdClose = false;
   /** The control frame just decoded (opcode and payload), for the read and close operations. */
   ctrlOp = 0;
-  ctrlPayload: Uint8Array = new Uint8Array(0);
+  ctrlPayload: Uint8Array = noPayload;
 
   // Write side.
   readonly wrBlock = new SoftMutex();
@@ -87,26 +121,30 @@ export class StreamImpl<NextLayer extends AsyncStream> {
   wrFrameSent = false;
 
   // permessage-deflate: the options, and what this connection negotiated (null: not active).
-  pmdOpts = new PermessageDeflate();
+  pmdOpts: PermessageDeflate = defaultPmd;
   pmdConfig: PmdConfig | null = null;
   #deflater: Deflater | null = null;
   #inflater: Inflater | null = null;
   /** The header of the frame being written; reused, because one write at a time holds wrBlock. */
   readonly wrHeader = new Uint8Array(14);
 
-  // Operations parked behind a soft mutex.
-  readonly opRd: SavedHandler;
-  readonly opWr: SavedHandler;
-  readonly opPing: SavedHandler;
-  readonly opIdlePing: SavedHandler;
-  readonly opClose: SavedHandler;
-  readonly opRRd: SavedHandler;
-  readonly opRClose: SavedHandler;
+  // Operations parked behind a soft mutex: each slot is made the first time an operation parks
+  // there (or asks for it), so a connection that never waits holds none of the seven.
+  #opRd: SavedHandler | null = null;
+  #opWr: SavedHandler | null = null;
+  #opPing: SavedHandler | null = null;
+  #opIdlePing: SavedHandler | null = null;
+  #opClose: SavedHandler | null = null;
+  #opRRd: SavedHandler | null = null;
+  #opRClose: SavedHandler | null = null;
 
-  cr: CloseReason = closeReason(0);
+  cr: CloseReason = noReason;
   ctrlCb: ControlCallback | null = null;
-  timeoutOpt = new Timeout();
-  readonly timer: SteadyTimer;
+  timeoutOpt: Timeout = defaultTimeout;
+  /** Made when a timeout is first armed: with no timeouts set (the default) a stream has none. */
+  #timer: SteadyTimer | null = null;
+  /** What starts an idle ping when the keep-alive timer asks for one (set by the Stream). */
+  idlePingStarter: ((impl: StreamImpl<NextLayer>) => void) | null = null;
   idlePinging = false;
   idleCounter = 0;
   ecDelivered = false;
@@ -114,14 +152,46 @@ export class StreamImpl<NextLayer extends AsyncStream> {
 
   constructor(readonly next: NextLayer & NextLayerHooks) {
     this.executor = next.getExecutor();
-    this.timer = new SteadyTimer(this.executor);
-    this.opRd = new SavedHandler(this.executor);
-    this.opWr = new SavedHandler(this.executor);
-    this.opPing = new SavedHandler(this.executor);
-    this.opIdlePing = new SavedHandler(this.executor);
-    this.opClose = new SavedHandler(this.executor);
-    this.opRRd = new SavedHandler(this.executor);
-    this.opRClose = new SavedHandler(this.executor);
+  }
+
+  /** Where a read waits for the write side (to answer a control frame). */
+  get opRd(): SavedHandler {
+    return (this.#opRd ??= new SavedHandler(this.executor));
+  }
+
+  /** Where a write waits for the write side. */
+  get opWr(): SavedHandler {
+    return (this.#opWr ??= new SavedHandler(this.executor));
+  }
+
+  /** Where a ping or pong waits for the write side. */
+  get opPing(): SavedHandler {
+    return (this.#opPing ??= new SavedHandler(this.executor));
+  }
+
+  /** Where the idle ping waits for the write side. */
+  get opIdlePing(): SavedHandler {
+    return (this.#opIdlePing ??= new SavedHandler(this.executor));
+  }
+
+  /** Where a close waits for the write side. */
+  get opClose(): SavedHandler {
+    return (this.#opClose ??= new SavedHandler(this.executor));
+  }
+
+  /** Where a read waits for the read side (held by a close). */
+  get opRRd(): SavedHandler {
+    return (this.#opRRd ??= new SavedHandler(this.executor));
+  }
+
+  /** Where a close waits for the read side (held by a read). */
+  get opRClose(): SavedHandler {
+    return (this.#opRClose ??= new SavedHandler(this.executor));
+  }
+
+  /** The stream's timer (made on first use). */
+  get timer(): SteadyTimer {
+    return (this.#timer ??= new SteadyTimer(this.executor));
   }
 
   /** Resets the per-connection state when a handshake or accept begins (a stream may be reused). */
@@ -140,7 +210,7 @@ export class StreamImpl<NextLayer extends AsyncStream> {
     this.wrClose = false;
     this.wrCont = false;
     this.setPmd(null);
-    this.cr = closeReason(0);
+    this.cr = noReason;
     this.ecDelivered = false;
     this.timedOut = false;
     this.idleCounter = 0;
@@ -202,23 +272,33 @@ export class StreamImpl<NextLayer extends AsyncStream> {
     this.idleCounter = 0;
   }
 
-  /** Called by the stream's idle-ping operation starter (set by the Stream). */
-  startIdlePing: () => void = () => {};
+  /** Starts the idle ping operation (through {@link idlePingStarter}). */
+  startIdlePing(): void {
+    this.idlePingStarter?.(this);
+  }
 
   #timerSet = false;
 
   #arm(ms: number): void {
     this.#timerSet = true;
-    this.timer.expiresAfter(ms);
-    this.timer.asyncWait(this.#onTimer);
+    this.#wait(ms);
+  }
+
+  // The timer's handler, made with the timer.
+  #onTimer: ((ec: ErrorCode | null) => void) | null = null;
+
+  #wait(ms: number): void {
+    const timer = this.timer;
+    timer.expiresAfter(ms);
+    timer.asyncWait((this.#onTimer ??= (ec) => this.#expired(ec)));
   }
 
   #disarm(): void {
     this.#timerSet = false;
-    this.timer.cancel();
+    this.#timer?.cancel();
   }
 
-  readonly #onTimer = (ec: ErrorCode | null): void => {
+  #expired(ec: ErrorCode | null): void {
     if (ec !== null) return; // re-armed or cancelled
     this.#timerSet = false;
     const t = this.timeoutOpt;
@@ -232,14 +312,13 @@ export class StreamImpl<NextLayer extends AsyncStream> {
           this.startIdlePing();
           this.idleCounter++;
           this.#timerSet = true;
-          this.timer.expiresAfter(t.idleTimeout / 2);
-          this.timer.asyncWait(this.#onTimer);
+          this.#wait(t.idleTimeout / 2);
           return;
         }
         return this.timeOut();
       default:
     }
-  };
+  }
 
   /** The timer expired: the next operation to look gets `beast.error.timeout`; the socket closes. */
   timeOut(): void {
@@ -308,10 +387,15 @@ export class StreamImpl<NextLayer extends AsyncStream> {
    * An idle connection so holds 4 KiB, not 64; a busy one reaches the limit in a few reads.
    */
   prepareRead(): Uint8Array {
-    const b = this.rdBuf;
+    const b = this.rdBuf as ReadBuffer;
     const size = b.size();
     const free = b.maxSize() - size;
     const room = b.capacity() - size;
+    // Waiting for the next frame with nothing buffered, and the last read did not fill its room:
+    // the block already there will do, however small (after a handshake, the 512 bytes the
+    // request was read into). An idle connection so holds no 4 KiB block (bench/idle-memory);
+    // the buffer grows as below once a frame is under way or a read comes back full.
+    if (size === 0 && this.rdRemain === 0 && room > 0 && !b.filled) return b.prepareView(Math.min(free, room));
     // Room for the payload still due, when a frame is under way: one read rather than many.
     const need = Math.max(4096, size, this.rdRemain);
     return b.prepareView(Math.min(free, room >= need ? room : need));
@@ -462,26 +546,31 @@ export class StreamImpl<NextLayer extends AsyncStream> {
 
   /** After a read releases the write lock: close, idle ping, ping, write. */
   wakeAfterReadWrite(): boolean {
-    return this.opClose.maybeInvoke() || this.opIdlePing.maybeInvoke() || this.opPing.maybeInvoke() || this.opWr.maybeInvoke();
+    return wake(this.#opClose) || wake(this.#opIdlePing) || wake(this.#opPing) || wake(this.#opWr);
   }
 
   /** After a write releases the write lock between frames or at the end: close, idle ping, read, ping. */
   wakeAfterWrite(): boolean {
-    return this.opClose.maybeInvoke() || this.opIdlePing.maybeInvoke() || this.opRd.maybeInvoke() || this.opPing.maybeInvoke();
+    return wake(this.#opClose) || wake(this.#opIdlePing) || wake(this.#opRd) || wake(this.#opPing);
   }
 
   /** After a ping or pong: close, idle ping, read, write. */
   wakeAfterPing(): boolean {
-    return this.opClose.maybeInvoke() || this.opIdlePing.maybeInvoke() || this.opRd.maybeInvoke() || this.opWr.maybeInvoke();
+    return wake(this.#opClose) || wake(this.#opIdlePing) || wake(this.#opRd) || wake(this.#opWr);
   }
 
   /** After an idle ping: close, ping, read, write. */
   wakeAfterIdlePing(): boolean {
-    return this.opClose.maybeInvoke() || this.opPing.maybeInvoke() || this.opRd.maybeInvoke() || this.opWr.maybeInvoke();
+    return wake(this.#opClose) || wake(this.#opPing) || wake(this.#opRd) || wake(this.#opWr);
   }
 
   /** After a close: read, idle ping, ping, write. */
   wakeAfterClose(): boolean {
-    return this.opRd.maybeInvoke() || this.opIdlePing.maybeInvoke() || this.opPing.maybeInvoke() || this.opWr.maybeInvoke();
+    return wake(this.#opRd) || wake(this.#opIdlePing) || wake(this.#opPing) || wake(this.#opWr);
   }
+}
+
+/** Resumes the operation parked in `slot`, if the slot exists and holds one. */
+function wake(slot: SavedHandler | null): boolean {
+  return slot !== null && slot.maybeInvoke();
 }

@@ -37,7 +37,9 @@ export type { WriteSignature } from './ops/write.js';
 export type { ControlSignature } from './ops/ping.js';
 export type { HandshakeSignature } from './ops/handshake.js';
 
-type Kind = 'read' | 'write' | 'ping' | 'close' | 'handshake';
+// The kinds of operation of which one at a time may be outstanding, as bits of one number.
+const kinds = { read: 1, write: 2, ping: 4, close: 8, handshake: 16 } as const;
+type Kind = keyof typeof kinds;
 
 function isDynamicBuffer(x: unknown): x is DynamicBuffer {
   return typeof x === 'object' && x !== null && typeof (x as DynamicBuffer).prepare === 'function';
@@ -65,12 +67,13 @@ export type Payload = Uint8Array | string;
 export class Stream<NextLayer extends AsyncStream> {
   /** @internal the state shared with the operations */
   readonly impl: StreamImpl<NextLayer>;
-  readonly #outstanding = new Set<Kind>();
+  /** The kinds outstanding, as bits of {@link kinds} (a Set cost every stream a table). */
+  #outstanding = 0;
   #decorator: Decorator | null = null;
 
   constructor(nextLayer: NextLayer & NextLayerHooks) {
     this.impl = new StreamImpl(nextLayer);
-    this.impl.startIdlePing = () => startIdlePing(this.impl);
+    this.impl.idlePingStarter = startIdlePing;
   }
 
   /** The next layer (e.g. the TCP stream, for connecting and closing). */
@@ -397,22 +400,24 @@ export class Stream<NextLayer extends AsyncStream> {
     busy: A,
     launch: (token: TokenFor<A> | undefined, onDone: () => void) => unknown,
   ): unknown {
-    if (this.#outstanding.has(kind)) {
+    const bit = kinds[kind];
+    if ((this.#outstanding & bit) !== 0) {
       const ex = this.impl.executor;
       return asyncInitiate<A>((h) => new HandlerWork(h, ex).complete(false, ...busy), token, ex);
     }
-    this.#outstanding.add(kind);
-    return launch(token, this.#releasers[kind]);
+    this.#outstanding |= bit;
+    return launch(token, this.#releaser(kind));
   }
 
-  // One function per kind, made once: the operation calls it as it completes.
-  readonly #releasers: Record<Kind, () => void> = {
-    read: () => this.#outstanding.delete('read'),
-    write: () => this.#outstanding.delete('write'),
-    ping: () => this.#outstanding.delete('ping'),
-    close: () => this.#outstanding.delete('close'),
-    handshake: () => this.#outstanding.delete('handshake'),
-  };
+  // One function per kind, made the first time an operation of that kind starts (not with the
+  // stream: most connections never ping or close); the operation calls it as it completes.
+  #releasers: Partial<Record<Kind, () => void>> | null = null;
+
+  #releaser(kind: Kind): () => void {
+    const all = (this.#releasers ??= {});
+    const bit = kinds[kind];
+    return (all[kind] ??= () => void (this.#outstanding &= ~bit));
+  }
 }
 
 // What a second operation of a kind already outstanding completes with (made once: these are on
