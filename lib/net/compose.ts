@@ -118,7 +118,9 @@ class ComposedOp<A extends readonly unknown[]> implements ComposedSelf<A> {
     });
   }
 
-  start(body: (self: ComposedSelf<A>) => ComposedBody): void {
+  /** Runs the first step; `initiating` false when that is not inside the user's initiating call. */
+  start(body: (self: ComposedSelf<A>) => ComposedBody, initiating = true): void {
+    this.#initiating = initiating;
     try {
       this.#body = body(this);
       this.#resume([]);
@@ -251,13 +253,16 @@ export function asyncCompose<A extends readonly unknown[], T extends TokenFor<A>
 
 /**
  * {@link asyncCompose} with a shortcut tried first, inside the initiation: when
- * `shortcut(handler)` returns true it has taken the handler and completed the operation by other
- * means (a {@link HandlerWork}, so the same completion rules hold), and no generator is made.
- * For the hot paths whose common case needs no intermediate step, such as a WebSocket read of a
- * message that is already buffered; when it returns false it must have changed nothing.
+ * `shortcut(handler, full)` returns true it has taken the handler, and completes the operation by
+ * other means (through a {@link HandlerWork}, so the same completion rules hold) or hands it to
+ * the composed operation later by calling `full(true)` from a completion on the handler's
+ * executor (the generator starts then, its first step a continuation, as if a first step of its
+ * own had just completed). When it returns false it must have changed nothing, and the
+ * composed operation starts at once. For hot paths whose common case needs no intermediate step,
+ * such as a WebSocket read of a message that is already buffered.
  */
 export function asyncComposeOr<A extends readonly unknown[], T extends TokenFor<A> | undefined = UsePromise>(
-  shortcut: (handler: Handler<A>) => boolean,
+  shortcut: (handler: Handler<A>, full: (continuation?: boolean) => void) => boolean,
   body: (self: ComposedSelf<A>) => ComposedBody,
   token: T,
   ioObject: ExecutorLike,
@@ -265,7 +270,8 @@ export function asyncComposeOr<A extends readonly unknown[], T extends TokenFor<
   const ioExecutor = toExecutor(ioObject);
   return asyncInitiate<A>(
     (handler) => {
-      if (!shortcut(handler)) new ComposedOp(handler, ioExecutor).start(body);
+      const full = (continuation = false): void => new ComposedOp(handler, ioExecutor).start(body, !continuation);
+      if (!shortcut(handler, full)) full();
     },
     token,
     ioExecutor,

@@ -6,7 +6,7 @@
  */
 
 import { isUtf8 } from 'node:buffer';
-import type { Handler } from '../../../net/associators.js';
+import { associationsOf, type Handler } from '../../../net/associators.js';
 import { bufferCopy, bufferSize, BuffersSuffix, buffersPrefix, type MutableBufferSequence } from '../../../net/buffer.js';
 import { CancellationType } from '../../../net/cancellation.js';
 import { asyncCompose, asyncComposeOr, type ChildOp, type ComposedSelf } from '../../../net/compose.js';
@@ -431,10 +431,10 @@ export function asyncReadOp<N extends AsyncStream>(
   onDone?: () => void,
 ): unknown {
   const max = limit > 0 ? limit : Number.MAX_SAFE_INTEGER;
-  const shortcut = (handler: Handler<ReadSignature>): boolean => {
+  const shortcut = (handler: Handler<ReadSignature>, full: (continuation: boolean) => void): boolean => {
     if (some || limit > 0) return false;
     const n = readBufferedMessage(impl, buffer);
-    if (n < 0) return false;
+    if (n < 0) return readWhenArrived(impl, buffer, handler, full, onDone);
     onDone?.();
     new HandlerWork(handler, impl.executor).complete(false, null, n);
     return true;
@@ -461,6 +461,56 @@ export function asyncReadOp<N extends AsyncStream>(
     } while (!some && !impl.rdDone);
     self.complete(null, total);
   }, token, impl.executor);
+}
+
+/**
+ * The read of a whole message that has not arrived yet, when nothing stands in the way (the
+ * conditions of {@link readBufferedMessage}, an empty read buffer, and a handler with no
+ * cancellation slot and no executor of its own): one read from the next layer with the read side held, as the full
+ * operation's first step does, then {@link readBufferedMessage}. An error completes the read as
+ * the full operation would; anything else (part of a message, a control frame, a close waiting
+ * for the read side) hands the operation to `full`, which finds the state its own first step would
+ * have left. Returns false, having changed nothing, when the conditions do not hold.
+ */
+function readWhenArrived<N extends AsyncStream>(
+  impl: StreamImpl<N>,
+  buffer: DynamicBuffer,
+  handler: Handler<ReadSignature>,
+  full: (continuation: boolean) => void,
+  onDone?: () => void,
+): boolean {
+  if (impl.status !== 'open' || impl.timedOut || impl.rdBlock.isLocked() || !impl.rdDone || impl.rdRemain !== 0 || impl.pmdConfig !== null) return false;
+  // Buffered bytes (part of a frame, or a control frame) are the full operation's to decode.
+  if (impl.rdBuf.size() !== 0) return false;
+  const associations = associationsOf(handler);
+  if (associations.cancellationSlot?.isConnected() === true || associations.immediateExecutor !== undefined) return false;
+  if (associations.executor !== undefined && associations.executor !== impl.executor) return false;
+  const work = new HandlerWork(handler, impl.executor);
+  impl.updateTimer();
+  impl.rdBlock.lock(work);
+  impl.next.asyncReadSome(impl.prepareRead(), (ec, got) => {
+    impl.rdBuf.commit(got);
+    impl.rdBlock.unlock(work);
+    if (ec !== null) {
+      const stop = impl.checkStopNow(ec) ?? ec;
+      impl.opRClose.maybeInvoke();
+      onDone?.();
+      work.complete(true, stop, 0);
+      return;
+    }
+    impl.resetIdle();
+    const n = impl.opRClose.hasValue() ? -1 : readBufferedMessage(impl, buffer);
+    if (n >= 0) {
+      onDone?.();
+      work.complete(true, null, n);
+      return;
+    }
+    // A close operation waiting for the read side takes it first, as between the full read's steps.
+    impl.opRClose.maybeInvoke();
+    full(true);
+    work.abandon();
+  });
+  return true;
 }
 
 /**
