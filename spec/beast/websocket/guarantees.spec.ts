@@ -88,6 +88,61 @@ describe('websocket/Stream completion guarantees', () => {
     expect(ioc.outstandingWork()).to.equal(0);
   });
 
+  it('the shortcuts (buffered read, waiting read, whole-message write): exactly once, never inside the call', async () => {
+    // Plain callbacks: the handlers for which reads and writes skip the composed operation.
+    const [a, b] = TestStream.pair(ioc);
+    const client = new Stream(a);
+    const server = new Stream(b);
+    const calls = new Map<string, { args: unknown[]; inside: boolean }[]>();
+    let initiating = false;
+    const start = (name: string, op: (cb: (...args: unknown[]) => void) => void): Promise<unknown[]> =>
+      new Promise((resolve) => {
+        initiating = true;
+        op((...args: unknown[]) => {
+          const list = calls.get(name) ?? [];
+          list.push({ args, inside: initiating });
+          calls.set(name, list);
+          resolve(args);
+        });
+        initiating = false;
+      });
+    const running = ioc.run();
+    await Promise.all([start('accept', (cb) => server.asyncAccept(cb)), start('handshake', (cb) => client.asyncHandshake('localhost', '/', cb))]);
+    const sb = new FlatBuffer();
+    // Waiting: nothing is buffered yet.
+    const waiting = start('waiting read', (cb) => server.asyncRead(sb, cb));
+    await start('write 1', (cb) => client.asyncWrite(buffer('one'), cb));
+    expect(await waiting).to.deep.equal([null, 3]);
+    // Both messages wait in the next layer: the first read brings both in, the second finds its
+    // message already in the read buffer.
+    await start('write 2', (cb) => client.asyncWrite(buffer('two'), cb));
+    await start('write 3', (cb) => client.asyncWrite(buffer('three'), cb));
+    await new Promise((r) => setImmediate(r));
+    sb.consume(sb.size());
+    expect(await start('buffered read 1', (cb) => server.asyncRead(sb, cb))).to.deep.equal([null, 3]);
+    expect(await start('buffered read 2', (cb) => server.asyncRead(sb, cb))).to.deep.equal([null, 5]);
+    expect(Buffer.from(sb.dataView()).toString()).to.equal('twothree');
+    // A server's whole-message write, read back by the client.
+    const cb2 = new FlatBuffer();
+    const clientRead = start('client read', (cb) => client.asyncRead(cb2, cb));
+    expect(await start('server write', (cb) => server.asyncWrite(buffer('back'), cb))).to.deep.equal([null, 4]);
+    expect(await clientRead).to.deep.equal([null, 4]);
+    // A ping reaches a waiting read: handed to the full operation, answered, the read goes on.
+    const waiting2 = start('waiting read 2', (cb) => server.asyncRead(sb, cb));
+    await start('ping', (cb) => client.asyncPing('p', cb));
+    await start('write 4', (cb) => client.asyncWrite(buffer('four'), cb));
+    expect(await waiting2).to.deep.equal([null, 4]);
+    const closing = start('read of the close', (cb) => server.asyncRead(sb, cb));
+    await start('close', (cb) => client.asyncClose(CloseCode.normal, cb));
+    expect((await closing)[0]).to.not.equal(null);
+    await running;
+    for (const [name, list] of calls) {
+      expect(list, name).to.have.length(1);
+      expect(list[0]!.inside, `${name} ran inside its initiating call`).to.equal(false);
+    }
+    expect(ioc.outstandingWork()).to.equal(0);
+  });
+
   it('an immediate executor opts in to completion inside the call', async () => {
     const [a] = TestStream.pair(ioc);
     const ws = new Stream(a); // never opened: a write completes at once with operationAborted

@@ -83,3 +83,14 @@ export function writeAll(stream: AsyncWriteStream, buffers: ConstBufferSequence,
   }, associationsOf(handler));
   stream.asyncWriteSome(buffers, step);
 }
+
+/**
+ * Whether `handler` asks for nothing an intermediate step would have to honour: no connected
+ * cancellation slot, no immediate executor, and no executor other than the stream's. Only such
+ * handlers may take the shortcuts that run an operation without its composed steps.
+ */
+export function isPlainHandler<N extends AsyncStream>(impl: StreamImpl<N>, handler: Handler<readonly never[]>): boolean {
+  const a = associationsOf(handler);
+  if (a.cancellationSlot?.isConnected() === true || a.immediateExecutor !== undefined) return false;
+  return a.executor === undefined || a.executor === impl.executor;
+}

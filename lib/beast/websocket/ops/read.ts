@@ -6,7 +6,7 @@
  */
 
 import { isUtf8 } from 'node:buffer';
-import { associationsOf, type Handler } from '../../../net/associators.js';
+import type { Handler } from '../../../net/associators.js';
 import { bufferCopy, bufferSize, BuffersSuffix, buffersPrefix, type MutableBufferSequence } from '../../../net/buffer.js';
 import { CancellationType } from '../../../net/cancellation.js';
 import { asyncCompose, asyncComposeOr, type ChildOp, type ComposedSelf } from '../../../net/compose.js';
@@ -20,7 +20,7 @@ import { error } from '../error.js';
 import { Opcode } from '../frame.js';
 import { applyMask } from '../mask.js';
 import { readBufferBytes, tcpFrameSize, type StreamImpl } from '../stream-impl.js';
-import { lockWrite, park, resumeLater, stopAfterStep, writeAll } from './common.js';
+import { isPlainHandler, lockWrite, park, resumeLater, stopAfterStep, writeAll } from './common.js';
 import { asyncTeardown, type TeardownHooks, type TeardownSignature } from './teardown.js';
 
 /** The completion signature of reads: the error and the bytes of message data read. */
@@ -482,9 +482,7 @@ function readWhenArrived<N extends AsyncStream>(
   if (impl.status !== 'open' || impl.timedOut || impl.rdBlock.isLocked() || !impl.rdDone || impl.rdRemain !== 0 || impl.pmdConfig !== null) return false;
   // Buffered bytes (part of a frame, or a control frame) are the full operation's to decode.
   if (impl.rdBuf.size() !== 0) return false;
-  const associations = associationsOf(handler);
-  if (associations.cancellationSlot?.isConnected() === true || associations.immediateExecutor !== undefined) return false;
-  if (associations.executor !== undefined && associations.executor !== impl.executor) return false;
+  if (!isPlainHandler(impl, handler)) return false;
   const work = new HandlerWork(handler, impl.executor);
   impl.updateTimer();
   impl.rdBlock.lock(work);

@@ -6,9 +6,9 @@
  * (pings, pongs, a close) can go out in between.
  */
 
-import { bufferCopy, bufferSize, BuffersSuffix, type ConstBufferSequence } from '../../../net/buffer.js';
+import { bufferCopy, bufferSize, BuffersSuffix, buffersPrefix, type ConstBufferSequence } from '../../../net/buffer.js';
 import { CancellationType } from '../../../net/cancellation.js';
-import { associationsOf, type Handler } from '../../../net/associators.js';
+import type { Handler } from '../../../net/associators.js';
 import { asyncComposeOr, type ComposedSelf } from '../../../net/compose.js';
 import { HandlerWork } from '../../../net/handler-work.js';
 import { SystemError, type ErrorCode } from '../../../net/error.js';
@@ -17,7 +17,7 @@ import type { TokenFor } from '../../../net/token.js';
 import { encodeFrameHeader, Opcode } from '../frame.js';
 import { applyMask } from '../mask.js';
 import type { StreamImpl } from '../stream-impl.js';
-import { lockWrite, stopAfterStep, writeAll } from './common.js';
+import { isPlainHandler, lockWrite, stopAfterStep, writeAll } from './common.js';
 
 /** The completion signature of writes: the error and the payload bytes sent. */
 export type WriteSignature = IoSignature;
@@ -57,9 +57,7 @@ function writeWhole<N extends AsyncStream>(impl: StreamImpl<N>, buffers: ConstBu
   const size = bufferSize(buffers);
   // A server's frame may be any size; a client masks through its write buffer, so one buffer-full.
   if (size > impl.wrBufOpt && (impl.wrFragOpt || impl.role === 'client')) return false;
-  const associations = associationsOf(handler);
-  if (associations.cancellationSlot?.isConnected() === true || associations.immediateExecutor !== undefined) return false;
-  if (associations.executor !== undefined && associations.executor !== impl.executor) return false;
+  if (!isPlainHandler(impl, handler)) return false;
   const work = new HandlerWork(handler, impl.executor);
   impl.wrBlock.lock(work);
   impl.beginMessage(size);
@@ -90,19 +88,6 @@ function writeWhole<N extends AsyncStream>(impl: StreamImpl<N>, buffers: ConstBu
 const gatherFrames = 64; // StreamImpl.headerScratch holds this many headers
 const gatherBytes = 256 * 1024;
 
-// Appends views of the first `n` bytes of `rest` to `out`, and consumes them.
-function appendPrefix(out: Uint8Array[], rest: BuffersSuffix, n: number): void {
-  let left = n;
-  for (const piece of rest.data()) {
-    if (left === 0) break;
-    if (piece.length === 0) continue;
-    const k = Math.min(piece.length, left);
-    out.push(k === piece.length ? piece : piece.subarray(0, k));
-    left -= k;
-  }
-  rest.consume(n);
-}
-
 function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin: boolean, buffers: ConstBufferSequence) {
   const next = impl.next;
   if (!impl.wrCont) impl.beginMessage(bufferSize(buffers));
@@ -113,7 +98,6 @@ function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin:
   const frag = impl.wrFrag && remain > impl.wrBufSize;
   let sent = 0;
   let ec: ErrorCode | undefined;
-
 
   for (;;) {
     const parked = yield* lockWrite(self, impl, impl.opWr, CancellationType.all);
@@ -136,7 +120,10 @@ function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin:
         const h = encodeFrameHeader(headers, at, { fin: fin && remain === 0, opcode, length: n, key: undefined });
         bufs.push(headers.subarray(at, at + h));
         at += h;
-        appendPrefix(bufs, rest, n);
+        const slice = buffersPrefix(n, rest.data());
+        if (slice instanceof Uint8Array) bufs.push(slice);
+        else bufs.push(...slice);
+        rest.consume(n);
         payload += n;
         opcode = Opcode.cont;
       } while (remain > 0 && ++frames < gatherFrames && payload < gatherBytes && !impl.writeWaiters());
