@@ -166,6 +166,24 @@ describe('websocket/mask', () => {
     }
   });
 
+  it('matches a byte-wise XOR on the 64-bit path too, for every 8-byte alignment', () => {
+    const backing = new Uint8Array(4200);
+    for (let i = 0; i < backing.length; i++) backing[i] = (i * 131 + 7) & 0xff;
+    for (const key of [0xdeadbeef, 0x80000001, 0xffffffff, 0x01020304]) {
+      for (let start = 0; start < 8; start++) {
+        for (const len of [255, 256, 257, 263, 264, 300, 4099]) {
+          for (let off = 0; off < 4; off++) {
+            const view = backing.slice().subarray(start, start + len);
+            const expected = naive(view, key, off);
+            const next = applyMask(view, key, off);
+            expect(Buffer.from(view).equals(Buffer.from(expected)), `key ${key} start ${start} len ${len} off ${off}`).to.equal(true);
+            expect(next).to.equal((off + len) & 3);
+          }
+        }
+      }
+    }
+  });
+
   it('unmasking across reads continues the key cycle', () => {
     const data = Uint8Array.from({ length: 23 }, (_, i) => i);
     const once = data.slice();
