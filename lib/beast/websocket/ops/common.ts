@@ -3,11 +3,18 @@
  * outside the waker's call stack, and the between-steps stop check.
  */
 
-import { CancellationType, enableTerminalCancellation, enableTotalCancellation } from '../../../net/cancellation.js';
+import {
+  CancellationSignal,
+  CancellationType,
+  enableTerminalCancellation,
+  enableTotalCancellation,
+  disconnectedSlot,
+  type CancellationSlot,
+} from '../../../net/cancellation.js';
 import { asyncImmediate, type ComposedSelf } from '../../../net/compose.js';
 import { error as netError, type ErrorCode } from '../../../net/error.js';
 import type { AsyncStream, AsyncWriteStream, IoSignature } from '../../../net/stream.js';
-import { associationsOf, setAssociations, type Handler } from '../../../net/associators.js';
+import { associationsOf, setAssociations, withCancellationSlot, type Associations, type Handler } from '../../../net/associators.js';
 import { bufferSize, BuffersSuffix, type ConstBufferSequence } from '../../../net/buffer.js';
 import type { ParkSignature, SavedHandler } from '../saved-handler.js';
 import type { StreamImpl } from '../stream-impl.js';
@@ -85,12 +92,65 @@ export function writeAll(stream: AsyncWriteStream, buffers: ConstBufferSequence,
 }
 
 /**
- * Whether `handler` asks for nothing an intermediate step would have to honour: no connected
- * cancellation slot, no immediate executor, and no executor other than the stream's. Only such
- * handlers may take the shortcuts that run an operation without its composed steps.
+ * Whether `handler` may take the shortcuts that run an operation without its composed steps: it
+ * has no immediate executor and no executor other than the stream's. A connected cancellation
+ * slot is allowed; the shortcut then relays it to its one child through a {@link TerminalRelay}.
  */
 export function isPlainHandler<N extends AsyncStream>(impl: StreamImpl<N>, handler: Handler<readonly never[]>): boolean {
   const a = associationsOf(handler);
-  if (a.cancellationSlot?.isConnected() === true || a.immediateExecutor !== undefined) return false;
+  if (a.immediateExecutor !== undefined) return false;
   return a.executor === undefined || a.executor === impl.executor;
 }
+
+/**
+ * What a composed operation's cancellation state does with its default filter, for a shortcut
+ * with one child: a terminal request on the handler's slot is recorded and passed on to the child
+ * (other types are ignored), and one that arrives after the child has finished, while its
+ * completion is queued, still fails the step (DESIGN section 4, rule 5). With a disconnected slot
+ * it costs one shared object and does nothing.
+ */
+export class TerminalRelay {
+  static readonly #inert = new TerminalRelay(disconnectedSlot);
+  readonly #child: CancellationSignal | null;
+  readonly #parent: CancellationSlot;
+  /** The child's characteristics: the relay's slot when the handler's slot is connected. */
+  readonly childAssociations: Associations;
+  #requested = false;
+
+  private constructor(parent: CancellationSlot) {
+    this.#parent = parent;
+    if (parent.isConnected()) {
+      this.#child = new CancellationSignal();
+      this.childAssociations = withCancellationSlot(associationsOf(undefined), this.#child.slot());
+      parent.assign(this.#onRequest);
+    } else {
+      this.#child = null;
+      this.childAssociations = associationsOf(undefined);
+    }
+  }
+
+  /** The relay for `handler`'s slot, installed in it. */
+  static for(handler: Handler<readonly never[]>): TerminalRelay {
+    const slot = associationsOf(handler).cancellationSlot;
+    return slot === undefined || !slot.isConnected() ? TerminalRelay.#inert : new TerminalRelay(slot);
+  }
+
+  readonly #onRequest = (type: CancellationType): void => {
+    // Recorded as Asio's cancellation_state does: each request replaces the last.
+    this.#requested = (type & CancellationType.terminal) !== 0;
+    if (this.#requested) this.#child!.emit(CancellationType.terminal);
+  };
+
+  /**
+   * Removes the relay from the handler's slot (before the handler runs, or before the full
+   * operation installs its own) and turns a child's success into `operationAborted` when a
+   * terminal request arrived: the error the step ends with.
+   */
+  finish(ec: ErrorCode | null): ErrorCode | null {
+    if (this.#child === null) return ec;
+    this.#parent.release(this.#onRequest);
+    this.#child.handler = null;
+    return ec === null && this.#requested ? netError.operationAborted : ec;
+  }
+}
+

@@ -6,7 +6,7 @@
  */
 
 import { isUtf8 } from 'node:buffer';
-import type { Handler } from '../../../net/associators.js';
+import { setAssociations, type Handler } from '../../../net/associators.js';
 import { bufferCopy, bufferSize, BuffersSuffix, buffersPrefix, type MutableBufferSequence } from '../../../net/buffer.js';
 import { CancellationType } from '../../../net/cancellation.js';
 import { asyncCompose, asyncComposeOr, type ChildOp, type ComposedSelf } from '../../../net/compose.js';
@@ -20,7 +20,7 @@ import { error } from '../error.js';
 import { Opcode } from '../frame.js';
 import { applyMask } from '../mask.js';
 import { readBufferBytes, tcpFrameSize, type StreamImpl } from '../stream-impl.js';
-import { isPlainHandler, lockWrite, park, resumeLater, stopAfterStep, writeAll } from './common.js';
+import { isPlainHandler, lockWrite, park, resumeLater, stopAfterStep, TerminalRelay, writeAll } from './common.js';
 import { asyncTeardown, type TeardownHooks, type TeardownSignature } from './teardown.js';
 
 /** The completion signature of reads: the error and the bytes of message data read. */
@@ -465,9 +465,10 @@ export function asyncReadOp<N extends AsyncStream>(
 
 /**
  * The read of a whole message that has not arrived yet, when nothing stands in the way (the
- * conditions of {@link readBufferedMessage}, an empty read buffer, and a handler with no
- * cancellation slot and no executor of its own): one read from the next layer with the read side held, as the full
- * operation's first step does, then {@link readBufferedMessage}. An error completes the read as
+ * conditions of {@link readBufferedMessage}, an empty read buffer, and a handler with no executor
+ * of its own): one read from the next layer with the read side held, as the full operation's
+ * first step does, then {@link readBufferedMessage}. A terminal request on the handler's slot
+ * reaches that read as it would reach the full operation's. An error completes the read as
  * the full operation would; anything else (part of a message, a control frame, a close waiting
  * for the read side) hands the operation to `full`, which finds the state its own first step would
  * have left. Returns false, having changed nothing, when the conditions do not hold.
@@ -486,9 +487,11 @@ function readWhenArrived<N extends AsyncStream>(
   const work = new HandlerWork(handler, impl.executor);
   impl.updateTimer();
   impl.rdBlock.lock(work);
-  impl.next.asyncReadSome(impl.prepareRead(), (ec, got) => {
+  const relay = TerminalRelay.for(handler);
+  impl.next.asyncReadSome(impl.prepareRead(), setAssociations((e: ErrorCode | null, got: number) => {
     impl.rdBuf.commit(got);
     impl.rdBlock.unlock(work);
+    const ec = relay.finish(e);
     if (ec !== null) {
       const stop = impl.checkStopNow(ec) ?? ec;
       impl.opRClose.maybeInvoke();
@@ -507,7 +510,7 @@ function readWhenArrived<N extends AsyncStream>(
     impl.opRClose.maybeInvoke();
     full(true);
     work.abandon();
-  });
+  }, relay.childAssociations));
   return true;
 }
 

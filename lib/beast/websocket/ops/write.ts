@@ -8,7 +8,7 @@
 
 import { bufferCopy, bufferSize, BuffersSuffix, buffersPrefix, type ConstBufferSequence } from '../../../net/buffer.js';
 import { CancellationType } from '../../../net/cancellation.js';
-import type { Handler } from '../../../net/associators.js';
+import { setAssociations, type Handler } from '../../../net/associators.js';
 import { asyncComposeOr, type ComposedSelf } from '../../../net/compose.js';
 import { HandlerWork } from '../../../net/handler-work.js';
 import { SystemError, type ErrorCode } from '../../../net/error.js';
@@ -17,7 +17,7 @@ import type { TokenFor } from '../../../net/token.js';
 import { encodeFrameHeader, Opcode } from '../frame.js';
 import { applyMask } from '../mask.js';
 import type { StreamImpl } from '../stream-impl.js';
-import { isPlainHandler, lockWrite, stopAfterStep, writeAll } from './common.js';
+import { isPlainHandler, lockWrite, stopAfterStep, TerminalRelay, writeAll } from './common.js';
 
 /** The completion signature of writes: the error and the payload bytes sent. */
 export type WriteSignature = IoSignature;
@@ -47,10 +47,10 @@ export function asyncWriteSomeOp<N extends AsyncStream>(
 /**
  * A whole message as one frame, when nothing stands in the way: the write side is free, no
  * message is open, no compression, no fragmentation (for a client: the message fits its write
- * buffer, where it is masked), and the handler asks for nothing an intermediate step would have
- * to honour (no cancellation slot, no other executor). The operation is then one write to the
- * next layer, with no generator: the hot path of an echo or broadcast server, and of a client's
- * small messages. Returns false, having changed nothing, when the full operation must run.
+ * buffer, where it is masked), and the handler has no executor of its own. The operation is then
+ * one write to the next layer, with no generator: the hot path of an echo or broadcast server,
+ * and of a client's small messages. A terminal request on the handler's slot reaches that write
+ * as it would reach the full operation's. Returns false, having changed nothing, when the full operation must run.
  */
 function writeWhole<N extends AsyncStream>(impl: StreamImpl<N>, buffers: ConstBufferSequence, handler: Handler<WriteSignature>, onDone?: () => void): boolean {
   if (impl.status !== 'open' || impl.timedOut || impl.wrCont || impl.pmdConfig !== null || impl.wrBlock.isLocked()) return false;
@@ -74,13 +74,14 @@ function writeWhole<N extends AsyncStream>(impl: StreamImpl<N>, buffers: ConstBu
     applyMask(payload, key);
     bufs = [header, payload];
   }
-  writeAll(impl.next, bufs, (ec) => {
-    const stop = impl.checkStopNow(ec);
+  const relay = TerminalRelay.for(handler);
+  writeAll(impl.next, bufs, setAssociations((ec: ErrorCode | null) => {
+    const stop = impl.checkStopNow(relay.finish(ec));
     impl.wrBlock.unlock(work);
     impl.wakeAfterWrite();
     onDone?.();
     work.complete(true, stop ?? null, stop === undefined ? size : 0);
-  });
+  }, relay.childAssociations));
   return true;
 }
 

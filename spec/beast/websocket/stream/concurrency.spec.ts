@@ -830,6 +830,49 @@ describe('websocket/Stream concurrency', () => {
       finish(ioc, a, b);
     });
 
+    it('a read whose bytes have arrived, its completion queued: total is ignored, terminal still aborts it', () => {
+      for (const type of [CancellationType.total, CancellationType.terminal]) {
+        const { ioc, a, b, client } = openClientAgainstRaw();
+        const sig = new CancellationSignal();
+        const r = recorder();
+        const buf = new FlatBuffer();
+        client.asyncRead(buf, bindCancellationSlot(sig.slot(), r.h));
+        pump(ioc);
+        a.append(serverFrame({ opcode: Opcode.text, payload: 'hi' }));
+        sig.emit(type);
+        pump(ioc);
+        if (type === CancellationType.total) {
+          expect(r.once()).to.deep.equal([null, 2]);
+          expect(client.isOpen()).to.equal(true);
+        } else {
+          expect(r.once()).to.deep.equal([netError.operationAborted, 0]);
+          expect(client.isOpen()).to.equal(false);
+        }
+        expect(sig.hasHandler(), 'nothing left in the slot').to.equal(false);
+        finish(ioc, a, b);
+      }
+    });
+
+    it('a whole-message write, its completion queued: total is ignored, terminal aborts it and fails the stream', () => {
+      for (const type of [CancellationType.total, CancellationType.partial, CancellationType.terminal]) {
+        const { ioc, a, b, client } = openClientAgainstRaw();
+        const sig = new CancellationSignal();
+        const w = recorder();
+        client.asyncWrite(bytesOf('hello'), bindCancellationSlot(sig.slot(), w.h));
+        sig.emit(type);
+        pump(ioc);
+        if (type === CancellationType.terminal) {
+          expect(w.once()).to.deep.equal([netError.operationAborted, 0]);
+          expect(client.isOpen()).to.equal(false);
+        } else {
+          expect(w.once()).to.deep.equal([null, 5]);
+          expect(client.isOpen()).to.equal(true);
+        }
+        expect(sig.hasHandler(), 'nothing left in the slot').to.equal(false);
+        finish(ioc, a, b);
+      }
+    });
+
     it('terminal through an AbortSignal on a pending read: the promise rejects with operationAborted', async () => {
       const { ioc, a, b, client } = openClientAgainstRaw();
       const ac = new AbortController();
