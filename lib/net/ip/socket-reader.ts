@@ -23,17 +23,16 @@ import type { ErrorCode } from '../error.js';
 /** Receives a read's outcome; `fromIo` is true when it comes from a Node I/O callback. */
 export type ReadSink = (ec: ErrorCode | null, bytesTransferred: number, fromIo: boolean) => void;
 
-interface PendingRead {
-  readonly buffers: readonly Uint8Array[];
-  readonly sink: ReadSink;
-}
-
 /** Leftover bytes and the sticky end state, shared by both engines. */
 export abstract class SocketReader {
   /** Bytes read from the socket that no read has taken yet, oldest first. */
   protected leftover: Uint8Array[] = [];
-  /** The read waiting for bytes; only ever set while `leftover` is empty. */
-  protected pending: PendingRead | null = null;
+  /**
+   * The buffers of the read waiting for bytes; only ever set while `leftover` is empty. With its
+   * sink, fields rather than an object: an idle connection always has a read pending.
+   */
+  protected pending: readonly Uint8Array[] | null = null;
+  #sink: ReadSink | null = null;
   #end: ErrorCode | null = null;
 
   /**
@@ -43,7 +42,8 @@ export abstract class SocketReader {
   read(buffers: readonly Uint8Array[], sink: ReadSink): void {
     if (this.leftover.length > 0) return sink(null, this.#takeLeftover(buffers), false);
     if (this.#end !== null) return sink(this.#end, 0, false);
-    this.pending = { buffers, sink };
+    this.pending = buffers;
+    this.#sink = sink;
     this.startReading();
   }
 
@@ -51,6 +51,7 @@ export abstract class SocketReader {
   cancelRead(): void {
     if (this.pending === null) return;
     this.pending = null;
+    this.#sink = null;
     this.released();
   }
 
@@ -61,11 +62,12 @@ export abstract class SocketReader {
   end(ec: ErrorCode): void {
     if (this.#end !== null) return;
     this.#end = ec;
-    const p = this.pending;
-    if (p === null) return;
+    const sink = this.#sink;
+    if (this.pending === null || sink === null) return;
     this.pending = null;
+    this.#sink = null;
     this.released();
-    p.sink(ec, 0, true);
+    sink(ec, 0, true);
   }
 
   /** Stops listening to the socket (it is being closed). */
@@ -86,12 +88,19 @@ export abstract class SocketReader {
       this.leftover.push(copyRest ? data.slice() : data);
       return true;
     }
-    const n = bufferCopy(p.buffers, data);
+    const n = bufferCopy(p, data);
     const rest = n < data.length;
     if (rest) this.leftover.push(copyRest ? data.slice(n) : data.subarray(n));
-    this.pending = null;
-    p.sink(null, n, true);
+    this.complete(n);
     return rest;
+  }
+
+  /** Ends the pending read with `n` bytes, which are already in its buffers. */
+  protected complete(n: number): void {
+    const sink = this.#sink!;
+    this.pending = null;
+    this.#sink = null;
+    sink(null, n, true);
   }
 
   #takeLeftover(buffers: readonly Uint8Array[]): number {
@@ -189,8 +198,8 @@ export class OnreadReader extends SocketReader {
 
   #chooseTarget(): Uint8Array {
     const p = this.pending;
-    if (p !== null && p.buffers[0].length >= DIRECT_READ_MIN && this.#handle() !== null) {
-      return (this.#target = p.buffers[0]);
+    if (p !== null && p[0].length >= DIRECT_READ_MIN && this.#handle() !== null) {
+      return (this.#target = p[0]);
     }
     return (this.#target = landing());
   }
@@ -212,9 +221,8 @@ export class OnreadReader extends SocketReader {
       const landed = this.#target;
       if (landed !== null && landed === sharedLanding) {
         this.deliver(landed.subarray(0, n), true);
-      } else if (p !== null && landed === p.buffers[0]) {
-        this.pending = null;
-        p.sink(null, n, true);
+      } else if (p !== null && landed === p[0]) {
+        this.complete(n);
       } else if (landed !== null) {
         // Bytes in a buffer no read owns any more (cannot happen while re-pointing works):
         // keep a copy rather than lose them.

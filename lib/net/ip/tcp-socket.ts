@@ -86,7 +86,11 @@ export class TcpSocket implements AsyncStream {
   #readShut = false;
   #sendShut = false;
   #connect: ConnectOp | null = null;
-  #read: Op<IoSignature> | null = null;
+  // The pending read, as fields rather than an op object with closures of its own: an idle
+  // connection always has one (bench/idle-memory). The slot is kept only when connected.
+  #read: HandlerWork<IoSignature> | null = null;
+  #readSlot: CancellationSlot | null = null;
+  #onReadCancel: CancellationHandler | null = null;
   #write: WriteOp | null = null;
   // The options set by the caller (`undefined`: never set), as fields: a Map cost every
   // connection a table whether or not it set an option.
@@ -392,25 +396,38 @@ export class TcpSocket implements AsyncStream {
     if (list.length === 0) return work.complete(false, null, 0);
     if (this.#readShut) return work.complete(false, error.eof, 0);
     const slot = getAssociatedCancellationSlot(handler);
-    const op: Op<IoSignature> = {
-      work,
-      slot,
-      onCancel: (type) => {
-        if ((type & CancellationType.all) !== 0 && this.#read === op) this.#abortRead(error.operationAborted);
-      },
-    };
-    this.#read = op;
-    if (slot.isConnected()) slot.assign(op.onCancel);
-    reader.read(list, (ec, n, fromIo) => {
-      if (this.#read === op) this.#finish(op, fromIo, () => (this.#read = null), ec, n);
-    });
+    this.#read = work;
+    if (slot.isConnected()) {
+      this.#readSlot = slot;
+      slot.assign((this.#onReadCancel ??= (type) => {
+        if ((type & CancellationType.all) !== 0) this.#abortRead(error.operationAborted);
+      }));
+    }
+    reader.read(list, this.#readDone);
   }
 
+  // The reader calls this only for the read it holds, which is the pending one.
+  readonly #readDone = (ec: ErrorCode | null, n: number, fromIo: boolean): void => {
+    if (this.#read !== null) this.#finishRead(fromIo, ec, n);
+  };
+
   #abortRead(ec: ErrorCode): void {
-    const op = this.#read;
-    if (op === null) return;
+    if (this.#read === null) return;
     this.#reader?.cancelRead();
-    this.#finish(op, 'post', () => (this.#read = null), ec, 0);
+    this.#finishRead('post', ec, 0);
+  }
+
+  /** As {@link TcpSocket.#finish}, for the pending read. */
+  #finishRead(how: boolean | 'post', ec: ErrorCode | null, n: number): void {
+    const work = this.#read!;
+    this.#read = null;
+    const slot = this.#readSlot;
+    if (slot !== null) {
+      this.#readSlot = null;
+      slot.release(this.#onReadCancel!);
+    }
+    if (how === 'post') work.post(ec, n);
+    else work.complete(how, ec, n);
   }
 
   #initiateWrite(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void {
