@@ -61,6 +61,26 @@ const nonEmpty = (seq: ConstBufferSequence): readonly Uint8Array[] => {
   return list.every((b) => b.length > 0) ? list : list.filter((b) => b.length > 0);
 };
 
+// The three listeners every connected socket carries, shared by all sockets: Node calls them
+// with the socket as `this`, which names its TcpSocket. Bound per socket, they cost three
+// closures and their contexts per connection (bench/idle-memory).
+const kOwner = Symbol('tsbeast.TcpSocket');
+interface OwnedSocket extends net.Socket {
+  [kOwner]?: TcpSocket | null;
+}
+function onSocketError(this: OwnedSocket, err: Error): void {
+  const owner = this[kOwner];
+  if (owner != null) TcpSocket.onError(owner, err);
+}
+function onSocketEnd(this: OwnedSocket): void {
+  const owner = this[kOwner];
+  if (owner != null) TcpSocket.onEnd(owner);
+}
+function onSocketClose(this: OwnedSocket): void {
+  const owner = this[kOwner];
+  if (owner != null) TcpSocket.onClose(owner);
+}
+
 /**
  * A TCP connection. Reads and writes follow Asio: `asyncReadSome` completes with at least one
  * byte or an error (`net.error.eof` once the peer has ended), `asyncWriteSome` with every byte
@@ -278,9 +298,10 @@ export class TcpSocket implements AsyncStream {
     this.#abortRead(error.operationAborted);
     const w = this.#write;
     if (w !== null) this.#finish(w, 'post', () => (this.#write = null), error.operationAborted, 0);
-    s.off('error', this.#onError);
-    s.off('end', this.#onEnd);
-    s.off('close', this.#onClose);
+    s.off('error', onSocketError);
+    s.off('end', onSocketEnd);
+    s.off('close', onSocketClose);
+    (s as OwnedSocket)[kOwner] = null;
     this.#reader?.detach();
     this.#socket = null;
     this.#reader = null;
@@ -302,9 +323,10 @@ export class TcpSocket implements AsyncStream {
     this.#batch = new WriteBatch(socket);
     this.#reader = reader;
     this.#connected = true;
-    socket.on('error', this.#onError);
-    socket.on('end', this.#onEnd);
-    socket.on('close', this.#onClose);
+    (socket as OwnedSocket)[kOwner] = this;
+    socket.on('error', onSocketError);
+    socket.on('end', onSocketEnd);
+    socket.on('close', onSocketClose);
     // Nagle's algorithm off unless asked for: a message sent as several frames would otherwise
     // wait for the peer's delayed ACK (about 40 ms, 90 ms measured for 4 KiB frames). Small
     // writes are already coalesced per tick by the write batch. (Asio leaves it on.)
@@ -323,23 +345,28 @@ export class TcpSocket implements AsyncStream {
     return this.#socket;
   }
 
-  readonly #onError = (err: Error): void => {
+  /** @internal The Node socket's `'error'` event. */
+  static onError(owner: TcpSocket, err: Error): void {
     const ec = fromNodeError(err);
-    this.#error ??= ec;
-    this.#reader?.end(ec);
-  };
+    owner.#error ??= ec;
+    owner.#reader?.end(ec);
+  }
 
-  readonly #onEnd = (): void => {
-    this.#reader?.end(error.eof);
-  };
+  /** @internal The Node socket's `'end'` event. */
+  static onEnd(owner: TcpSocket): void {
+    owner.#reader?.end(error.eof);
+  }
 
-  // Destroyed without an error event (e.g. a cancelled write destroyed it): nothing more comes.
-  readonly #onClose = (): void => {
-    const ec = this.#error ?? error.operationAborted;
-    this.#reader?.end(ec);
-    const w = this.#write;
-    if (w !== null) this.#finish(w, true, () => (this.#write = null), ec, 0);
-  };
+  /**
+   * @internal The Node socket's `'close'` event: destroyed without an error event (e.g. a
+   * cancelled write destroyed it), nothing more comes.
+   */
+  static onClose(owner: TcpSocket): void {
+    const ec = owner.#error ?? error.operationAborted;
+    owner.#reader?.end(ec);
+    const w = owner.#write;
+    if (w !== null) owner.#finish(w, true, () => (owner.#write = null), ec, 0);
+  }
 
   /** Releases the slot and submits the handler: from I/O (`true`), inline start (`false`) or posted. */
   #finish<A extends readonly unknown[]>(op: Op<A>, how: boolean | 'post', clear: () => void, ...args: A): void {
