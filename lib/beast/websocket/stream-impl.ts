@@ -135,8 +135,14 @@ export class StreamImpl<NextLayer extends AsyncStream> {
   pmdConfig: PmdConfig | null = null;
   #deflater: Deflater | null = null;
   #inflater: Inflater | null = null;
-  /** The header of the frame being written; reused, because one write at a time holds wrBlock. */
-  readonly wrHeader = new Uint8Array(14);
+  #wrHeader: Uint8Array | null = null;
+  /**
+   * The header of the frame being written; reused, because one write at a time holds wrBlock.
+   * Made by the first write: a connection that never writes a frame holds none.
+   */
+  get wrHeader(): Uint8Array {
+    return (this.#wrHeader ??= new Uint8Array(14));
+  }
 
   // Operations parked behind a soft mutex: each slot is made the first time an operation parks
   // there (or asks for it), so a connection that never waits holds none of the seven.
