@@ -17,7 +17,7 @@
 
 import { Buffer } from 'node:buffer';
 import type { OnReadOpts, Socket } from 'node:net';
-import { bufferCopy } from '../buffer.js';
+import { bufferCopy, type MutableBufferSequence } from '../buffer.js';
 import type { ErrorCode } from '../error.js';
 
 /** Receives a read's outcome; `fromIo` is true when it comes from a Node I/O callback. */
@@ -31,7 +31,7 @@ export abstract class SocketReader {
    * The buffers of the read waiting for bytes; only ever set while `leftover` is empty. With its
    * sink, fields rather than an object: an idle connection always has a read pending.
    */
-  protected pending: readonly Uint8Array[] | null = null;
+  protected pending: MutableBufferSequence | null = null;
   #sink: ReadSink | null = null;
   #end: ErrorCode | null = null;
 
@@ -39,7 +39,7 @@ export abstract class SocketReader {
    * Reads into `buffers` (non-empty, at least one byte of room). Leftover bytes or a recorded end
    * answer at once (`fromIo` false); otherwise the sink is called when bytes or the end arrive.
    */
-  read(buffers: readonly Uint8Array[], sink: ReadSink): void {
+  read(buffers: MutableBufferSequence, sink: ReadSink): void {
     if (this.leftover.length > 0) return sink(null, this.#takeLeftover(buffers), false);
     if (this.#end !== null) return sink(this.#end, 0, false);
     this.pending = buffers;
@@ -103,7 +103,7 @@ export abstract class SocketReader {
     sink(null, n, true);
   }
 
-  #takeLeftover(buffers: readonly Uint8Array[]): number {
+  #takeLeftover(buffers: MutableBufferSequence): number {
     const n = bufferCopy(buffers, this.leftover);
     let left = n;
     while (left > 0) {
@@ -117,6 +117,10 @@ export abstract class SocketReader {
     }
     return n;
   }
+}
+
+function firstBuffer(seq: MutableBufferSequence): Uint8Array {
+  return Array.isArray(seq) ? (seq as readonly Uint8Array[])[0] : (seq as Uint8Array);
 }
 
 /** Where reads land when the pending read cannot take them directly. */
@@ -198,8 +202,9 @@ export class OnreadReader extends SocketReader {
 
   #chooseTarget(): Uint8Array {
     const p = this.pending;
-    if (p !== null && p[0].length >= DIRECT_READ_MIN && this.#handle() !== null) {
-      return (this.#target = p[0]);
+    const first = p === null ? null : firstBuffer(p);
+    if (first !== null && first.length >= DIRECT_READ_MIN && this.#handle() !== null) {
+      return (this.#target = first);
     }
     return (this.#target = landing());
   }
@@ -221,7 +226,7 @@ export class OnreadReader extends SocketReader {
       const landed = this.#target;
       if (landed !== null && landed === sharedLanding) {
         this.deliver(landed.subarray(0, n), true);
-      } else if (p !== null && landed === p[0]) {
+      } else if (p !== null && landed === firstBuffer(p)) {
         this.complete(n);
       } else if (landed !== null) {
         // Bytes in a buffer no read owns any more (cannot happen while re-pointing works):

@@ -81,6 +81,14 @@ function onSocketClose(this: OwnedSocket): void {
   if (owner != null) TcpSocket.onClose(owner);
 }
 
+// A single buffer is read into as it is: the pending read of an idle connection then holds no
+// array, and the copy into it takes bufferCopy's single-buffer path.
+const readTarget = (seq: MutableBufferSequence): MutableBufferSequence | null => {
+  if (!Array.isArray(seq)) return (seq as Uint8Array).length > 0 ? seq : null;
+  const list = nonEmpty(seq);
+  return list.length > 0 ? list : null;
+};
+
 /**
  * A TCP connection. Reads and writes follow Asio: `asyncReadSome` completes with at least one
  * byte or an error (`net.error.eof` once the peer has ended), `asyncWriteSome` with every byte
@@ -419,8 +427,8 @@ export class TcpSocket implements AsyncStream {
     if (this.#read !== null) return work.complete(false, error.alreadyStarted, 0);
     const reader = this.#reader;
     if (reader === null) return work.complete(false, this.#socket === null ? error.badDescriptor : error.notConnected, 0);
-    const list = nonEmpty(buffers);
-    if (list.length === 0) return work.complete(false, null, 0);
+    const target = readTarget(buffers);
+    if (target === null) return work.complete(false, null, 0);
     if (this.#readShut) return work.complete(false, error.eof, 0);
     const slot = getAssociatedCancellationSlot(handler);
     this.#read = work;
@@ -430,7 +438,7 @@ export class TcpSocket implements AsyncStream {
         if ((type & CancellationType.all) !== 0) this.#abortRead(error.operationAborted);
       }));
     }
-    reader.read(list, this.#readDone);
+    reader.read(target, this.#readDone);
   }
 
   // The reader calls this only for the read it holds, which is the pending one.
