@@ -90,7 +90,11 @@ export class StreamImpl<NextLayer extends AsyncStream> {
   // loop sees it (cleared after a control frame so that it is not taken for the message's end).
   readonly rdBuf: FlatBuffer = new ReadBuffer(readBufferBytes);
   readonly decoder = new FrameHeaderDecoder({ role: 'client', readMessageMax: 16 * 1024 * 1024 });
-  readonly rdUtf8 = new Utf8Checker();
+  #rdUtf8: Utf8Checker | null = null;
+  /** The UTF-8 state of the text message being read, made by the first one (idle: none). */
+  get rdUtf8(): Utf8Checker {
+    return (this.#rdUtf8 ??= new Utf8Checker());
+  }
   readonly rdBlock = new SoftMutex();
   rdRemain = 0;
   rdFin = false;
@@ -222,7 +226,7 @@ export class StreamImpl<NextLayer extends AsyncStream> {
     this.rdDone = true;
     this.rdClose = false;
     this.rdSize = 0;
-    this.rdUtf8.reset();
+    this.#rdUtf8?.reset();
     this.wrClose = false;
     this.wrCont = false;
     this.setPmd(null);
@@ -383,7 +387,7 @@ export class StreamImpl<NextLayer extends AsyncStream> {
       this.rdSize = 0;
       this.rdEbConsumed = 0;
       this.rdInflateEnded = false;
-      this.rdUtf8.reset();
+      this.#rdUtf8?.reset();
     }
     this.ctrlOp = 0;
     this.rdRemain = d.length;
