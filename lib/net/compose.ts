@@ -275,6 +275,20 @@ export function asyncComposeOr<A extends readonly unknown[], T extends TokenFor<
 }
 
 /**
+ * @internal Starts the composed operation `body` for `handler`, as {@link asyncComposeOr}'s `full`
+ * does: for a shortcut that parks in an object of its own, so that a pending operation does not
+ * keep `full`'s closures alive (bench/idle-memory).
+ */
+export function startComposed<A extends readonly unknown[]>(
+  handler: Handler<A>,
+  ioExecutor: Executor,
+  body: (self: ComposedSelf<A>) => ComposedBody,
+  initiating: boolean,
+): void {
+  new ComposedOp(handler, ioExecutor).start(body, initiating);
+}
+
+/**
  * An operation that completes at once, with the completion rules of any other: posted to
  * `executor`, or dispatched to the handler's immediate executor when one is bound
  * (Asio's `async_immediate`). Signature `[]`.

@@ -203,9 +203,17 @@ export class FlatBuffer implements DynamicBuffer {
     this.#in = this.#out = this.#last = 0;
   }
 
+  /**
+   * Makes a new block of `n` (> 0) bytes, contents arbitrary. Small blocks come from Node's
+   * shared pool; a subclass that keeps a small block for long may want one of its own.
+   */
+  protected allocate(n: number): Uint8Array {
+    return allocUnsafeBytes(n);
+  }
+
   #reallocate(capacity: number): void {
     const len = this.#out - this.#in;
-    const next = capacity === 0 ? EMPTY : allocUnsafeBytes(capacity);
+    const next = capacity === 0 ? EMPTY : this.allocate(capacity);
     if (len > 0) next.set(this.#buf.subarray(this.#in, this.#out));
     this.#buf = next;
     this.#in = 0;

@@ -17,33 +17,33 @@
 
 import { Buffer } from 'node:buffer';
 import type { OnReadOpts, Socket } from 'node:net';
-import { bufferCopy } from '../buffer.js';
+import { bufferCopy, type MutableBufferSequence } from '../buffer.js';
 import type { ErrorCode } from '../error.js';
 
 /** Receives a read's outcome; `fromIo` is true when it comes from a Node I/O callback. */
 export type ReadSink = (ec: ErrorCode | null, bytesTransferred: number, fromIo: boolean) => void;
 
-interface PendingRead {
-  readonly buffers: readonly Uint8Array[];
-  readonly sink: ReadSink;
-}
-
 /** Leftover bytes and the sticky end state, shared by both engines. */
 export abstract class SocketReader {
   /** Bytes read from the socket that no read has taken yet, oldest first. */
   protected leftover: Uint8Array[] = [];
-  /** The read waiting for bytes; only ever set while `leftover` is empty. */
-  protected pending: PendingRead | null = null;
+  /**
+   * The buffers of the read waiting for bytes; only ever set while `leftover` is empty. With its
+   * sink, fields rather than an object: an idle connection always has a read pending.
+   */
+  protected pending: MutableBufferSequence | null = null;
+  #sink: ReadSink | null = null;
   #end: ErrorCode | null = null;
 
   /**
    * Reads into `buffers` (non-empty, at least one byte of room). Leftover bytes or a recorded end
    * answer at once (`fromIo` false); otherwise the sink is called when bytes or the end arrive.
    */
-  read(buffers: readonly Uint8Array[], sink: ReadSink): void {
+  read(buffers: MutableBufferSequence, sink: ReadSink): void {
     if (this.leftover.length > 0) return sink(null, this.#takeLeftover(buffers), false);
     if (this.#end !== null) return sink(this.#end, 0, false);
-    this.pending = { buffers, sink };
+    this.pending = buffers;
+    this.#sink = sink;
     this.startReading();
   }
 
@@ -51,6 +51,7 @@ export abstract class SocketReader {
   cancelRead(): void {
     if (this.pending === null) return;
     this.pending = null;
+    this.#sink = null;
     this.released();
   }
 
@@ -61,11 +62,12 @@ export abstract class SocketReader {
   end(ec: ErrorCode): void {
     if (this.#end !== null) return;
     this.#end = ec;
-    const p = this.pending;
-    if (p === null) return;
+    const sink = this.#sink;
+    if (this.pending === null || sink === null) return;
     this.pending = null;
+    this.#sink = null;
     this.released();
-    p.sink(ec, 0, true);
+    sink(ec, 0, true);
   }
 
   /** Stops listening to the socket (it is being closed). */
@@ -86,15 +88,22 @@ export abstract class SocketReader {
       this.leftover.push(copyRest ? data.slice() : data);
       return true;
     }
-    const n = bufferCopy(p.buffers, data);
+    const n = bufferCopy(p, data);
     const rest = n < data.length;
     if (rest) this.leftover.push(copyRest ? data.slice(n) : data.subarray(n));
-    this.pending = null;
-    p.sink(null, n, true);
+    this.complete(n);
     return rest;
   }
 
-  #takeLeftover(buffers: readonly Uint8Array[]): number {
+  /** Ends the pending read with `n` bytes, which are already in its buffers. */
+  protected complete(n: number): void {
+    const sink = this.#sink!;
+    this.pending = null;
+    this.#sink = null;
+    sink(null, n, true);
+  }
+
+  #takeLeftover(buffers: MutableBufferSequence): number {
     const n = bufferCopy(buffers, this.leftover);
     let left = n;
     while (left > 0) {
@@ -108,6 +117,10 @@ export abstract class SocketReader {
     }
     return n;
   }
+}
+
+function firstBuffer(seq: MutableBufferSequence): Uint8Array {
+  return Array.isArray(seq) ? (seq as readonly Uint8Array[])[0] : (seq as Uint8Array);
 }
 
 /** Where reads land when the pending read cannot take them directly. */
@@ -189,8 +202,9 @@ export class OnreadReader extends SocketReader {
 
   #chooseTarget(): Uint8Array {
     const p = this.pending;
-    if (p !== null && p.buffers[0].length >= DIRECT_READ_MIN && this.#handle() !== null) {
-      return (this.#target = p.buffers[0]);
+    const first = p === null ? null : firstBuffer(p);
+    if (first !== null && first.length >= DIRECT_READ_MIN && this.#handle() !== null) {
+      return (this.#target = first);
     }
     return (this.#target = landing());
   }
@@ -212,9 +226,8 @@ export class OnreadReader extends SocketReader {
       const landed = this.#target;
       if (landed !== null && landed === sharedLanding) {
         this.deliver(landed.subarray(0, n), true);
-      } else if (p !== null && landed === p.buffers[0]) {
-        this.pending = null;
-        p.sink(null, n, true);
+      } else if (p !== null && landed === firstBuffer(p)) {
+        this.complete(n);
       } else if (landed !== null) {
         // Bytes in a buffer no read owns any more (cannot happen while re-pointing works):
         // keep a copy rather than lose them.

@@ -61,6 +61,34 @@ const nonEmpty = (seq: ConstBufferSequence): readonly Uint8Array[] => {
   return list.every((b) => b.length > 0) ? list : list.filter((b) => b.length > 0);
 };
 
+// The three listeners every connected socket carries, shared by all sockets: Node calls them
+// with the socket as `this`, which names its TcpSocket. Bound per socket, they cost three
+// closures and their contexts per connection (bench/idle-memory).
+const kOwner = Symbol('tsbeast.TcpSocket');
+interface OwnedSocket extends net.Socket {
+  [kOwner]?: TcpSocket | null;
+}
+function onSocketError(this: OwnedSocket, err: Error): void {
+  const owner = this[kOwner];
+  if (owner != null) TcpSocket.onError(owner, err);
+}
+function onSocketEnd(this: OwnedSocket): void {
+  const owner = this[kOwner];
+  if (owner != null) TcpSocket.onEnd(owner);
+}
+function onSocketClose(this: OwnedSocket): void {
+  const owner = this[kOwner];
+  if (owner != null) TcpSocket.onClose(owner);
+}
+
+// A single buffer is read into as it is: the pending read of an idle connection then holds no
+// array, and the copy into it takes bufferCopy's single-buffer path.
+const readTarget = (seq: MutableBufferSequence): MutableBufferSequence | null => {
+  if (!Array.isArray(seq)) return (seq as Uint8Array).length > 0 ? seq : null;
+  const list = nonEmpty(seq);
+  return list.length > 0 ? list : null;
+};
+
 /**
  * A TCP connection. Reads and writes follow Asio: `asyncReadSome` completes with at least one
  * byte or an error (`net.error.eof` once the peer has ended), `asyncWriteSome` with every byte
@@ -86,7 +114,11 @@ export class TcpSocket implements AsyncStream {
   #readShut = false;
   #sendShut = false;
   #connect: ConnectOp | null = null;
-  #read: Op<IoSignature> | null = null;
+  // The pending read, as fields rather than an op object with closures of its own: an idle
+  // connection always has one (bench/idle-memory). The slot is kept only when connected.
+  #read: HandlerWork<IoSignature> | null = null;
+  #readSlot: CancellationSlot | null = null;
+  #onReadCancel: CancellationHandler | null = null;
   #write: WriteOp | null = null;
   // The options set by the caller (`undefined`: never set), as fields: a Map cost every
   // connection a table whether or not it set an option.
@@ -274,9 +306,10 @@ export class TcpSocket implements AsyncStream {
     this.#abortRead(error.operationAborted);
     const w = this.#write;
     if (w !== null) this.#finish(w, 'post', () => (this.#write = null), error.operationAborted, 0);
-    s.off('error', this.#onError);
-    s.off('end', this.#onEnd);
-    s.off('close', this.#onClose);
+    s.off('error', onSocketError);
+    s.off('end', onSocketEnd);
+    s.off('close', onSocketClose);
+    (s as OwnedSocket)[kOwner] = null;
     this.#reader?.detach();
     this.#socket = null;
     this.#reader = null;
@@ -298,9 +331,10 @@ export class TcpSocket implements AsyncStream {
     this.#batch = new WriteBatch(socket);
     this.#reader = reader;
     this.#connected = true;
-    socket.on('error', this.#onError);
-    socket.on('end', this.#onEnd);
-    socket.on('close', this.#onClose);
+    (socket as OwnedSocket)[kOwner] = this;
+    socket.on('error', onSocketError);
+    socket.on('end', onSocketEnd);
+    socket.on('close', onSocketClose);
     // Nagle's algorithm off unless asked for: a message sent as several frames would otherwise
     // wait for the peer's delayed ACK (about 40 ms, 90 ms measured for 4 KiB frames). Small
     // writes are already coalesced per tick by the write batch. (Asio leaves it on.)
@@ -319,23 +353,28 @@ export class TcpSocket implements AsyncStream {
     return this.#socket;
   }
 
-  readonly #onError = (err: Error): void => {
+  /** @internal The Node socket's `'error'` event. */
+  static onError(owner: TcpSocket, err: Error): void {
     const ec = fromNodeError(err);
-    this.#error ??= ec;
-    this.#reader?.end(ec);
-  };
+    owner.#error ??= ec;
+    owner.#reader?.end(ec);
+  }
 
-  readonly #onEnd = (): void => {
-    this.#reader?.end(error.eof);
-  };
+  /** @internal The Node socket's `'end'` event. */
+  static onEnd(owner: TcpSocket): void {
+    owner.#reader?.end(error.eof);
+  }
 
-  // Destroyed without an error event (e.g. a cancelled write destroyed it): nothing more comes.
-  readonly #onClose = (): void => {
-    const ec = this.#error ?? error.operationAborted;
-    this.#reader?.end(ec);
-    const w = this.#write;
-    if (w !== null) this.#finish(w, true, () => (this.#write = null), ec, 0);
-  };
+  /**
+   * @internal The Node socket's `'close'` event: destroyed without an error event (e.g. a
+   * cancelled write destroyed it), nothing more comes.
+   */
+  static onClose(owner: TcpSocket): void {
+    const ec = owner.#error ?? error.operationAborted;
+    owner.#reader?.end(ec);
+    const w = owner.#write;
+    if (w !== null) owner.#finish(w, true, () => (owner.#write = null), ec, 0);
+  }
 
   /** Releases the slot and submits the handler: from I/O (`true`), inline start (`false`) or posted. */
   #finish<A extends readonly unknown[]>(op: Op<A>, how: boolean | 'post', clear: () => void, ...args: A): void {
@@ -388,29 +427,42 @@ export class TcpSocket implements AsyncStream {
     if (this.#read !== null) return work.complete(false, error.alreadyStarted, 0);
     const reader = this.#reader;
     if (reader === null) return work.complete(false, this.#socket === null ? error.badDescriptor : error.notConnected, 0);
-    const list = nonEmpty(buffers);
-    if (list.length === 0) return work.complete(false, null, 0);
+    const target = readTarget(buffers);
+    if (target === null) return work.complete(false, null, 0);
     if (this.#readShut) return work.complete(false, error.eof, 0);
     const slot = getAssociatedCancellationSlot(handler);
-    const op: Op<IoSignature> = {
-      work,
-      slot,
-      onCancel: (type) => {
-        if ((type & CancellationType.all) !== 0 && this.#read === op) this.#abortRead(error.operationAborted);
-      },
-    };
-    this.#read = op;
-    if (slot.isConnected()) slot.assign(op.onCancel);
-    reader.read(list, (ec, n, fromIo) => {
-      if (this.#read === op) this.#finish(op, fromIo, () => (this.#read = null), ec, n);
-    });
+    this.#read = work;
+    if (slot.isConnected()) {
+      this.#readSlot = slot;
+      slot.assign((this.#onReadCancel ??= (type) => {
+        if ((type & CancellationType.all) !== 0) this.#abortRead(error.operationAborted);
+      }));
+    }
+    reader.read(target, this.#readDone);
   }
 
+  // The reader calls this only for the read it holds, which is the pending one.
+  readonly #readDone = (ec: ErrorCode | null, n: number, fromIo: boolean): void => {
+    if (this.#read !== null) this.#finishRead(fromIo, ec, n);
+  };
+
   #abortRead(ec: ErrorCode): void {
-    const op = this.#read;
-    if (op === null) return;
+    if (this.#read === null) return;
     this.#reader?.cancelRead();
-    this.#finish(op, 'post', () => (this.#read = null), ec, 0);
+    this.#finishRead('post', ec, 0);
+  }
+
+  /** As {@link TcpSocket.#finish}, for the pending read. */
+  #finishRead(how: boolean | 'post', ec: ErrorCode | null, n: number): void {
+    const work = this.#read!;
+    this.#read = null;
+    const slot = this.#readSlot;
+    if (slot !== null) {
+      this.#readSlot = null;
+      slot.release(this.#onReadCancel!);
+    }
+    if (how === 'post') work.post(ec, n);
+    else work.complete(how, ec, n);
   }
 
   #initiateWrite(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void {

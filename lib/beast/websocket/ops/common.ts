@@ -113,19 +113,19 @@ export class TerminalRelay {
   static readonly #inert = new TerminalRelay(disconnectedSlot);
   readonly #child: CancellationSignal | null;
   readonly #parent: CancellationSlot;
-  /** The child's characteristics: the relay's slot when the handler's slot is connected. */
-  readonly childAssociations: Associations;
+  /** The child's characteristics (the relay's slot) when the handler's slot is connected. */
+  readonly #childAssociations: Associations | null;
   #requested = false;
 
   private constructor(parent: CancellationSlot) {
     this.#parent = parent;
     if (parent.isConnected()) {
       this.#child = new CancellationSignal();
-      this.childAssociations = withCancellationSlot(associationsOf(undefined), this.#child.slot());
+      this.#childAssociations = withCancellationSlot(associationsOf(undefined), this.#child.slot());
       parent.assign(this.#onRequest);
     } else {
       this.#child = null;
-      this.childAssociations = associationsOf(undefined);
+      this.#childAssociations = null;
     }
   }
 
@@ -140,6 +140,11 @@ export class TerminalRelay {
     this.#requested = (type & CancellationType.terminal) !== 0;
     if (this.#requested) this.#child!.emit(CancellationType.terminal);
   };
+
+  /** `child` carrying the relay's slot, when there is one (unchanged otherwise). */
+  bind<F extends (...args: never[]) => void>(child: F): F {
+    return this.#childAssociations === null ? child : setAssociations(child, this.#childAssociations);
+  }
 
   /**
    * Removes the relay from the handler's slot (before the handler runs, or before the full

@@ -8,7 +8,7 @@
 
 import { bufferCopy, bufferSize, BuffersSuffix, buffersPrefix, type ConstBufferSequence } from '../../../net/buffer.js';
 import { CancellationType } from '../../../net/cancellation.js';
-import { setAssociations, type Handler } from '../../../net/associators.js';
+import type { Handler } from '../../../net/associators.js';
 import { asyncComposeOr, type ComposedSelf } from '../../../net/compose.js';
 import { HandlerWork } from '../../../net/handler-work.js';
 import { SystemError, type ErrorCode } from '../../../net/error.js';
@@ -75,13 +75,13 @@ function writeWhole<N extends AsyncStream>(impl: StreamImpl<N>, buffers: ConstBu
     bufs = [header, payload];
   }
   const relay = TerminalRelay.for(handler);
-  writeAll(impl.next, bufs, setAssociations((ec: ErrorCode | null) => {
+  writeAll(impl.next, bufs, relay.bind((ec: ErrorCode | null) => {
     const stop = impl.checkStopNow(relay.finish(ec));
     impl.wrBlock.unlock(work);
     impl.wakeAfterWrite();
     onDone?.();
     work.complete(true, stop ?? null, stop === undefined ? size : 0);
-  }, relay.childAssociations));
+  }));
   return true;
 }
 
