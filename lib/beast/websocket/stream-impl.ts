@@ -17,8 +17,8 @@ import { PermessageDeflate, type PermessageDeflateStatus, type PmdConfig } from 
 import { applyMask, maskKeys } from './mask.js';
 import { Deflater, Inflater } from './zlib-codec.js';
 import { none, Timeout, type ControlCallback } from './options.js';
-import { SavedHandler } from './saved-handler.js';
-import { SoftMutex } from './soft-mutex.js';
+import { DeflateState, ParkedOps, TimeoutState } from './lazy-state.js';
+import type { SavedHandler } from './saved-handler.js';
 import { Utf8Checker } from './utf8.js';
 
 /** The life of a stream: handshake, open, closing (a close frame was sent), then closed or failed. */
@@ -76,6 +76,14 @@ class ReadBuffer extends FlatBuffer {
   }
 }
 
+/** What starts an idle ping when the keep-alive timer asks for one (set once by stream.ts: ops/ping imports this module). */
+let idlePingStarter: (<N extends AsyncStream>(impl: StreamImpl<N>) => void) | null = null;
+
+/** @internal Sets what {@link StreamImpl.startIdlePing} starts. */
+export function setIdlePingStarter(start: <N extends AsyncStream>(impl: StreamImpl<N>) => void): void {
+  idlePingStarter = start;
+}
+
 /** What a next layer may offer beyond reading and writing, for closing and teardown. */
 export interface NextLayerHooks {
   close?(): void;
@@ -95,7 +103,11 @@ export class StreamImpl<NextLayer extends AsyncStream> {
   get rdUtf8(): Utf8Checker {
     return (this.#rdUtf8 ??= new Utf8Checker());
   }
-  readonly rdBlock = new SoftMutex();
+  /**
+   * The operation holding the read side (Beast's `rd_block` soft mutex), or null. A field rather
+   * than an object of its own: one per connection less (bench/idle-memory). See the lock methods.
+   */
+  rdOwner: object | null = null;
   rdRemain = 0;
   rdFin = false;
   rdOp: number = Opcode.text;
@@ -104,14 +116,6 @@ export class StreamImpl<NextLayer extends AsyncStream> {
   rdKeyOffset = 0;
   /** Payload bytes of the current frame at the front of the read buffer that are already unmasked. */
   rdUnmasked = 0;
-  /** Bytes of the `00 00 FF FF` tail fed to the inflater at the end of a compressed message. */
-  rdEbConsumed = 0;
-  /**
-   * The peer ended its deflate stream inside the message (a block with BFINAL set, which RFC 7692
-   * section 7.2.3.4 allows): the rest of the message's payload is dropped and the inflater starts
-   * anew with the next message.
-   */
-  rdInflateEnded = false;
   rdSize = 0;
   rdDone = true;
   rdClose = false;
@@ -120,7 +124,8 @@ export class StreamImpl<NextLayer extends AsyncStream> {
   ctrlPayload: Uint8Array = noPayload;
 
   // Write side.
-  readonly wrBlock = new SoftMutex();
+  /** The operation holding the write side (Beast's `wr_block`), or null. */
+  wrOwner: object | null = null;
   wrClose = false;
   wrCont = false;
   wrFrag = false;
@@ -134,39 +139,39 @@ export class StreamImpl<NextLayer extends AsyncStream> {
   /** A frame of the current message went out: later frames are continuations without RSV1. */
   wrFrameSent = false;
 
-  // permessage-deflate: the options, and what this connection negotiated (null: not active).
-  pmdOpts: PermessageDeflate = defaultPmd;
+  // permessage-deflate: what this connection negotiated (null: not active), and the rest of its
+  // state, made when the option is set or the extension negotiated.
   pmdConfig: PmdConfig | null = null;
-  #deflater: Deflater | null = null;
-  #inflater: Inflater | null = null;
+  #pmd: DeflateState | null = null;
+  /** The permessage-deflate options (shared defaults until set). */
+  get pmdOpts(): PermessageDeflate {
+    return this.#pmd?.opts ?? defaultPmd;
+  }
+  set pmdOpts(opts: PermessageDeflate) {
+    if (this.#pmd === null) this.#pmd = new DeflateState(opts);
+    else this.#pmd.opts = opts;
+  }
+  /** The deflate state; exists while {@link pmdConfig} is set. */
+  get pmd(): DeflateState {
+    return (this.#pmd ??= new DeflateState(defaultPmd));
+  }
   #wrHeader: Uint8Array | null = null;
   /**
-   * The header of the frame being written; reused, because one write at a time holds wrBlock.
+   * The header of the frame being written; reused, because one write at a time holds the write side.
    * Made by the first write: a connection that never writes a frame holds none.
    */
   get wrHeader(): Uint8Array {
     return (this.#wrHeader ??= new Uint8Array(14));
   }
 
-  // Operations parked behind a soft mutex: each slot is made the first time an operation parks
-  // there (or asks for it), so a connection that never waits holds none of the seven.
-  #opRd: SavedHandler | null = null;
-  #opWr: SavedHandler | null = null;
-  #opPing: SavedHandler | null = null;
-  #opIdlePing: SavedHandler | null = null;
-  #opClose: SavedHandler | null = null;
-  #opRRd: SavedHandler | null = null;
-  #opRClose: SavedHandler | null = null;
+  // Operations parked behind a soft mutex, made the first time one parks (or asks for a slot):
+  // a connection that never waits holds none.
+  #parked: ParkedOps | null = null;
 
   cr: CloseReason = noReason;
   ctrlCb: ControlCallback | null = null;
-  timeoutOpt: Timeout = defaultTimeout;
-  /** Made when a timeout is first armed: with no timeouts set (the default) a stream has none. */
-  #timer: SteadyTimer | null = null;
-  /** What starts an idle ping when the keep-alive timer asks for one (set by the Stream). */
-  idlePingStarter: ((impl: StreamImpl<NextLayer>) => void) | null = null;
-  idlePinging = false;
-  idleCounter = 0;
+  /** The timeout options and the timer, made when a Timeout option is set (default: no timeouts). */
+  #timeouts: TimeoutState | null = null;
   ecDelivered = false;
   timedOut = false;
 
@@ -174,44 +179,116 @@ export class StreamImpl<NextLayer extends AsyncStream> {
     this.executor = next.getExecutor();
   }
 
+  get #ops(): ParkedOps {
+    return (this.#parked ??= new ParkedOps(this.executor));
+  }
+
   /** Where a read waits for the write side (to answer a control frame). */
   get opRd(): SavedHandler {
-    return (this.#opRd ??= new SavedHandler(this.executor));
+    return this.#ops.rd;
   }
 
   /** Where a write waits for the write side. */
   get opWr(): SavedHandler {
-    return (this.#opWr ??= new SavedHandler(this.executor));
+    return this.#ops.wr;
   }
 
   /** Where a ping or pong waits for the write side. */
   get opPing(): SavedHandler {
-    return (this.#opPing ??= new SavedHandler(this.executor));
+    return this.#ops.ping;
   }
 
   /** Where the idle ping waits for the write side. */
   get opIdlePing(): SavedHandler {
-    return (this.#opIdlePing ??= new SavedHandler(this.executor));
+    return this.#ops.idlePing;
   }
 
   /** Where a close waits for the write side. */
   get opClose(): SavedHandler {
-    return (this.#opClose ??= new SavedHandler(this.executor));
+    return this.#ops.close;
   }
 
   /** Where a read waits for the read side (held by a close). */
   get opRRd(): SavedHandler {
-    return (this.#opRRd ??= new SavedHandler(this.executor));
+    return this.#ops.rRd;
   }
 
   /** Where a close waits for the read side (held by a read). */
   get opRClose(): SavedHandler {
-    return (this.#opRClose ??= new SavedHandler(this.executor));
+    return this.#ops.rClose;
   }
 
-  /** The stream's timer (made on first use). */
-  get timer(): SteadyTimer {
-    return (this.#timer ??= new SteadyTimer(this.executor));
+  // ---- soft mutexes (Beast's rd_block and wr_block) ------------------------------------------
+  // Never blocking: an operation that cannot take a side parks in one of the slots above and is
+  // handed the lock when the owner releases it.
+
+  /** Takes the read side for `op` if it is free. */
+  tryLockRead(op: object): boolean {
+    if (this.rdOwner !== null) return false;
+    this.rdOwner = op;
+    return true;
+  }
+
+  /** Takes the read side, which must be free (a woken operation taking the lock handed to it). */
+  lockRead(op: object): void {
+    if (this.rdOwner !== null) throw new Error('read side: already locked');
+    this.rdOwner = op;
+  }
+
+  /** Releases the read side, which `op` must own. */
+  unlockRead(op: object): void {
+    if (this.rdOwner !== op) throw new Error('read side: not the owner');
+    this.rdOwner = null;
+  }
+
+  /** Releases the read side if `op` owns it; returns whether it did. */
+  tryUnlockRead(op: object): boolean {
+    if (this.rdOwner !== op) return false;
+    this.rdOwner = null;
+    return true;
+  }
+
+  /** Takes the write side for `op` if it is free. */
+  tryLockWrite(op: object): boolean {
+    if (this.wrOwner !== null) return false;
+    this.wrOwner = op;
+    return true;
+  }
+
+  /** Takes the write side, which must be free. */
+  lockWrite(op: object): void {
+    if (this.wrOwner !== null) throw new Error('write side: already locked');
+    this.wrOwner = op;
+  }
+
+  /** Releases the write side, which `op` must own. */
+  unlockWrite(op: object): void {
+    if (this.wrOwner !== op) throw new Error('write side: not the owner');
+    this.wrOwner = null;
+  }
+
+  /** Releases the write side if `op` owns it; returns whether it did. */
+  tryUnlockWrite(op: object): boolean {
+    if (this.wrOwner !== op) return false;
+    this.wrOwner = null;
+    return true;
+  }
+
+  /** The timeout options (shared defaults until set). */
+  get timeoutOpt(): Timeout {
+    return this.#timeouts?.opts ?? defaultTimeout;
+  }
+  set timeoutOpt(opts: Timeout) {
+    if (this.#timeouts === null) this.#timeouts = new TimeoutState(opts);
+    else this.#timeouts.opts = opts;
+  }
+
+  /** The keep-alive ping is on its way (only the timer starts one, so the timeout state exists). */
+  get idlePinging(): boolean {
+    return this.#timeouts?.idlePinging ?? false;
+  }
+  set idlePinging(on: boolean) {
+    this.#timeouts!.idlePinging = on;
   }
 
   /** Resets the per-connection state when a handshake or accept begins (a stream may be reused). */
@@ -233,7 +310,7 @@ export class StreamImpl<NextLayer extends AsyncStream> {
     this.cr = noReason;
     this.ecDelivered = false;
     this.timedOut = false;
-    this.idleCounter = 0;
+    if (this.#timeouts !== null) this.#timeouts.idleCounter = 0;
   }
 
   /** The stream completed its handshake. */
@@ -264,22 +341,27 @@ export class StreamImpl<NextLayer extends AsyncStream> {
 
   // ---- timeouts ----------------------------------------------------------------------------
 
-  /** Arms or disarms the timer for the current status (Beast's `update_timer`). */
+  /**
+   * Arms or disarms the timer for the current status (Beast's `update_timer`). With no Timeout
+   * option set there is nothing to arm (every timeout is `none`) and no timer to disarm.
+   */
   updateTimer(): void {
-    const t = this.timeoutOpt;
+    const ts = this.#timeouts;
+    if (ts === null) return;
+    const t = ts.opts;
     switch (this.status) {
       case 'handshake':
-        if (t.handshakeTimeout !== none && !this.#timerSet) this.#arm(t.handshakeTimeout);
+        if (t.handshakeTimeout !== none && !ts.armed) this.#arm(ts, t.handshakeTimeout);
         break;
       case 'open':
-        this.idleCounter = 0;
-        if (t.idleTimeout !== none) this.#arm(t.keepAlivePings ? t.idleTimeout / 2 : t.idleTimeout);
+        ts.idleCounter = 0;
+        if (t.idleTimeout !== none) this.#arm(ts, t.keepAlivePings ? t.idleTimeout / 2 : t.idleTimeout);
         else this.#disarm();
         break;
       case 'closing':
         if (t.handshakeTimeout !== none) {
-          this.idleCounter = 0;
-          this.#arm(t.handshakeTimeout);
+          ts.idleCounter = 0;
+          this.#arm(ts, t.handshakeTimeout);
         }
         break;
       default:
@@ -289,50 +371,48 @@ export class StreamImpl<NextLayer extends AsyncStream> {
 
   /** Something arrived: the idle timer starts over (Beast's `reset_idle`). */
   resetIdle(): void {
-    this.idleCounter = 0;
+    if (this.#timeouts !== null) this.#timeouts.idleCounter = 0;
   }
 
-  /** Starts the idle ping operation (through {@link idlePingStarter}). */
+  /** Starts the idle ping operation (through what stream.ts registered). */
   startIdlePing(): void {
-    this.idlePingStarter?.(this);
+    idlePingStarter?.(this);
   }
 
-  #timerSet = false;
-
-  #arm(ms: number): void {
-    this.#timerSet = true;
-    this.#wait(ms);
+  #arm(ts: TimeoutState, ms: number): void {
+    ts.armed = true;
+    this.#wait(ts, ms);
   }
 
-  // The timer's handler, made with the timer.
-  #onTimer: ((ec: ErrorCode | null) => void) | null = null;
-
-  #wait(ms: number): void {
-    const timer = this.timer;
+  #wait(ts: TimeoutState, ms: number): void {
+    const timer = (ts.timer ??= new SteadyTimer(this.executor));
     timer.expiresAfter(ms);
-    timer.asyncWait((this.#onTimer ??= (ec) => this.#expired(ec)));
+    timer.asyncWait((ts.onTimer ??= (ec) => this.#expired(ec)));
   }
 
   #disarm(): void {
-    this.#timerSet = false;
-    this.#timer?.cancel();
+    const ts = this.#timeouts;
+    if (ts === null) return;
+    ts.armed = false;
+    ts.timer?.cancel();
   }
 
   #expired(ec: ErrorCode | null): void {
     if (ec !== null) return; // re-armed or cancelled
-    this.#timerSet = false;
-    const t = this.timeoutOpt;
+    const ts = this.#timeouts!;
+    ts.armed = false;
+    const t = ts.opts;
     switch (this.status) {
       case 'handshake':
       case 'closing':
         return this.timeOut();
       case 'open':
         if (t.idleTimeout === none) return;
-        if (t.keepAlivePings && this.idleCounter < 1) {
+        if (t.keepAlivePings && ts.idleCounter < 1) {
           this.startIdlePing();
-          this.idleCounter++;
-          this.#timerSet = true;
-          this.#wait(t.idleTimeout / 2);
+          ts.idleCounter++;
+          ts.armed = true;
+          this.#wait(ts, t.idleTimeout / 2);
           return;
         }
         return this.timeOut();
@@ -385,8 +465,10 @@ export class StreamImpl<NextLayer extends AsyncStream> {
     if (d.opcode !== Opcode.cont) {
       this.rdOp = d.opcode;
       this.rdSize = 0;
-      this.rdEbConsumed = 0;
-      this.rdInflateEnded = false;
+      if (this.#pmd !== null) {
+        this.#pmd.rdEbConsumed = 0;
+        this.#pmd.rdInflateEnded = false;
+      }
       this.#rdUtf8?.reset();
     }
     this.ctrlOp = 0;
@@ -441,29 +523,33 @@ export class StreamImpl<NextLayer extends AsyncStream> {
   setPmd(config: PmdConfig | null): void {
     this.pmdConfig = config;
     this.decoder.deflate = config !== null;
-    this.#deflater?.close();
-    this.#inflater?.close();
-    this.#deflater = null;
-    this.#inflater = null;
+    const pmd = config !== null ? this.pmd : this.#pmd;
+    if (pmd === null) return;
+    pmd.deflater?.close();
+    pmd.inflater?.close();
+    pmd.deflater = null;
+    pmd.inflater = null;
   }
 
   /** The deflate context for our messages, created on first use (memory only for those who compress). */
   deflater(): Deflater {
-    if (this.#deflater === null) {
+    const pmd = this.pmd;
+    if (pmd.deflater === null) {
       const cfg = this.pmdConfig!;
       const bits = this.role === 'server' ? cfg.serverMaxWindowBits : cfg.clientMaxWindowBits;
-      this.#deflater = new Deflater(bits, this.pmdOpts.compLevel, this.pmdOpts.memLevel);
+      pmd.deflater = new Deflater(bits, pmd.opts.compLevel, pmd.opts.memLevel);
     }
-    return this.#deflater;
+    return pmd.deflater;
   }
 
   /** The inflate context for the peer's messages, created on first use. */
   inflater(): Inflater {
-    if (this.#inflater === null) {
+    const pmd = this.pmd;
+    if (pmd.inflater === null) {
       const cfg = this.pmdConfig!;
-      this.#inflater = new Inflater(this.role === 'server' ? cfg.clientMaxWindowBits : cfg.serverMaxWindowBits);
+      pmd.inflater = new Inflater(this.role === 'server' ? cfg.clientMaxWindowBits : cfg.serverMaxWindowBits);
     }
-    return this.#inflater;
+    return pmd.inflater;
   }
 
   /** Whether the message being read is compressed (Beast's `rd_deflated`). */
@@ -474,18 +560,20 @@ export class StreamImpl<NextLayer extends AsyncStream> {
   /** After a compressed message was read: forget the window if the peer does not keep it. */
   contextTakeoverRead(): void {
     const cfg = this.pmdConfig;
-    if (cfg === null || this.#inflater === null) return;
-    if (this.rdInflateEnded || (this.role === 'client' ? cfg.serverNoContextTakeover : cfg.clientNoContextTakeover)) {
-      this.#inflater.reset();
+    const pmd = this.#pmd;
+    if (cfg === null || pmd === null || pmd.inflater === null) return;
+    if (pmd.rdInflateEnded || (this.role === 'client' ? cfg.serverNoContextTakeover : cfg.clientNoContextTakeover)) {
+      pmd.inflater.reset();
     }
-    this.rdInflateEnded = false;
+    pmd.rdInflateEnded = false;
   }
 
   /** After a compressed message was written: forget the window if we do not keep it. */
   contextTakeoverWrite(): void {
     const cfg = this.pmdConfig;
-    if (cfg === null || this.#deflater === null) return;
-    if (this.role === 'client' ? cfg.clientNoContextTakeover : cfg.serverNoContextTakeover) this.#deflater.reset();
+    const deflater = this.#pmd?.deflater ?? null;
+    if (cfg === null || deflater === null) return;
+    if (this.role === 'client' ? cfg.clientNoContextTakeover : cfg.serverNoContextTakeover) deflater.reset();
   }
 
   /** What was negotiated (Beast's `get_status`). */
@@ -539,7 +627,8 @@ export class StreamImpl<NextLayer extends AsyncStream> {
 
   /** Whether an operation waits for the write side (Beast's wake-up set after a write's frame). */
   writeWaiters(): boolean {
-    return this.opClose.hasValue() || this.opIdlePing.hasValue() || this.opRd.hasValue() || this.opPing.hasValue();
+    const p = this.#parked;
+    return p !== null && (p.close.hasValue() || p.idlePing.hasValue() || p.rd.hasValue() || p.ping.hasValue());
   }
 
   /** A new masking key for a client frame; `undefined` for a server. */
@@ -566,31 +655,31 @@ export class StreamImpl<NextLayer extends AsyncStream> {
 
   /** After a read releases the write lock: close, idle ping, ping, write. */
   wakeAfterReadWrite(): boolean {
-    return wake(this.#opClose) || wake(this.#opIdlePing) || wake(this.#opPing) || wake(this.#opWr);
+    const p = this.#parked;
+    return p !== null && (p.close.maybeInvoke() || p.idlePing.maybeInvoke() || p.ping.maybeInvoke() || p.wr.maybeInvoke());
   }
 
   /** After a write releases the write lock between frames or at the end: close, idle ping, read, ping. */
   wakeAfterWrite(): boolean {
-    return wake(this.#opClose) || wake(this.#opIdlePing) || wake(this.#opRd) || wake(this.#opPing);
+    const p = this.#parked;
+    return p !== null && (p.close.maybeInvoke() || p.idlePing.maybeInvoke() || p.rd.maybeInvoke() || p.ping.maybeInvoke());
   }
 
   /** After a ping or pong: close, idle ping, read, write. */
   wakeAfterPing(): boolean {
-    return wake(this.#opClose) || wake(this.#opIdlePing) || wake(this.#opRd) || wake(this.#opWr);
+    const p = this.#parked;
+    return p !== null && (p.close.maybeInvoke() || p.idlePing.maybeInvoke() || p.rd.maybeInvoke() || p.wr.maybeInvoke());
   }
 
   /** After an idle ping: close, ping, read, write. */
   wakeAfterIdlePing(): boolean {
-    return wake(this.#opClose) || wake(this.#opPing) || wake(this.#opRd) || wake(this.#opWr);
+    const p = this.#parked;
+    return p !== null && (p.close.maybeInvoke() || p.ping.maybeInvoke() || p.rd.maybeInvoke() || p.wr.maybeInvoke());
   }
 
   /** After a close: read, idle ping, ping, write. */
   wakeAfterClose(): boolean {
-    return wake(this.#opRd) || wake(this.#opIdlePing) || wake(this.#opPing) || wake(this.#opWr);
+    const p = this.#parked;
+    return p !== null && (p.rd.maybeInvoke() || p.idlePing.maybeInvoke() || p.ping.maybeInvoke() || p.wr.maybeInvoke());
   }
-}
-
-/** Resumes the operation parked in `slot`, if the slot exists and holds one. */
-function wake(slot: SavedHandler | null): boolean {
-  return slot !== null && slot.maybeInvoke();
 }

@@ -30,12 +30,16 @@ import { PermessageDeflate, type PermessageDeflateStatus } from './deflate.js';
 import { asyncAcceptOp, asyncAcceptRequestOp } from './ops/accept.js';
 import { asyncHandshakeOp, type HandshakeSignature } from './ops/handshake.js';
 import { Request, Response } from '../http/message.js';
-import { StreamImpl, tcpFrameSize, type NextLayerHooks } from './stream-impl.js';
+import { setIdlePingStarter, StreamImpl, tcpFrameSize, type NextLayerHooks } from './stream-impl.js';
 
 export type { ReadSignature } from './ops/read.js';
 export type { WriteSignature } from './ops/write.js';
 export type { ControlSignature } from './ops/ping.js';
 export type { HandshakeSignature } from './ops/handshake.js';
+
+// What the keep-alive timer starts (ops/ping.js imports stream-impl.js, so the hook is set here,
+// once, rather than a pointer per stream).
+setIdlePingStarter(startIdlePing);
 
 // The kinds of operation of which one at a time may be outstanding, as bits of one number.
 const kinds = { read: 1, write: 2, ping: 4, close: 8, handshake: 16 } as const;
@@ -73,7 +77,6 @@ export class Stream<NextLayer extends AsyncStream> {
 
   constructor(nextLayer: NextLayer & NextLayerHooks) {
     this.impl = new StreamImpl(nextLayer);
-    this.impl.idlePingStarter = startIdlePing;
   }
 
   /** The next layer (e.g. the TCP stream, for connecting and closing). */

@@ -84,7 +84,7 @@ export function asyncCloseOp<N extends AsyncStream>(
       ec = stopAfterStep(self, impl, we);
     }
     if (ec === undefined && !impl.rdClose) {
-      if (!impl.rdBlock.tryLock(self)) {
+      if (!impl.tryLockRead(self)) {
         const parked = yield* park(self, impl.opRClose, CancellationType.terminal);
         if (parked !== null) {
           // Cancelled while the peer's close was awaited: close the socket (a dirty shutdown).
@@ -92,11 +92,11 @@ export function asyncCloseOp<N extends AsyncStream>(
           impl.status = 'closed';
           impl.close();
           impl.closeNextLayer();
-          impl.wrBlock.unlock(self);
+          impl.unlockWrite(self);
           impl.wakeAfterClose();
           return self.complete(netError.operationAborted);
         }
-        impl.rdBlock.lock(self);
+        impl.lockRead(self);
         yield* resumeLater(self, impl);
         ec = impl.checkStopNow(null);
       }
@@ -109,8 +109,8 @@ export function asyncCloseOp<N extends AsyncStream>(
       impl.status = ec !== null ? 'failed' : 'closed';
       impl.close();
     }
-    impl.wrBlock.unlock(self);
-    if (impl.rdBlock.tryUnlock(self)) impl.opRRd.maybeInvoke();
+    impl.unlockWrite(self);
+    if (impl.tryUnlockRead(self)) impl.opRRd.maybeInvoke();
     impl.wakeAfterClose();
     self.complete(ec);
   }, token, impl.executor);

@@ -50,10 +50,10 @@ export function* resumeLater<N extends AsyncStream>(self: Self, impl: StreamImpl
  * error the parked wait ended with (cancelled: nothing is held then).
  */
 export function* lockWrite<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, saved: SavedHandler, allowed: CancellationType) {
-  if (impl.wrBlock.tryLock(self)) return null;
+  if (impl.tryLockWrite(self)) return null;
   const parked = yield* park(self, saved, allowed);
   if (parked !== null) return parked;
-  impl.wrBlock.lock(self);
+  impl.lockWrite(self);
   yield* resumeLater(self, impl);
   return null;
 }

@@ -37,7 +37,7 @@ export function asyncPingOp<N extends AsyncStream>(
       const [we] = yield* self.call<IoSignature>((h) => writeAll(impl.next, frame, h));
       ec = stopAfterStep(self, impl, we);
     }
-    impl.wrBlock.unlock(self);
+    impl.unlockWrite(self);
     impl.wakeAfterPing();
     self.complete(ec ?? null);
   }, token, impl.executor);
@@ -56,7 +56,7 @@ export function startIdlePing<N extends AsyncStream>(impl: StreamImpl<N>): void 
       impl.checkStopNow(we);
     }
     impl.idlePinging = false;
-    impl.wrBlock.unlock(self);
+    impl.unlockWrite(self);
     impl.wakeAfterIdlePing();
     self.complete(null);
   }, () => {}, impl.executor);

@@ -72,11 +72,11 @@ function* readSome<N extends AsyncStream>(
     switch (phase) {
       case 'acquire': {
         impl.updateTimer();
-        if (!impl.rdBlock.tryLock(self)) {
+        if (!impl.tryLockRead(self)) {
           // Only a close operation holds the read side against us: the read ends once it is done.
           const parked = yield* park(self, impl.opRRd, CancellationType.all);
           if (parked !== null) return [parked, bytesWritten];
-          impl.rdBlock.lock(self);
+          impl.lockRead(self);
           yield* resumeLater(self, impl);
           ec = impl.checkStopNow(null) ?? netError.operationAborted;
           phase = 'upcall';
@@ -101,12 +101,12 @@ function* readSome<N extends AsyncStream>(
             stop = yield* fill(self, impl);
             if (stop !== undefined) break;
             // Let a waiting close operation take the read side between reads.
-            impl.rdBlock.unlock(self);
+            impl.unlockRead(self);
             if (impl.opRClose.maybeInvoke()) {
               suspended = true;
               break;
             }
-            impl.rdBlock.lock(self);
+            impl.lockRead(self);
             parsed = impl.parseFrameHeader();
           }
           if (stop !== undefined) {
@@ -130,7 +130,7 @@ function* readSome<N extends AsyncStream>(
             if (impl.status === 'closing') break; // pings are ignored while closing
             impl.ctrlCb?.('ping', textDecoder.decode(impl.ctrlPayload));
             const pong = impl.controlFrame(Opcode.pong, impl.ctrlPayload);
-            impl.rdBlock.unlock(self);
+            impl.unlockRead(self);
             impl.opRClose.maybeInvoke();
             const parked = yield* lockWrite(self, impl, impl.opRd, CancellationType.terminal);
             if (parked !== null) return [parked, bytesWritten];
@@ -147,7 +147,7 @@ function* readSome<N extends AsyncStream>(
               phase = 'upcall';
               break;
             }
-            impl.wrBlock.unlock(self);
+            impl.unlockWrite(self);
             impl.wakeAfterReadWrite();
             phase = 'acquire';
             break;
@@ -253,15 +253,15 @@ function* readSome<N extends AsyncStream>(
 
       case 'close': {
         // Fail (or finish) the connection: send our close frame unless we already did, then tear down.
-        if (!impl.wrBlock.tryLock(self)) {
+        if (!impl.tryLockWrite(self)) {
           const parked = yield* park(self, impl.opRd, CancellationType.terminal);
           if (parked !== null) {
             // Unlike Beast, give the read side back, so that a later close cannot wait forever.
-            impl.rdBlock.tryUnlock(self);
+            impl.tryUnlockRead(self);
             impl.opRClose.maybeInvoke();
             return [parked, bytesWritten];
           }
-          impl.wrBlock.lock(self);
+          impl.lockWrite(self);
           yield* resumeLater(self, impl);
           const s = impl.checkStopNow(null);
           if (s !== undefined) {
@@ -293,9 +293,9 @@ function* readSome<N extends AsyncStream>(
       }
 
       case 'upcall': {
-        impl.rdBlock.tryUnlock(self);
+        impl.tryUnlockRead(self);
         impl.opRClose.maybeInvoke();
-        if (impl.wrBlock.tryUnlock(self)) impl.wakeAfterReadWrite();
+        if (impl.tryUnlockWrite(self)) impl.wakeAfterReadWrite();
         return [ec, bytesWritten];
       }
     }
@@ -354,7 +354,7 @@ function* inflateSome<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, ou
       if (impl.rdRemain > 0) {
         if (impl.rdBuf.size() === 0) break;
         const input = impl.rdBuf.dataView().subarray(0, Math.min(impl.rdRemain, impl.rdBuf.size()));
-        if (impl.rdInflateEnded) {
+        if (impl.pmd.rdInflateEnded) {
           // Past the end of the peer's deflate stream: nothing more to inflate in this message.
           impl.consumePayload(input.length);
           continue;
@@ -362,14 +362,14 @@ function* inflateSome<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, ou
         ({ consumed, produced } = impl.inflater().write(input, dest));
         impl.consumePayload(consumed);
         // zlib stopped short of both the input's end and the output's: the stream has ended.
-        if (consumed < input.length && produced < dest.length) impl.rdInflateEnded = true;
-      } else if (impl.rdFin && impl.rdInflateEnded) {
+        if (consumed < input.length && produced < dest.length) impl.pmd.rdInflateEnded = true;
+      } else if (impl.rdFin && impl.pmd.rdInflateEnded) {
         impl.contextTakeoverRead();
         impl.rdDone = true;
         break;
       } else if (impl.rdFin) {
-        ({ consumed, produced } = impl.inflater().write(emptyBlock.subarray(impl.rdEbConsumed), dest));
-        impl.rdEbConsumed += consumed;
+        ({ consumed, produced } = impl.inflater().write(emptyBlock.subarray(impl.pmd.rdEbConsumed), dest));
+        impl.pmd.rdEbConsumed += consumed;
         if (produced === 0) {
           impl.contextTakeoverRead();
           impl.rdDone = true;
@@ -489,13 +489,13 @@ function readWhenArrived<N extends AsyncStream>(
   handler: Handler<ReadSignature>,
   onDone: (() => void) | undefined,
 ): boolean {
-  if (impl.status !== 'open' || impl.timedOut || impl.rdBlock.isLocked() || !impl.rdDone || impl.rdRemain !== 0 || impl.pmdConfig !== null) return false;
+  if (impl.status !== 'open' || impl.timedOut || (impl.rdOwner !== null) || !impl.rdDone || impl.rdRemain !== 0 || impl.pmdConfig !== null) return false;
   // Buffered bytes (part of a frame, or a control frame) are the full operation's to decode.
   if (impl.rdBuf.size() !== 0) return false;
   if (!isPlainHandler(impl, handler)) return false;
   const op = new ArrivalWait(impl, buffer, handler, onDone);
   impl.updateTimer();
-  impl.rdBlock.lock(op);
+  impl.lockRead(op);
   impl.next.asyncReadSome(impl.prepareRead(), op.relay.bind(op.arrived));
   return true;
 }
@@ -522,7 +522,7 @@ class ArrivalWait<N extends AsyncStream> extends HandlerWork<ReadSignature> {
   readonly arrived = (e: ErrorCode | null, got: number): void => {
     const impl = this.impl;
     impl.rdBuf.commit(got);
-    impl.rdBlock.unlock(this);
+    impl.unlockRead(this);
     const ec = this.relay.finish(e);
     if (ec !== null) {
       const stop = impl.checkStopNow(ec) ?? ec;
@@ -554,7 +554,7 @@ class ArrivalWait<N extends AsyncStream> extends HandlerWork<ReadSignature> {
  * the full path would consume, and it then finds the payload buffered and unmasked).
  */
 function readBufferedMessage<N extends AsyncStream>(impl: StreamImpl<N>, buffer: DynamicBuffer): number {
-  if (impl.status !== 'open' || impl.timedOut || impl.rdBlock.isLocked() || !impl.rdDone || impl.rdRemain !== 0 || impl.pmdConfig !== null) return -1;
+  if (impl.status !== 'open' || impl.timedOut || (impl.rdOwner !== null) || !impl.rdDone || impl.rdRemain !== 0 || impl.pmdConfig !== null) return -1;
   const data = impl.rdBuf.dataView();
   if (data.length < 2) return -1;
   const b0 = data[0]!;

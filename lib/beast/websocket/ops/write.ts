@@ -53,13 +53,13 @@ export function asyncWriteSomeOp<N extends AsyncStream>(
  * as it would reach the full operation's. Returns false, having changed nothing, when the full operation must run.
  */
 function writeWhole<N extends AsyncStream>(impl: StreamImpl<N>, buffers: ConstBufferSequence, handler: Handler<WriteSignature>, onDone?: () => void): boolean {
-  if (impl.status !== 'open' || impl.timedOut || impl.wrCont || impl.pmdConfig !== null || impl.wrBlock.isLocked()) return false;
+  if (impl.status !== 'open' || impl.timedOut || impl.wrCont || impl.pmdConfig !== null || (impl.wrOwner !== null)) return false;
   const size = bufferSize(buffers);
   // A server's frame may be any size; a client masks through its write buffer, so one buffer-full.
   if (size > impl.wrBufOpt && (impl.wrFragOpt || impl.role === 'client')) return false;
   if (!isPlainHandler(impl, handler)) return false;
   const work = new HandlerWork(handler, impl.executor);
-  impl.wrBlock.lock(work);
+  impl.lockWrite(work);
   impl.beginMessage(size);
   const key = impl.frameKey();
   const n = encodeFrameHeader(impl.wrHeader, 0, { fin: true, opcode: impl.wrOpcode, length: size, key });
@@ -77,7 +77,7 @@ function writeWhole<N extends AsyncStream>(impl: StreamImpl<N>, buffers: ConstBu
   const relay = TerminalRelay.for(handler);
   writeAll(impl.next, bufs, relay.bind((ec: ErrorCode | null) => {
     const stop = impl.checkStopNow(relay.finish(ec));
-    impl.wrBlock.unlock(work);
+    impl.unlockWrite(work);
     impl.wakeAfterWrite();
     onDone?.();
     work.complete(true, stop ?? null, stop === undefined ? size : 0);
@@ -169,10 +169,10 @@ function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin:
     if (remain === 0) break;
     // Between fragments: let control frames (and a read's pong or close reply) go first.
     // A woken operation takes the write side at once; otherwise it is still free for us.
-    impl.wrBlock.unlock(self);
+    impl.unlockWrite(self);
     impl.wakeAfterWrite();
   }
-  impl.wrBlock.tryUnlock(self);
+  impl.tryUnlockWrite(self);
   impl.wakeAfterWrite();
   self.complete(ec ?? null, sent);
 }
@@ -227,10 +227,10 @@ function* deflateBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fi
       break;
     }
     // A woken operation takes the write side at once; otherwise it is still free for us.
-    impl.wrBlock.unlock(self);
+    impl.unlockWrite(self);
     impl.wakeAfterWrite();
   }
-  impl.wrBlock.tryUnlock(self);
+  impl.tryUnlockWrite(self);
   impl.wakeAfterWrite();
   self.complete(ec ?? null, sent);
 }

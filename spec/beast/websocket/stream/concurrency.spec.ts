@@ -89,7 +89,7 @@ describe('websocket/Stream concurrency', () => {
       const p = ctl('ping');
       const c = ctl('close');
       client.asyncPing('', p.h);
-      expect(client.impl.wrBlock.isLocked()).to.equal(true);
+      expect((client.impl.wrOwner !== null)).to.equal(true);
       client.asyncClose(1000, c.h);
       pump(ioc);
       expect([p.ec(), c.ec()]).to.deep.equal([null, null]);
@@ -235,7 +235,7 @@ describe('websocket/Stream concurrency', () => {
       const r = io('read');
       const buf = new FlatBuffer();
       client.asyncRead(buf, r.h);
-      stepUntil(ioc, () => client.impl.wrBlock.isLocked());
+      stepUntil(ioc, () => (client.impl.wrOwner !== null));
       expect(r.called).to.equal(false);
       const c = ctl('close');
       client.asyncClose(1000, c.h);
@@ -253,7 +253,7 @@ describe('websocket/Stream concurrency', () => {
       const { io, ctl } = ordered(order);
       const r = io('read');
       client.asyncRead(new FlatBuffer(), r.h);
-      stepUntil(ioc, () => client.impl.wrBlock.isLocked());
+      stepUntil(ioc, () => (client.impl.wrOwner !== null));
       const c = ctl('close');
       client.asyncClose(1001, c.h);
       pump(ioc);
@@ -292,7 +292,7 @@ describe('websocket/Stream concurrency', () => {
       const { io, ctl } = ordered(order);
       const r = io('read');
       client.asyncRead(new FlatBuffer(), r.h);
-      stepUntil(ioc, () => client.impl.wrBlock.isLocked());
+      stepUntil(ioc, () => (client.impl.wrOwner !== null));
       const c = ctl('close');
       client.asyncClose(1000, c.h);
       pump(ioc);
@@ -337,7 +337,7 @@ describe('websocket/Stream concurrency', () => {
       const c = ctl('close');
       client.asyncWrite(bytesOf('Hello, world!'), w.h);
       client.asyncRead(new FlatBuffer(), r.h);
-      expect(client.impl.rdBlock.isLocked()).to.equal(true);
+      expect((client.impl.rdOwner !== null)).to.equal(true);
       client.asyncClose(1000, c.h);
       expect(client.isOpen()).to.equal(true);
       pump(ioc);
@@ -355,7 +355,7 @@ describe('websocket/Stream concurrency', () => {
       const { io, ctl } = ordered(order);
       const c = ctl('close');
       client.asyncClose(1000, c.h);
-      stepUntil(ioc, () => client.impl.rdBlock.isLocked());
+      stepUntil(ioc, () => (client.impl.rdOwner !== null));
       const r = io('read');
       client.asyncRead(new FlatBuffer(), r.h);
       pump(ioc);
@@ -372,10 +372,10 @@ describe('websocket/Stream concurrency', () => {
       const buf = new FlatBuffer();
       const r = recorder();
       client.asyncRead(buf, r.h);
-      expect(client.impl.rdBlock.isLocked()).to.equal(true);
+      expect((client.impl.rdOwner !== null)).to.equal(true);
       const w = recorder();
       client.asyncWrite(bytesOf('Hello, world'), w.h);
-      expect(client.impl.wrBlock.isLocked()).to.equal(true);
+      expect((client.impl.wrOwner !== null)).to.equal(true);
       pump(ioc);
       expect(w.once()).to.deep.equal([null, 12]);
       expect(r.once()).to.deep.equal([null, 12]);
@@ -401,10 +401,10 @@ describe('websocket/Stream concurrency', () => {
         client.asyncRead(new FlatBuffer(), r2.h);
       });
       client.asyncRead(buf, first.h);
-      expect(client.impl.rdBlock.isLocked()).to.equal(true);
+      expect((client.impl.rdOwner !== null)).to.equal(true);
       const c = ctl('close');
       client.asyncClose(1000, c.h);
-      expect(client.impl.wrBlock.isLocked()).to.equal(true);
+      expect((client.impl.wrOwner !== null)).to.equal(true);
       pump(ioc);
       expect(first.once()).to.deep.equal([null, 2]);
       expect(text(buf.dataView())).to.equal('**');
@@ -558,7 +558,7 @@ describe('websocket/Stream concurrency', () => {
       a.append(serverFrame({ opcode: Opcode.ping, payload: 'a long ping payload' }));
       const r = recorder();
       client.asyncRead(new FlatBuffer(), r.h);
-      stepUntil(ioc, () => client.impl.wrBlock.isLocked());
+      stepUntil(ioc, () => (client.impl.wrOwner !== null));
       const w = recorder();
       client.asyncWrite(bytesOf('msg'), w.h);
       const p = recorder<[Ec]>();
@@ -778,7 +778,7 @@ describe('websocket/Stream concurrency', () => {
       const c = ctl('close');
       client.asyncClose(1000, c.h);
       pump(ioc);
-      expect(client.impl.rdBlock.isLocked()).to.equal(true);
+      expect((client.impl.rdOwner !== null)).to.equal(true);
       const sig = new CancellationSignal();
       const r = io('read');
       const token = bindCancellationSlot(sig.slot(), r.h);
