@@ -653,6 +653,23 @@ export class StreamImpl<NextLayer extends AsyncStream> {
 
   // ---- hand-offs (Beast's fixed wake-up orders) -----------------------------------------------
 
+  // The read side's hand-offs look at a slot without making one: every message read asks.
+
+  /** Whether a close waits for the read side. */
+  closeWaitsForRead(): boolean {
+    return this.#parked !== null && this.#parked.rClose.hasValue();
+  }
+
+  /** Hands the read side to the close waiting for it, if any. */
+  wakeCloseForRead(): boolean {
+    return this.#parked !== null && this.#parked.rClose.maybeInvoke();
+  }
+
+  /** Hands the read side to the read waiting for it (behind a close), if any. */
+  wakeReadForRead(): boolean {
+    return this.#parked !== null && this.#parked.rRd.maybeInvoke();
+  }
+
   /** After a read releases the write lock: close, idle ping, ping, write. */
   wakeAfterReadWrite(): boolean {
     const p = this.#parked;

@@ -110,7 +110,7 @@ export function asyncCloseOp<N extends AsyncStream>(
       impl.close();
     }
     impl.unlockWrite(self);
-    if (impl.tryUnlockRead(self)) impl.opRRd.maybeInvoke();
+    if (impl.tryUnlockRead(self)) impl.wakeReadForRead();
     impl.wakeAfterClose();
     self.complete(ec);
   }, token, impl.executor);

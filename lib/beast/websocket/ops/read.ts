@@ -102,7 +102,7 @@ function* readSome<N extends AsyncStream>(
             if (stop !== undefined) break;
             // Let a waiting close operation take the read side between reads.
             impl.unlockRead(self);
-            if (impl.opRClose.maybeInvoke()) {
+            if (impl.wakeCloseForRead()) {
               suspended = true;
               break;
             }
@@ -131,7 +131,7 @@ function* readSome<N extends AsyncStream>(
             impl.ctrlCb?.('ping', textDecoder.decode(impl.ctrlPayload));
             const pong = impl.controlFrame(Opcode.pong, impl.ctrlPayload);
             impl.unlockRead(self);
-            impl.opRClose.maybeInvoke();
+            impl.wakeCloseForRead();
             const parked = yield* lockWrite(self, impl, impl.opRd, CancellationType.terminal);
             if (parked !== null) return [parked, bytesWritten];
             const dead = impl.checkStopNow(null);
@@ -258,7 +258,7 @@ function* readSome<N extends AsyncStream>(
           if (parked !== null) {
             // Unlike Beast, give the read side back, so that a later close cannot wait forever.
             impl.tryUnlockRead(self);
-            impl.opRClose.maybeInvoke();
+            impl.wakeCloseForRead();
             return [parked, bytesWritten];
           }
           impl.lockWrite(self);
@@ -294,7 +294,7 @@ function* readSome<N extends AsyncStream>(
 
       case 'upcall': {
         impl.tryUnlockRead(self);
-        impl.opRClose.maybeInvoke();
+        impl.wakeCloseForRead();
         if (impl.tryUnlockWrite(self)) impl.wakeAfterReadWrite();
         return [ec, bytesWritten];
       }
@@ -526,20 +526,20 @@ class ArrivalWait<N extends AsyncStream> extends HandlerWork<ReadSignature> {
     const ec = this.relay.finish(e);
     if (ec !== null) {
       const stop = impl.checkStopNow(ec) ?? ec;
-      impl.opRClose.maybeInvoke();
+      impl.wakeCloseForRead();
       this.onDone?.();
       this.complete(true, stop, 0);
       return;
     }
     impl.resetIdle();
-    const n = impl.opRClose.hasValue() ? -1 : readBufferedMessage(impl, this.buffer);
+    const n = impl.closeWaitsForRead() ? -1 : readBufferedMessage(impl, this.buffer);
     if (n >= 0) {
       this.onDone?.();
       this.complete(true, null, n);
       return;
     }
     // A close operation waiting for the read side takes it first, as between the full read's steps.
-    impl.opRClose.maybeInvoke();
+    impl.wakeCloseForRead();
     startComposed(this.handler, impl.executor, readOpBody(impl, this.buffer, 0, false, this.onDone), false);
     this.abandon();
   };
