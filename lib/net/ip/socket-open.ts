@@ -30,7 +30,7 @@ export function startConnect(endpoint: Endpoint, done: (err: Error | null) => vo
     port: endpoint.port,
     family: endpoint.family,
     allowHalfOpen: true, // a peer's FIN must not end our side: Asio's sockets are half-closable
-    onread: reader.options,
+    onread: reader.options(),
   });
   const cleanup = (): void => {
     socket.off('connect', onConnect);
@@ -80,6 +80,6 @@ export function takeOver(accepted: net.Socket): { socket: net.Socket; reader: On
  */
 export function openAccepted(handle: object): { socket: net.Socket; reader: OnreadReader } {
   const reader = new OnreadReader();
-  const opts = { handle, allowHalfOpen: true, readable: true, writable: true, onread: reader.options };
+  const opts = { handle, allowHalfOpen: true, readable: true, writable: true, onread: reader.options() };
   return { socket: new net.Socket(opts as net.SocketConstructorOpts), reader };
 }

@@ -150,6 +150,22 @@ interface UserBufferHandle {
   useUserBuffer?: (buffer: Uint8Array) => void;
 }
 
+/** The socket's reader, set by {@link OnreadReader.attach} (null once detached). */
+const kReader = Symbol('tsbeast.OnreadReader');
+interface ReaderSocket extends Socket {
+  [kReader]?: OnreadReader | null;
+}
+
+/**
+ * Node's `onread` callback, shared by every socket: Node calls it with the socket as `this`.
+ * Bytes read after the reader let go of the socket (it is being closed) have no read to go to:
+ * returning `false` stops reading.
+ */
+function onreadCallback(this: ReaderSocket, n: number): boolean {
+  const reader = this[kReader];
+  return reader !== undefined && reader !== null && OnreadReader.onRead(reader, n);
+}
+
 /**
  * The `onread` engine. Node calls `options.buffer` after every read to learn where the next read
  * lands: the pending read's own first buffer when it is big enough (zero copy), else a landing
@@ -167,19 +183,31 @@ export class OnreadReader extends SocketReader {
   #stopped = false;
   #inCallback = false;
 
-  /** What to pass to Node as the socket's `onread` option. */
-  readonly options: OnReadOpts = {
-    buffer: () => this.#chooseTarget(),
-    callback: (n) => this.#onRead(n),
-  };
+  /**
+   * What to pass to Node as the socket's `onread` option. Made on request, as Node keeps only
+   * the two functions; the callback is one for every socket (Node calls it with the socket as
+   * `this`, and {@link attach} marks the socket with its reader), and the buffer function, which
+   * Node calls with no `this`, is a bound method rather than a closure with a context: per idle
+   * connection an options object, a closure and a context less (bench/idle-memory).
+   */
+  options(): OnReadOpts {
+    return { buffer: this.#chooseTarget.bind(this), callback: onreadCallback };
+  }
 
   /** Starts watching `socket` (connected, created with {@link OnreadReader.options}). */
   attach(socket: Socket): void {
     this.#socket = socket;
+    (socket as ReaderSocket)[kReader] = this;
   }
 
   override detach(): void {
+    if (this.#socket !== null) (this.#socket as ReaderSocket)[kReader] = null;
     this.#socket = null;
+  }
+
+  /** The `onread` callback of the socket this reader is attached to. */
+  static onRead(reader: OnreadReader, n: number): boolean {
+    return reader.#onRead(n);
   }
 
   protected override startReading(): void {
