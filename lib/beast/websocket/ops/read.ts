@@ -496,7 +496,8 @@ function readWhenArrived<N extends AsyncStream>(
   const op = new ArrivalWait(impl, buffer, handler, onDone);
   impl.updateTimer();
   impl.lockRead(op);
-  impl.next.asyncReadSome(impl.prepareRead(), op.relay.bind(op.arrived));
+  // A bound method rather than an arrow field: no context per wait (bench/idle-memory).
+  impl.next.asyncReadSome(impl.prepareRead(), op.relay.bind(op.arrived.bind(op)));
   return true;
 }
 
@@ -519,7 +520,8 @@ class ArrivalWait<N extends AsyncStream> extends HandlerWork<ReadSignature> {
     this.relay = TerminalRelay.for(handler);
   }
 
-  readonly arrived = (e: ErrorCode | null, got: number): void => {
+  /** The next layer's read completed (called through a bound copy, see readWhenArrived). */
+  arrived(e: ErrorCode | null, got: number): void {
     const impl = this.impl;
     impl.rdBuf.commit(got);
     impl.unlockRead(this);
@@ -542,7 +544,7 @@ class ArrivalWait<N extends AsyncStream> extends HandlerWork<ReadSignature> {
     impl.wakeCloseForRead();
     startComposed(this.handler, impl.executor, readOpBody(impl, this.buffer, 0, false, this.onDone), false);
     this.abandon();
-  };
+  }
 }
 
 /**
