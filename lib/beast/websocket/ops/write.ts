@@ -88,6 +88,26 @@ function writeWhole<N extends AsyncStream>(impl: StreamImpl<N>, buffers: ConstBu
 const gatherFrames = 64; // StreamImpl.headerScratch holds this many headers
 const gatherBytes = 256 * 1024;
 
+/**
+ * A client masks its frames into a gather buffer of this size (payload and headers) rather than
+ * its write buffer, and sends a buffer-full per write: 16 frames of 4 KiB in one write instead of
+ * 16 writes. Gather buffers are lent for one write and handed back, to a shared pool, once it
+ * completed: an idle client holds none, and the pool keeps at most `maxSpareGathers` of them.
+ */
+const gatherCapacity = 64 * 1024 + 16 * 8;
+const maxSpareGathers = 8;
+const spareGathers: Uint8Array[] = [];
+/** The largest header of a masked frame. */
+const maxHeader = 14;
+
+function takeGather(): Uint8Array {
+  return spareGathers.pop() ?? new Uint8Array(gatherCapacity);
+}
+
+function giveGather(b: Uint8Array): void {
+  if (spareGathers.length < maxSpareGathers) spareGathers.push(b);
+}
+
 function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin: boolean, buffers: ConstBufferSequence) {
   const next = impl.next;
   if (!impl.wrCont) impl.beginMessage(bufferSize(buffers));
@@ -98,6 +118,10 @@ function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin:
   const frag = impl.wrFrag && remain > impl.wrBufSize;
   let sent = 0;
   let ec: ErrorCode | undefined;
+  // A client's frame in progress: its key, the key offset reached, and its payload bytes not yet masked.
+  let key = 0;
+  let keyOffset = 0;
+  let frameLeft = 0;
 
   for (;;) {
     const parked = yield* lockWrite(self, impl, impl.opWr, CancellationType.all);
@@ -135,35 +159,47 @@ function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin:
       if (ec !== undefined) break;
       sent += payload;
     } else {
-      // One frame.
-      const n = frag ? Math.min(remain, impl.wrBufSize) : remain;
-      remain -= n;
-      const frameFin = fin && remain === 0;
-      const key = impl.frameKey()!;
-      const headerSize = encodeFrameHeader(impl.wrHeader, 0, { fin: frameFin, opcode, length: n, key });
-      const header = impl.wrHeader.subarray(0, headerSize);
-      impl.wrCont = !frameFin;
-      // Mask through the write buffer, one buffer-full per write; the first goes with the header.
-      const wrBuf = impl.wrBuf!;
-      let left = n;
-      let offset = 0;
-      let first = true;
+      // Masked frames go into a gather buffer, header and payload in place, and the whole buffer
+      // goes out in one write: as many frames as fit (up to 64, as for a server) while no
+      // operation waits for the write side, or a buffer-full of one frame larger than it. Beast
+      // masks one write buffer-full per write.
       do {
-        const k = Math.min(left, wrBuf.length);
-        bufferCopy(wrBuf.subarray(0, k), rest.data(), k);
-        offset = applyMask(wrBuf.subarray(0, k), key, offset);
-        const chunk = wrBuf.subarray(0, k);
-        const bufs = first ? [header, chunk] : [chunk];
-        const [we] = yield* self.call<IoSignature>((h) => writeAll(next, bufs, h));
+        const gather = takeGather();
+        let at = 0;
+        let payload = 0;
+        let frames = 0;
+        do {
+          if (frameLeft === 0) {
+            if (gather.length - at < maxHeader || frames++ === gatherFrames) break;
+            const n = frag ? Math.min(remain, impl.wrBufSize) : remain;
+            remain -= n;
+            key = impl.frameKey()!;
+            keyOffset = 0;
+            at += encodeFrameHeader(gather, at, { fin: fin && remain === 0, opcode, length: n, key });
+            opcode = Opcode.cont;
+            frameLeft = n;
+            // The message stays open until its final frame is out (see the server's case).
+            impl.wrCont = !(fin && remain === 0);
+          }
+          const k = Math.min(frameLeft, gather.length - at);
+          const dst = gather.subarray(at, at + k);
+          bufferCopy(dst, rest.data(), k);
+          rest.consume(k);
+          keyOffset = applyMask(dst, key, keyOffset);
+          at += k;
+          frameLeft -= k;
+          payload += k;
+        } while (at < gather.length && (frameLeft > 0 || (remain > 0 && !impl.writeWaiters())));
+        const out = gather.subarray(0, at);
+        const [we] = yield* self.call<IoSignature>((h) => writeAll(next, out, h));
         ec = stopAfterStep(self, impl, we);
+        // After a failed write the next layer may still hold the buffer: left to the collector.
         if (ec !== undefined) break;
-        rest.consume(k);
-        sent += k;
-        left -= k;
-        first = false;
-      } while (left > 0);
+        giveGather(gather);
+        sent += payload;
+        // Within a frame the write side is kept: nothing may go out in the middle of it.
+      } while (frameLeft > 0);
       if (ec !== undefined) break;
-      opcode = Opcode.cont;
     }
     if (remain === 0) break;
     // Between fragments: let control frames (and a read's pong or close reply) go first.

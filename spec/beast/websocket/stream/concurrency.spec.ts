@@ -506,6 +506,8 @@ describe('websocket/Stream concurrency', () => {
     });
 
     it('hand-off after a write fragment: a parked close goes before a parked ping; the rest of the message never goes', () => {
+      // A client gathers up to 64 frames into one write, as a server does: the hand-off comes
+      // after the first gathered write.
       const { ioc, a, b, client } = openClientAgainstRaw();
       client.writeBufferBytes(8);
       const order: string[] = [];
@@ -513,18 +515,21 @@ describe('websocket/Stream concurrency', () => {
       const w = io('write');
       const p = ctl('ping');
       const c = ctl('close');
-      client.asyncWrite(bytesOf('aaaaaaaabbbbbbbbcccccccc'), w.h);
+      client.asyncWrite(bytesOf('abcdefgh'.repeat(130)), w.h);
       client.asyncPing('p', p.h);
       client.asyncClose(1000, c.h);
       pump(ioc);
-      expect(parseFrames(take(b)).map((f) => [f.opcode, f.fin])).to.deep.equal([
+      const frames = parseFrames(take(b));
+      expect(frames.map((f) => [f.opcode, f.fin])).to.deep.equal([
         [Opcode.text, false],
+        ...Array.from({ length: 63 }, () => [Opcode.cont, false]),
         [Opcode.close, true],
       ]);
+      expect(frames.slice(0, 64).every((f) => f.masked && text(f.payload) === 'abcdefgh')).to.equal(true);
       a.append(serverFrame({ opcode: Opcode.close, payload: closePayload(1000) }));
       pump(ioc);
       expect(c.ec()).to.equal(null);
-      expect(w.once()).to.deep.equal([netError.operationAborted, 8]);
+      expect(w.once()).to.deep.equal([netError.operationAborted, 64 * 8]);
       expect(p.ec()).to.equal(netError.operationAborted);
       expect(order[0]).to.equal('close');
       finish(ioc, a, b);
@@ -673,13 +678,13 @@ describe('websocket/Stream concurrency', () => {
       const sig = new CancellationSignal();
       const w = recorder();
       const p = recorder<[Ec]>();
-      client.asyncWrite(bytesOf('aaaaaaaabbbbbbbbcccccccc'), bindCancellationSlot(sig.slot(), w.h));
+      client.asyncWrite(bytesOf('abcdefgh'.repeat(130)), bindCancellationSlot(sig.slot(), w.h));
       client.asyncPing('p', p.h);
-      // The first fragment goes, then the ping takes the write side and the write parks.
+      // The first gathered write (64 frames) goes, then the ping takes the write side and the write parks.
       stepUntil(ioc, () => client.impl.opWr.hasValue());
       sig.emit(CancellationType.total);
       pump(ioc);
-      expect(w.once()).to.deep.equal([netError.operationAborted, 8]);
+      expect(w.once()).to.deep.equal([netError.operationAborted, 64 * 8]);
       expect(p.ec()).to.equal(null);
       const w2 = recorder();
       client.asyncWrite(bytesOf('rest'), w2.h);
@@ -687,7 +692,8 @@ describe('websocket/Stream concurrency', () => {
       expect(w2.once()).to.deep.equal([null, 4]);
       const frames = parseFrames(peek(b));
       expect(frames.map((f) => [f.opcode, f.fin, text(f.payload)])).to.deep.equal([
-        [Opcode.text, false, 'aaaaaaaa'],
+        [Opcode.text, false, 'abcdefgh'],
+        ...Array.from({ length: 63 }, () => [Opcode.cont, false, 'abcdefgh']),
         [Opcode.ping, true, 'p'],
         [Opcode.cont, true, 'rest'],
       ]);
@@ -695,8 +701,8 @@ describe('websocket/Stream concurrency', () => {
       const r = recorder();
       server.asyncRead(buf, r.h);
       pump(ioc);
-      expect(r.once()).to.deep.equal([null, 12]);
-      expect(text(buf.dataView())).to.equal('aaaaaaaarest');
+      expect(r.once()).to.deep.equal([null, 64 * 8 + 4]);
+      expect(text(buf.dataView())).to.equal('abcdefgh'.repeat(64) + 'rest');
       finish(ioc, a, b);
     });
 
