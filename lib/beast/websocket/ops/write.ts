@@ -6,7 +6,7 @@
  * (pings, pongs, a close) can go out in between.
  */
 
-import { bufferCopy, bufferSize, BuffersSuffix, buffersPrefix, type ConstBufferSequence } from '../../../net/buffer.js';
+import { bufferCopy, bufferSequence, bufferSize, BuffersSuffix, buffersPrefix, type ConstBufferSequence } from '../../../net/buffer.js';
 import { CancellationType } from '../../../net/cancellation.js';
 import type { Handler } from '../../../net/associators.js';
 import { asyncComposeOr, type ComposedSelf } from '../../../net/compose.js';
@@ -16,6 +16,7 @@ import type { AsyncStream, IoSignature } from '../../../net/stream.js';
 import type { TokenFor } from '../../../net/token.js';
 import { encodeFrameHeader, Opcode } from '../frame.js';
 import { applyMask } from '../mask.js';
+import { giveMaskBuffer, takeMaskBuffer } from '../mask-buffers.js';
 import type { StreamImpl } from '../stream-impl.js';
 import { isPlainHandler, lockWrite, stopAfterStep, writeAll } from './common.js';
 
@@ -88,24 +89,34 @@ function writeWhole<N extends AsyncStream>(impl: StreamImpl<N>, buffers: ConstBu
 const gatherFrames = 64; // StreamImpl.headerScratch holds this many headers
 const gatherBytes = 256 * 1024;
 
-/**
- * A client masks its frames into a gather buffer of this size (payload and headers) rather than
- * its write buffer, and sends a buffer-full per write: 16 frames of 4 KiB in one write instead of
- * 16 writes. Gather buffers are lent for one write and handed back, to a shared pool, once it
- * completed: an idle client holds none, and the pool keeps at most `maxSpareGathers` of them.
- */
-const gatherCapacity = 64 * 1024 + 16 * 8;
-const maxSpareGathers = 8;
-const spareGathers: Uint8Array[] = [];
 /** The largest header of a masked frame. */
 const maxHeader = 14;
 
-function takeGather(): Uint8Array {
-  return spareGathers.pop() ?? new Uint8Array(gatherCapacity);
-}
+/** A read position in the caller's buffers, copying out without building lists of views. */
+class SourceCursor {
+  readonly #bufs: readonly Uint8Array[];
+  #index = 0;
+  #offset = 0;
 
-function giveGather(b: Uint8Array): void {
-  if (spareGathers.length < maxSpareGathers) spareGathers.push(b);
+  constructor(buffers: ConstBufferSequence) {
+    this.#bufs = bufferSequence(buffers);
+  }
+
+  /** Copies the next `n` bytes into `dst` at `at`. */
+  copyTo(dst: Uint8Array, at: number, n: number): void {
+    while (n > 0) {
+      const b = this.#bufs[this.#index]!;
+      const k = Math.min(n, b.length - this.#offset);
+      if (k > 0) dst.set(k === b.length ? b : b.subarray(this.#offset, this.#offset + k), at);
+      at += k;
+      n -= k;
+      this.#offset += k;
+      if (this.#offset === b.length) {
+        this.#index++;
+        this.#offset = 0;
+      }
+    }
+  }
 }
 
 function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin: boolean, buffers: ConstBufferSequence) {
@@ -122,6 +133,7 @@ function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin:
   let key = 0;
   let keyOffset = 0;
   let frameLeft = 0;
+  const src = impl.role === 'client' ? new SourceCursor(buffers) : null;
 
   for (;;) {
     const parked = yield* lockWrite(self, impl, impl.opWr, CancellationType.all);
@@ -159,43 +171,42 @@ function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin:
       if (ec !== undefined) break;
       sent += payload;
     } else {
-      // Masked frames go into a gather buffer, header and payload in place, and the whole buffer
-      // goes out in one write: as many frames as fit (up to 64, as for a server) while no
-      // operation waits for the write side, or a buffer-full of one frame larger than it. Beast
-      // masks one write buffer-full per write.
+      // Masked frames go into a gather buffer (64 KiB, lent for the write: mask-buffers.ts),
+      // header and payload in place, and the whole buffer goes out in one write: as many frames
+      // as fit (up to 64, as for a server) while no operation waits for the write side, or a
+      // buffer-full of one frame larger than it. Beast masks one write buffer-full per write, so
+      // a 64 KiB message was 16 writes, each a resumption and a copy into the socket's batch.
       do {
-        const gather = takeGather();
+        const gather = takeMaskBuffer();
+        const bytes = gather.bytes;
         let at = 0;
         let payload = 0;
         let frames = 0;
         do {
           if (frameLeft === 0) {
-            if (gather.length - at < maxHeader || frames++ === gatherFrames) break;
+            if (bytes.length - at < maxHeader || frames++ === gatherFrames) break;
             const n = frag ? Math.min(remain, impl.wrBufSize) : remain;
             remain -= n;
             key = impl.frameKey()!;
             keyOffset = 0;
-            at += encodeFrameHeader(gather, at, { fin: fin && remain === 0, opcode, length: n, key });
+            at += encodeFrameHeader(bytes, at, { fin: fin && remain === 0, opcode, length: n, key });
             opcode = Opcode.cont;
             frameLeft = n;
             // The message stays open until its final frame is out (see the server's case).
             impl.wrCont = !(fin && remain === 0);
           }
-          const k = Math.min(frameLeft, gather.length - at);
-          const dst = gather.subarray(at, at + k);
-          bufferCopy(dst, rest.data(), k);
-          rest.consume(k);
-          keyOffset = applyMask(dst, key, keyOffset);
+          const k = Math.min(frameLeft, bytes.length - at);
+          src!.copyTo(bytes, at, k);
+          keyOffset = gather.mask(at, at + k, key, keyOffset);
           at += k;
           frameLeft -= k;
           payload += k;
-        } while (at < gather.length && (frameLeft > 0 || (remain > 0 && !impl.writeWaiters())));
-        const out = gather.subarray(0, at);
+        } while (at < bytes.length && (frameLeft > 0 || (remain > 0 && !impl.writeWaiters())));
+        const out = bytes.subarray(0, at);
         const [we] = yield* self.call<IoSignature>((h) => writeAll(next, out, h));
+        giveMaskBuffer(gather);
         ec = stopAfterStep(self, impl, we);
-        // After a failed write the next layer may still hold the buffer: left to the collector.
         if (ec !== undefined) break;
-        giveGather(gather);
         sent += payload;
         // Within a frame the write side is kept: nothing may go out in the middle of it.
       } while (frameLeft > 0);
