@@ -9,7 +9,55 @@
  * is unavailable, or every slot of that memory is lent, a plain buffer is masked in JavaScript.
  */
 
-import { applyMaskRange, keyWord } from './mask.js';
+/** Byte `i` (0..3) of the key's cycle, as the key appears on the wire (big-endian). */
+function keyByte(key: number, i: number): number {
+  return (key >>> (24 - 8 * (i & 3))) & 0xff;
+}
+
+/** The key rotated to `offset`, as a word of the platform's (little-endian) byte order. */
+function keyWord(key: number, offset: number): number {
+  return keyByte(key, offset) | (keyByte(key, offset + 1) << 8) | (keyByte(key, offset + 2) << 16) | (keyByte(key, offset + 3) << 24);
+}
+
+/**
+ * `applyMask` on bytes `start..end` of `bytes`, where `words` views the same memory from
+ * the same (4-aligned) start: for a buffer masked into again and again, which keeps both views.
+ * Making an `Int32Array` per call cost more than masking a 4 KiB frame (64 KiB in 4 KiB frames:
+ * 9.3 µs with a view per frame, 5.4 µs without).
+ */
+function applyMaskRange(bytes: Uint8Array, words: Int32Array, start: number, end: number, key: number, offset = 0): number {
+  let i = start;
+  let o = offset & 3;
+  while (i < end && (i & 3) !== 0) {
+    bytes[i++]! ^= keyByte(key, o);
+    o = (o + 1) & 3;
+  }
+  const from = i >>> 2;
+  const to = end >>> 2;
+  if (to > from) {
+    const w = keyWord(key, o);
+    // Unrolled as in applyMask.
+    const whole = from + ((to - from) & ~7);
+    let j = from;
+    for (; j < whole; j += 8) {
+      words[j]! ^= w;
+      words[j + 1]! ^= w;
+      words[j + 2]! ^= w;
+      words[j + 3]! ^= w;
+      words[j + 4]! ^= w;
+      words[j + 5]! ^= w;
+      words[j + 6]! ^= w;
+      words[j + 7]! ^= w;
+    }
+    for (; j < to; j++) words[j]! ^= w;
+    i = to << 2;
+  }
+  while (i < end) {
+    bytes[i++]! ^= keyByte(key, o);
+    o = (o + 1) & 3;
+  }
+  return o;
+}
 
 /** The size of a lent buffer: 64 KiB of payload and the headers of 16 frames of 4 KiB. */
 export const maskBufferBytes = 64 * 1024 + 16 * 8;
