@@ -18,6 +18,7 @@ import type { IoContext } from '../../../../lib/net/io-context.js';
 import { usePromise } from '../../../../lib/net/token.js';
 import { CloseCode } from '../../../../lib/beast/websocket/close.js';
 import { error } from '../../../../lib/beast/websocket/error.js';
+import { giveMaskBuffer, takeMaskBuffer } from '../../../../lib/beast/websocket/mask-buffers.js';
 import {
   bytesOf,
   closeCodeOf,
@@ -30,6 +31,7 @@ import {
   openPair,
   openServerAgainstRaw,
   parseFrames,
+  pattern,
   peek,
   peerClosed,
   pump,
@@ -945,6 +947,28 @@ describe('websocket/Stream concurrency', () => {
         expect(w.once()).to.deep.equal([netError.operationAborted, 0]);
         finish(ioc, a, b);
       }
+    });
+
+    it('terminal between the writes of one client frame longer than a gather buffer: operationAborted, failed, the buffer back', () => {
+      const { ioc, a, b, client } = openPair();
+      client.autoFragment(false);
+      // The buffer on top of the pool is the one the write borrows.
+      const top = takeMaskBuffer();
+      giveMaskBuffer(top);
+      const sig = new CancellationSignal();
+      const w = recorder();
+      client.asyncWrite(pattern(200_001, 9), bindCancellationSlot(sig.slot(), w.h));
+      // The frame's header and first 64 KiB are in the peer's input: the frame is half sent.
+      expect(peek(b).length).to.equal(64 * 1024 + 128);
+      sig.emit(CancellationType.terminal);
+      pump(ioc);
+      expect(w.once()[0]).to.equal(netError.operationAborted);
+      expect(client.isOpen()).to.equal(false);
+      expect(peek(b).length, 'nothing more of the frame').to.equal(64 * 1024 + 128);
+      const again = takeMaskBuffer();
+      expect(again).to.equal(top);
+      giveMaskBuffer(again);
+      finish(ioc, a, b);
     });
 
     it('a close parked behind a ping, cancelled with total: no close frame, the ping still goes', () => {
