@@ -3,7 +3,7 @@
  * buffers), lent for one write and handed back. No I/O here.
  *
  * Masking is the largest cost of a client's large messages that JavaScript controls: 64 KiB in
- * 32-bit words takes about 4 µs, against under 1 µs with 128-bit vector XOR. So the lent buffers
+ * 4 KiB frames takes 5.4 µs in 32-bit words, 0.7 µs with 128-bit vector XOR. So the lent buffers
  * live, where possible, in a small WebAssembly memory, and a WebAssembly function with SIMD
  * masks them in place (a portable module built here, not a native addon). Where WebAssembly SIMD
  * is unavailable, or every slot of that memory is lent, a plain buffer is masked in JavaScript.
