@@ -181,6 +181,25 @@ describe('websocket/Stream read and write', () => {
       pump(ioc);
       expect(r.once()).to.deep.equal([null, 200_001]);
       expect(Buffer.from(flat(buf)).equals(one)).to.equal(true);
+
+      // Frames of 100 000 bytes: each spans gather buffers, and the next starts in the buffer
+      // where the last one ends (250 042 bytes in four writes).
+      client.autoFragment(true);
+      client.writeBufferBytes(100_000);
+      const big = pattern(250_000, 6);
+      const w3 = recorder();
+      const before3 = a.nwrite();
+      client.asyncWrite(big, w3.h);
+      pump(ioc);
+      expect(w3.once()).to.deep.equal([null, 250_000]);
+      expect(a.nwrite() - before3, 'next-layer writes').to.equal(4);
+      const f3 = parseFrames(take(b));
+      expect(f3.map((f) => [f.opcode, f.fin, f.masked, f.payload.length])).to.deep.equal([
+        [Opcode.binary, false, true, 100_000],
+        [Opcode.cont, false, true, 100_000],
+        [Opcode.cont, true, true, 50_000],
+      ]);
+      expect(Buffer.concat(f3.map((f) => f.payload)).equals(big)).to.equal(true);
       finish(ioc, a, b);
     });
 
