@@ -1,7 +1,8 @@
 /**
  * The write operation (Beast's `write_some_op`): sends message data as whole frames. A server
  * frame goes out straight from the caller's buffers (header and payload in one write); a client
- * copies the payload into its write buffer to mask it, since the caller's bytes must not change.
+ * copies the payload to mask it, since the caller's bytes must not change: a message that fits
+ * its write buffer there, a larger one into lent gather buffers (mask-buffers.ts).
  * With auto-fragmentation the write lock is given up between frames, so that control frames
  * (pings, pongs, a close) can go out in between.
  */
