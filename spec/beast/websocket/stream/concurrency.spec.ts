@@ -18,6 +18,7 @@ import type { IoContext } from '../../../../lib/net/io-context.js';
 import { usePromise } from '../../../../lib/net/token.js';
 import { CloseCode } from '../../../../lib/beast/websocket/close.js';
 import { error } from '../../../../lib/beast/websocket/error.js';
+import { giveMaskBuffer, takeMaskBuffer } from '../../../../lib/beast/websocket/mask-buffers.js';
 import {
   bytesOf,
   closeCodeOf,
@@ -30,6 +31,7 @@ import {
   openPair,
   openServerAgainstRaw,
   parseFrames,
+  pattern,
   peek,
   peerClosed,
   pump,
@@ -506,6 +508,8 @@ describe('websocket/Stream concurrency', () => {
     });
 
     it('hand-off after a write fragment: a parked close goes before a parked ping; the rest of the message never goes', () => {
+      // A client gathers up to 64 frames into one write, as a server does: the hand-off comes
+      // after the first gathered write.
       const { ioc, a, b, client } = openClientAgainstRaw();
       client.writeBufferBytes(8);
       const order: string[] = [];
@@ -513,18 +517,21 @@ describe('websocket/Stream concurrency', () => {
       const w = io('write');
       const p = ctl('ping');
       const c = ctl('close');
-      client.asyncWrite(bytesOf('aaaaaaaabbbbbbbbcccccccc'), w.h);
+      client.asyncWrite(bytesOf('abcdefgh'.repeat(130)), w.h);
       client.asyncPing('p', p.h);
       client.asyncClose(1000, c.h);
       pump(ioc);
-      expect(parseFrames(take(b)).map((f) => [f.opcode, f.fin])).to.deep.equal([
+      const frames = parseFrames(take(b));
+      expect(frames.map((f) => [f.opcode, f.fin])).to.deep.equal([
         [Opcode.text, false],
+        ...Array.from({ length: 63 }, () => [Opcode.cont, false]),
         [Opcode.close, true],
       ]);
+      expect(frames.slice(0, 64).every((f) => f.masked && text(f.payload) === 'abcdefgh')).to.equal(true);
       a.append(serverFrame({ opcode: Opcode.close, payload: closePayload(1000) }));
       pump(ioc);
       expect(c.ec()).to.equal(null);
-      expect(w.once()).to.deep.equal([netError.operationAborted, 8]);
+      expect(w.once()).to.deep.equal([netError.operationAborted, 64 * 8]);
       expect(p.ec()).to.equal(netError.operationAborted);
       expect(order[0]).to.equal('close');
       finish(ioc, a, b);
@@ -673,13 +680,13 @@ describe('websocket/Stream concurrency', () => {
       const sig = new CancellationSignal();
       const w = recorder();
       const p = recorder<[Ec]>();
-      client.asyncWrite(bytesOf('aaaaaaaabbbbbbbbcccccccc'), bindCancellationSlot(sig.slot(), w.h));
+      client.asyncWrite(bytesOf('abcdefgh'.repeat(130)), bindCancellationSlot(sig.slot(), w.h));
       client.asyncPing('p', p.h);
-      // The first fragment goes, then the ping takes the write side and the write parks.
+      // The first gathered write (64 frames) goes, then the ping takes the write side and the write parks.
       stepUntil(ioc, () => client.impl.opWr.hasValue());
       sig.emit(CancellationType.total);
       pump(ioc);
-      expect(w.once()).to.deep.equal([netError.operationAborted, 8]);
+      expect(w.once()).to.deep.equal([netError.operationAborted, 64 * 8]);
       expect(p.ec()).to.equal(null);
       const w2 = recorder();
       client.asyncWrite(bytesOf('rest'), w2.h);
@@ -687,7 +694,8 @@ describe('websocket/Stream concurrency', () => {
       expect(w2.once()).to.deep.equal([null, 4]);
       const frames = parseFrames(peek(b));
       expect(frames.map((f) => [f.opcode, f.fin, text(f.payload)])).to.deep.equal([
-        [Opcode.text, false, 'aaaaaaaa'],
+        [Opcode.text, false, 'abcdefgh'],
+        ...Array.from({ length: 63 }, () => [Opcode.cont, false, 'abcdefgh']),
         [Opcode.ping, true, 'p'],
         [Opcode.cont, true, 'rest'],
       ]);
@@ -695,8 +703,8 @@ describe('websocket/Stream concurrency', () => {
       const r = recorder();
       server.asyncRead(buf, r.h);
       pump(ioc);
-      expect(r.once()).to.deep.equal([null, 12]);
-      expect(text(buf.dataView())).to.equal('aaaaaaaarest');
+      expect(r.once()).to.deep.equal([null, 64 * 8 + 4]);
+      expect(text(buf.dataView())).to.equal('abcdefgh'.repeat(64) + 'rest');
       finish(ioc, a, b);
     });
 
@@ -982,6 +990,28 @@ describe('websocket/Stream concurrency', () => {
         expect(w.once()).to.deep.equal([netError.operationAborted, 0]);
         finish(ioc, a, b);
       }
+    });
+
+    it('terminal between the writes of one client frame longer than a gather buffer: operationAborted, failed, the buffer back', () => {
+      const { ioc, a, b, client } = openPair();
+      client.autoFragment(false);
+      // The buffer on top of the pool is the one the write borrows.
+      const top = takeMaskBuffer();
+      giveMaskBuffer(top);
+      const sig = new CancellationSignal();
+      const w = recorder();
+      client.asyncWrite(pattern(200_001, 9), bindCancellationSlot(sig.slot(), w.h));
+      // The frame's header and first 64 KiB are in the peer's input: the frame is half sent.
+      expect(peek(b).length).to.equal(64 * 1024 + 128);
+      sig.emit(CancellationType.terminal);
+      pump(ioc);
+      expect(w.once()[0]).to.equal(netError.operationAborted);
+      expect(client.isOpen()).to.equal(false);
+      expect(peek(b).length, 'nothing more of the frame').to.equal(64 * 1024 + 128);
+      const again = takeMaskBuffer();
+      expect(again).to.equal(top);
+      giveMaskBuffer(again);
+      finish(ioc, a, b);
     });
 
     it('a close parked behind a ping, cancelled with total: no close frame, the ping still goes', () => {

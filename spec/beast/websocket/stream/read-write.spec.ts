@@ -144,6 +144,65 @@ describe('websocket/Stream read and write', () => {
       finish(ioc, a, b);
     });
 
+    it('a client gathers its masked frames into writes of up to 64 KiB; a frame longer than that spans writes', () => {
+      // 300 000 bytes in frames of 4096: 74 frames, 16 per write (the gather buffer holds 64 KiB
+      // of payload and their headers). Each frame has its own key.
+      const { ioc, a, b, client, server } = openPair();
+      client.binary(true);
+      const msg = pattern(300_000, 3);
+      const w = recorder();
+      const before = a.nwrite();
+      client.asyncWrite(msg, w.h);
+      pump(ioc);
+      expect(w.once()).to.deep.equal([null, 300_000]);
+      expect(a.nwrite() - before, 'next-layer writes').to.equal(5);
+      const frames = parseFrames(take(b));
+      expect(frames.length).to.equal(74);
+      expect(frames.every((f) => f.masked && f.key !== 0)).to.equal(true);
+      expect(new Set(frames.map((f) => f.key)).size).to.be.greaterThan(1);
+      expect(frames.slice(0, 73).every((f) => f.payload.length === 4096 && !f.fin)).to.equal(true);
+      expect(Buffer.concat(frames.map((f) => f.payload)).equals(msg)).to.equal(true);
+      expect(Buffer.from(msg).equals(pattern(300_000, 3)), 'the caller\'s bytes are unchanged').to.equal(true);
+
+      // One frame of 200 001 bytes: masked across four writes, the key offset carried over.
+      client.autoFragment(false);
+      const one = pattern(200_001, 5);
+      const w2 = recorder();
+      const before2 = a.nwrite();
+      client.asyncWrite(one, w2.h);
+      pump(ioc);
+      expect(w2.once()).to.deep.equal([null, 200_001]);
+      expect(a.nwrite() - before2, 'next-layer writes').to.equal(4);
+      const f2 = parseFrames(peek(b));
+      expect(f2.map((f) => [f.fin, f.masked, f.payload.length])).to.deep.equal([[true, true, 200_001]]);
+      const buf = new FlatBuffer();
+      const r = recorder();
+      server.asyncRead(buf, r.h);
+      pump(ioc);
+      expect(r.once()).to.deep.equal([null, 200_001]);
+      expect(Buffer.from(flat(buf)).equals(one)).to.equal(true);
+
+      // Frames of 100 000 bytes: each spans gather buffers, and the next starts in the buffer
+      // where the last one ends (250 042 bytes in four writes).
+      client.autoFragment(true);
+      client.writeBufferBytes(100_000);
+      const big = pattern(250_000, 6);
+      const w3 = recorder();
+      const before3 = a.nwrite();
+      client.asyncWrite(big, w3.h);
+      pump(ioc);
+      expect(w3.once()).to.deep.equal([null, 250_000]);
+      expect(a.nwrite() - before3, 'next-layer writes').to.equal(4);
+      const f3 = parseFrames(take(b));
+      expect(f3.map((f) => [f.opcode, f.fin, f.masked, f.payload.length])).to.deep.equal([
+        [Opcode.binary, false, true, 100_000],
+        [Opcode.cont, false, true, 100_000],
+        [Opcode.cont, true, true, 50_000],
+      ]);
+      expect(Buffer.concat(f3.map((f) => f.payload)).equals(big)).to.equal(true);
+      finish(ioc, a, b);
+    });
+
     it('tells text from binary messages (gotText / gotBinary), text being the initial answer', () => {
       const { ioc, a, b, client, server } = openPair();
       expect(server.gotText()).to.equal(true);
