@@ -249,16 +249,14 @@ export function asyncCompose<A extends readonly unknown[], T extends TokenFor<A>
 
 /**
  * {@link asyncCompose} with a shortcut tried first, inside the initiation: when
- * `shortcut(handler, full)` returns true it has taken the handler, and completes the operation by
+ * `shortcut(handler)` returns true it has taken the handler, and completes the operation by
  * other means (through a {@link HandlerWork}, so the same completion rules hold) or hands it to
- * the composed operation later by calling `full(true)` from a completion on the handler's
- * executor (the generator starts then, its first step a continuation, as if a first step of its
- * own had just completed). When it returns false it must have changed nothing, and the
- * composed operation starts at once. For hot paths whose common case needs no intermediate step,
- * such as a WebSocket read of a message that is already buffered.
+ * the composed operation later with {@link startComposed}. When it returns false it must have
+ * changed nothing, and the composed operation starts at once. For hot paths whose common case
+ * needs no intermediate step, such as a WebSocket read of a message that is already buffered.
  */
 export function asyncComposeOr<A extends readonly unknown[], T extends TokenFor<A> | undefined = UsePromise>(
-  shortcut: (handler: Handler<A>, full: (continuation?: boolean) => void) => boolean,
+  shortcut: (handler: Handler<A>) => boolean,
   body: (self: ComposedSelf<A>) => ComposedBody,
   token: T,
   ioObject: ExecutorLike,
@@ -266,8 +264,7 @@ export function asyncComposeOr<A extends readonly unknown[], T extends TokenFor<
   const ioExecutor = toExecutor(ioObject);
   return asyncInitiate<A>(
     (handler) => {
-      const full = (continuation = false): void => new ComposedOp(handler, ioExecutor).start(body, !continuation);
-      if (!shortcut(handler, full)) full();
+      if (!shortcut(handler)) new ComposedOp(handler, ioExecutor).start(body, true);
     },
     token,
     ioExecutor,
@@ -275,9 +272,9 @@ export function asyncComposeOr<A extends readonly unknown[], T extends TokenFor<
 }
 
 /**
- * @internal Starts the composed operation `body` for `handler`, as {@link asyncComposeOr}'s `full`
- * does: for a shortcut that parks in an object of its own, so that a pending operation does not
- * keep `full`'s closures alive (bench/idle-memory).
+ * @internal Starts the composed operation `body` for a handler an {@link asyncComposeOr}
+ * shortcut took. From a completion on the handler's executor, `initiating` is false: the first
+ * step is then a continuation, as if a first step of its own had just completed.
  */
 export function startComposed<A extends readonly unknown[]>(
   handler: Handler<A>,

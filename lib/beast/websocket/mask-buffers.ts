@@ -12,20 +12,15 @@ export const maskBufferBytes = 64 * 1024 + 16 * 8;
 const maxSpares = 8;
 
 /** A lent buffer: `bytes`, and how to mask a range of it in place. */
-export interface MaskBuffer {
-  readonly bytes: Uint8Array;
-  /**
-   * XORs `bytes[start..end)` with `key` from key offset `offset` (as `applyMask`); returns the
-   * key offset after the range.
-   */
-  mask(start: number, end: number, key: number, offset: number): number;
-}
-
-class PlainMaskBuffer implements MaskBuffer {
+export class MaskBuffer {
   readonly bytes = new Uint8Array(maskBufferBytes);
   // Kept with the buffer: a view made per 4 KiB frame costs about as much as masking it.
   readonly #wide = new BigUint64Array(this.bytes.buffer, 0, maskBufferBytes >>> 3);
 
+  /**
+   * XORs `bytes[start..end)` with `key` from key offset `offset` (as `applyMask`); returns the
+   * key offset after the range.
+   */
   mask(start: number, end: number, key: number, offset: number): number {
     return applyMaskRange(this.bytes, this.#wide, start, end, key, offset);
   }
@@ -35,7 +30,7 @@ const spares: MaskBuffer[] = [];
 
 /** Lends a buffer to mask into; hand it back with {@link giveMaskBuffer} once the write is over. */
 export function takeMaskBuffer(): MaskBuffer {
-  return spares.pop() ?? new PlainMaskBuffer();
+  return spares.pop() ?? new MaskBuffer();
 }
 
 /**
