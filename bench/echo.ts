@@ -14,7 +14,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { runHandshakes, runLoad, type LoadResult, type LoadSpec } from './echo-load.js';
+import { runHandshakes, runLoad, type LoadResult, type LoadSpec, type MeasureWindow } from './echo-load.js';
 import { serve, startServer, type ServerKind, type ServerMessage } from './echo-servers.js';
 import { fmt, median, printTable, record, rounds, type Figure } from './report.js';
 
@@ -41,6 +41,8 @@ const cells: Cell[] = [
 ];
 
 type LoadRequest = { kind: 'load'; spec: LoadSpec } | { kind: 'handshakes'; port: number; lanes: number; ms: number };
+/** What the loader process sends back: the window's edges, then the result. */
+type LoaderMessage = 'opened' | 'closed' | LoadResult;
 
 function ask<T>(child: ChildProcess, msg: unknown): Promise<T> {
   const reply = once(child, 'message') as Promise<[T]>;
@@ -48,14 +50,25 @@ function ask<T>(child: ChildProcess, msg: unknown): Promise<T> {
   return reply.then(([m]) => m);
 }
 
+/**
+ * One measurement: the loader tells this process when its measured window opens and closes, and
+ * the server's CPU time is read over that window only (see `MeasureWindow`).
+ */
 async function measure(server: ChildProcess, request: LoadRequest): Promise<LoadResult & { cpu: number; rss: number }> {
   const loader = fork(self, ['load'], { stdio: 'inherit' });
-  server.send('start');
-  const result = await ask<LoadResult>(loader, request);
-  const stats = await ask<ServerMessage>(server, 'stop');
+  let stats: Promise<ServerMessage> | undefined;
+  const result = await new Promise<LoadResult>((resolve) => {
+    loader.on('message', (m: LoaderMessage) => {
+      if (m === 'opened') server.send('start');
+      else if (m === 'closed') stats = ask<ServerMessage>(server, 'stop');
+      else resolve(m);
+    });
+    loader.send(request);
+  });
   loader.kill();
-  if (!('cpu' in stats)) throw new Error('no server stats');
-  return { ...result, cpu: stats.cpu, rss: stats.rss };
+  const s = await stats;
+  if (s === undefined || !('cpu' in s)) throw new Error('no server stats');
+  return { ...result, cpu: s.cpu, rss: s.rss };
 }
 
 type Measured = LoadResult & { cpu: number };
@@ -139,7 +152,8 @@ if (role === 'serve') {
   void serve(arg as ServerKind);
 } else if (role === 'load') {
   process.once('message', (req: LoadRequest) => {
-    const run = req.kind === 'load' ? runLoad(req.spec) : runHandshakes(req.port, req.lanes, req.ms);
+    const window: MeasureWindow = { opened: () => process.send!('opened'), closed: () => process.send!('closed') };
+    const run = req.kind === 'load' ? runLoad(req.spec, window) : runHandshakes(req.port, req.lanes, req.ms, window);
     void run.then((r) => {
       process.send!(r);
     });
