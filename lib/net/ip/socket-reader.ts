@@ -82,18 +82,26 @@ export abstract class SocketReader {
    * sink runs, because the handler may start the next read from inside it.
    * @returns whether bytes were left over.
    */
-  protected deliver(data: Uint8Array, copyRest = false): boolean {
+  protected deliver(data: Uint8Array): boolean {
     const p = this.pending;
     if (p === null) {
-      this.leftover.push(copyRest ? data.slice() : data);
+      this.keep(data);
       return true;
     }
     const n = bufferCopy(p, data);
     const rest = n < data.length;
-    if (rest) this.leftover.push(copyRest ? data.slice(n) : data.subarray(n));
+    if (rest) this.keep(data.subarray(n));
     this.complete(n);
     return rest;
   }
+
+  /** Keeps bytes no read has taken; by default the view itself, which nothing else writes to. */
+  protected keep(rest: Uint8Array): void {
+    this.leftover.push(rest);
+  }
+
+  /** Every leftover byte has been taken. */
+  protected drained(): void {}
 
   /** Ends the pending read with `n` bytes, which are already in its buffers. */
   protected complete(n: number): void {
@@ -115,6 +123,7 @@ export abstract class SocketReader {
       left -= head.length;
       this.leftover.shift();
     }
+    if (this.leftover.length === 0) this.drained();
     return n;
   }
 }
@@ -127,19 +136,31 @@ function firstBuffer(seq: MutableBufferSequence): Uint8Array {
 const LANDING_SIZE = 64 * 1024;
 
 /**
- * One landing buffer for every socket: a read's bytes are copied out of it inside the `onread`
- * callback (what does not fit is copied into the socket's leftover), before any other socket can
- * read, so sockets need none of their own. Per socket it cost 64 KiB; 10,000 idle connections
- * measured 24.6 KiB of RSS each with it (bench/idle-memory).
+ * One landing buffer for every socket: a read's bytes are moved out of it inside the `onread`
+ * callback, before any other socket can read, so sockets need none of their own. Per socket it
+ * cost 64 KiB; 10,000 idle connections measured 24.6 KiB of RSS each with it (bench/idle-memory).
  */
 let sharedLanding: Uint8Array | null = null;
 function landing(): Uint8Array {
-  return (sharedLanding ??= Buffer.allocUnsafe(LANDING_SIZE));
+  return (sharedLanding ??= spareLandings.pop() ?? Buffer.allocUnsafe(LANDING_SIZE));
 }
 
 /**
+ * Landing blocks given back by readers whose leftover they held. A large rest is not copied out
+ * of the landing buffer: the reader takes the whole block and the next read lands in another.
+ * The copy and the allocation it saved were most of what a 64 KiB message cost over a raw
+ * `node:net` echo, which itself allocates a fresh buffer per read. A reader stops reading while
+ * it has leftover bytes, so it holds at most one block.
+ */
+const spareLandings: Uint8Array[] = [];
+const MAX_SPARE_LANDINGS = 4;
+
+/** A rest up to this size is copied out of the landing buffer rather than taking the block. */
+const KEEP_COPY_MAX = 4096;
+
+/**
  * Reads at least this big go straight into the caller's buffer. Smaller ones land in the
- * socket's 64 KiB buffer first: one system call then serves many small reads, which measured
+ * shared landing buffer first: one system call then serves many small reads, which measured
  * faster than one system call per small read (1 KiB reads: ~6 GB/s through the landing buffer
  * against ~2 GB/s direct).
  */
@@ -182,6 +203,8 @@ export class OnreadReader extends SocketReader {
   #target: Uint8Array | null = null;
   #stopped = false;
   #inCallback = false;
+  /** The landing block this reader's leftover lives in, when it took one rather than copying. */
+  #heldLanding: Uint8Array | null = null;
 
   /**
    * What to pass to Node as the socket's `onread` option. Made on request, as Node keeps only
@@ -222,6 +245,21 @@ export class OnreadReader extends SocketReader {
     if (!this.#inCallback && this.#target !== sharedLanding) this.#retarget();
   }
 
+  protected override keep(rest: Uint8Array): void {
+    if (sharedLanding === null || rest.buffer !== sharedLanding.buffer) return super.keep(rest);
+    if (rest.length <= KEEP_COPY_MAX) return super.keep(rest.slice());
+    this.#heldLanding = sharedLanding;
+    sharedLanding = null;
+    super.keep(rest);
+  }
+
+  protected override drained(): void {
+    const held = this.#heldLanding;
+    if (held === null) return;
+    this.#heldLanding = null;
+    if (spareLandings.length < MAX_SPARE_LANDINGS) spareLandings.push(held);
+  }
+
   #handle(): UserBufferHandle | null {
     const s = this.#socket as unknown as { _handle?: UserBufferHandle | null } | null;
     const h = s?._handle;
@@ -253,7 +291,7 @@ export class OnreadReader extends SocketReader {
       const p = this.pending;
       const landed = this.#target;
       if (landed !== null && landed === sharedLanding) {
-        this.deliver(landed.subarray(0, n), true);
+        this.deliver(landed.subarray(0, n));
       } else if (p !== null && landed === firstBuffer(p)) {
         this.complete(n);
       } else if (landed !== null) {

@@ -336,6 +336,25 @@ describe('net/ip/tcp', () => {
       expect(Buffer.compare(echoed, data)).to.equal(0);
     });
 
+    it('keeps two sockets\' leftovers apart while both read large bursts in small pieces', async () => {
+      // Each burst lands in a shared buffer; a socket whose rest is large keeps that block for its
+      // leftover, and the block goes back for reuse once drained: the two sockets' blocks and
+      // bytes must never mix.
+      const pairs = [await pair(), await pair()];
+      const data = pairs.map((_, k) => new Uint8Array(1 << 20).map((_, i) => (i * (k === 0 ? 7 : 13) + k) & 0xff));
+      const sinks = data.map((d) => new Uint8Array(d.length));
+      const writes = pairs.map(([client], k) => asyncWrite(client, data[k]!));
+      const at = [0, 0];
+      for (let i = 0; at[0]! < data[0]!.length || at[1]! < data[1]!.length; i++) {
+        const k = i % 2;
+        if (at[k]! >= data[k]!.length) continue;
+        const want = Math.min(k === 0 ? 3000 : 5000, data[k]!.length - at[k]!);
+        at[k]! += await pairs[k]![1].asyncReadSome(sinks[k]!.subarray(at[k]!, at[k]! + want));
+      }
+      await Promise.all(writes);
+      for (let k = 0; k < 2; k++) expect(Buffer.compare(sinks[k]!, data[k]!)).to.equal(0);
+    });
+
     it('adopts a socket Node created: reads through data events, keeping leftovers, and writes', async () => {
       const { port, peer } = await rawServer();
       const raw = trackNode(net.connect(port, '127.0.0.1'));
