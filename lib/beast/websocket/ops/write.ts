@@ -7,7 +7,8 @@
  * (pings, pongs, a close) can go out in between.
  */
 
-import { bufferCopy, bufferSequence, bufferSize, BuffersSuffix, buffersPrefix, type ConstBufferSequence } from '../../../net/buffer.js';
+import { Buffer } from 'node:buffer';
+import { bufferCopy, bufferSequence, bufferSize, BuffersSuffix, type ConstBufferSequence } from '../../../net/buffer.js';
 import { CancellationType } from '../../../net/cancellation.js';
 import type { Handler } from '../../../net/associators.js';
 import { asyncComposeOr, type ComposedSelf } from '../../../net/compose.js';
@@ -90,6 +91,76 @@ function writeWhole<N extends AsyncStream>(impl: StreamImpl<N>, buffers: ConstBu
 /** At most this many frames, or this many payload bytes, are gathered into one write. */
 const gatherFrames = 64; // StreamImpl.headerScratch holds this many headers
 const gatherBytes = 256 * 1024;
+
+/**
+ * A server's message part on its way out: frames whose headers sit in the stream's header
+ * scratch and whose payloads are views of the caller's buffers, never copies. The views are made
+ * as Node Buffers straight over the caller's memory: `socket.write` turns any other Uint8Array
+ * into a Buffer first, so one object per piece replaces the three that slicing a suffix and
+ * converting it made (a 64 KiB message auto-fragmented into 16 frames is 32 pieces).
+ */
+class ServerFramer {
+  readonly #bufs: readonly Uint8Array[];
+  readonly #fin: boolean;
+  readonly #frag: boolean;
+  #index = 0;
+  #offset = 0;
+  #opcode: number;
+  /** Bytes of the part not yet framed. */
+  remain: number;
+  /** The caller's bytes the last {@link fill} framed. */
+  payload = 0;
+  readonly #header: FrameHeaderFields = { fin: false, opcode: 0, length: 0, key: undefined };
+
+  constructor(buffers: ConstBufferSequence, fin: boolean, frag: boolean, opcode: number, remain: number) {
+    this.#bufs = bufferSequence(buffers);
+    this.#fin = fin;
+    this.#frag = frag;
+    this.#opcode = opcode;
+    this.remain = remain;
+  }
+
+  /**
+   * Appends to `out` the next frames, header and payload views: one frame without
+   * fragmentation, else as many as follow one another while no operation waits for the write
+   * side (Beast would hand the write side over between them to nobody), within the gather limits.
+   */
+  fill<N extends AsyncStream>(impl: StreamImpl<N>, out: Uint8Array[]): void {
+    const headers = impl.headerScratch();
+    const h = this.#header;
+    let at = 0;
+    let frames = 0;
+    this.payload = 0;
+    do {
+      const n = this.#frag ? Math.min(this.remain, impl.wrBufSize) : this.remain;
+      this.remain -= n;
+      h.fin = this.#fin && this.remain === 0;
+      h.opcode = this.#opcode;
+      h.length = n;
+      const size = encodeFrameHeader(headers, at, h);
+      out.push(Buffer.from(headers.buffer, headers.byteOffset + at, size));
+      at += size;
+      this.#views(n, out);
+      this.payload += n;
+      this.#opcode = Opcode.cont;
+    } while (this.remain > 0 && ++frames < gatherFrames && this.payload < gatherBytes && !impl.writeWaiters());
+  }
+
+  // Views of the next `n` bytes of the caller's buffers.
+  #views(n: number, out: Uint8Array[]): void {
+    while (n > 0) {
+      const b = this.#bufs[this.#index]!;
+      const k = Math.min(n, b.length - this.#offset);
+      if (k > 0) out.push(Buffer.from(b.buffer, b.byteOffset + this.#offset, k));
+      n -= k;
+      this.#offset += k;
+      if (this.#offset === b.length) {
+        this.#index++;
+        this.#offset = 0;
+      }
+    }
+  }
+}
 
 /** The largest header of a masked frame. */
 const maxHeader = 14;
@@ -193,8 +264,8 @@ function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin:
   const frag = impl.wrFrag && remain > impl.wrBufSize;
   let sent = 0;
   let ec: ErrorCode | undefined;
-  // A server's frames are slices of the caller's buffers; a client's are copied and masked.
-  const rest = impl.role === 'server' ? new BuffersSuffix(buffers) : null;
+  // A server's frames are views of the caller's buffers; a client's are copied and masked.
+  const serverFramer = impl.role === 'server' ? new ServerFramer(buffers, fin, frag, opcode, remain) : null;
   const framer = impl.role === 'client' ? new ClientFramer(impl, buffers, fin, frag, opcode, remain) : null;
 
   for (;;) {
@@ -204,27 +275,10 @@ function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin:
     if (ec !== undefined) break;
 
     if (impl.role === 'server') {
-      // Unmasked frames go out straight from the caller's buffers. With auto-fragmentation, the
-      // frames that follow one another with no other operation waiting for the write side are
-      // gathered into one write: Beast would hand the lock over between them to nobody.
       const bufs: Uint8Array[] = [];
-      const headers = impl.headerScratch();
-      let at = 0;
-      let payload = 0;
-      let frames = 0;
-      do {
-        const n = frag ? Math.min(remain, impl.wrBufSize) : remain;
-        remain -= n;
-        const h = encodeFrameHeader(headers, at, { fin: fin && remain === 0, opcode, length: n, key: undefined });
-        bufs.push(headers.subarray(at, at + h));
-        at += h;
-        const slice = buffersPrefix(n, rest!.data());
-        if (slice instanceof Uint8Array) bufs.push(slice);
-        else bufs.push(...slice);
-        rest!.consume(n);
-        payload += n;
-        opcode = Opcode.cont;
-      } while (remain > 0 && ++frames < gatherFrames && payload < gatherBytes && !impl.writeWaiters());
+      serverFramer!.fill(impl, bufs);
+      remain = serverFramer!.remain;
+      const payload = serverFramer!.payload;
       // The message stays open until its final frame is out: a write cancelled between fragments
       // leaves the next write continuing it.
       impl.wrCont = !(fin && remain === 0);
