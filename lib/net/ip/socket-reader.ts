@@ -20,38 +20,50 @@ import type { OnReadOpts, Socket } from 'node:net';
 import { bufferCopy, type MutableBufferSequence } from '../buffer.js';
 import type { ErrorCode } from '../error.js';
 
-/** Receives a read's outcome; `fromIo` is true when it comes from a Node I/O callback. */
-export type ReadSink = (ec: ErrorCode | null, bytesTransferred: number, fromIo: boolean) => void;
+/** The method a reader calls with its read's outcome. */
+export const kReadDone = Symbol('tsbeast.readDone');
+
+/**
+ * Receives a read's outcome (`fromIo` is true when it comes from a Node I/O callback): the socket
+ * that owns the reader, through a method rather than a closure, which cost every connection a
+ * function and its context (bench/idle-memory).
+ */
+export interface ReadOwner {
+  [kReadDone](ec: ErrorCode | null, bytesTransferred: number, fromIo: boolean): void;
+}
+
+// Sockets rarely have bytes left over: they share this empty list until they do.
+const noLeftover: readonly Uint8Array[] = Object.freeze([]);
 
 /** Leftover bytes and the sticky end state, shared by both engines. */
 export abstract class SocketReader {
-  /** Bytes read from the socket that no read has taken yet, oldest first. */
-  protected leftover: Uint8Array[] = [];
+  /** Bytes read from the socket that no read has taken yet, oldest first (see {@link keep}). */
+  protected leftover: readonly Uint8Array[] = noLeftover;
   /**
    * The buffers of the read waiting for bytes; only ever set while `leftover` is empty. With its
-   * sink, fields rather than an object: an idle connection always has a read pending.
+   * owner, fields rather than an object: an idle connection always has a read pending.
    */
   protected pending: MutableBufferSequence | null = null;
-  #sink: ReadSink | null = null;
+  #owner: ReadOwner | null = null;
   #end: ErrorCode | null = null;
 
   /**
    * Reads into `buffers` (non-empty, at least one byte of room). Leftover bytes or a recorded end
-   * answer at once (`fromIo` false); otherwise the sink is called when bytes or the end arrive.
+   * answer at once (`fromIo` false); otherwise `owner` hears when bytes or the end arrive.
    */
-  read(buffers: MutableBufferSequence, sink: ReadSink): void {
-    if (this.leftover.length > 0) return sink(null, this.#takeLeftover(buffers), false);
-    if (this.#end !== null) return sink(this.#end, 0, false);
+  read(buffers: MutableBufferSequence, owner: ReadOwner): void {
+    if (this.leftover.length > 0) return owner[kReadDone](null, this.#takeLeftover(buffers), false);
+    if (this.#end !== null) return owner[kReadDone](this.#end, 0, false);
     this.pending = buffers;
-    this.#sink = sink;
+    this.#owner = owner;
     this.startReading();
   }
 
-  /** Forgets the pending read without calling its sink; no byte is lost. */
+  /** Forgets the pending read without telling its owner; no byte is lost. */
   cancelRead(): void {
     if (this.pending === null) return;
     this.pending = null;
-    this.#sink = null;
+    this.#owner = null;
     this.released();
   }
 
@@ -62,12 +74,12 @@ export abstract class SocketReader {
   end(ec: ErrorCode): void {
     if (this.#end !== null) return;
     this.#end = ec;
-    const sink = this.#sink;
-    if (this.pending === null || sink === null) return;
+    const owner = this.#owner;
+    if (this.pending === null || owner === null) return;
     this.pending = null;
-    this.#sink = null;
+    this.#owner = null;
     this.released();
-    sink(ec, 0, true);
+    owner[kReadDone](ec, 0, true);
   }
 
   /** Stops listening to the socket (it is being closed). */
@@ -79,41 +91,48 @@ export abstract class SocketReader {
 
   /**
    * Gives `data` to the pending read, keeping what does not fit. The rest is kept before the
-   * sink runs, because the handler may start the next read from inside it.
+   * owner hears, because the handler may start the next read from inside it.
    * @returns whether bytes were left over.
    */
   protected deliver(data: Uint8Array, copyRest = false): boolean {
     const p = this.pending;
     if (p === null) {
-      this.leftover.push(copyRest ? data.slice() : data);
+      this.keep(copyRest ? data.slice() : data);
       return true;
     }
     const n = bufferCopy(p, data);
     const rest = n < data.length;
-    if (rest) this.leftover.push(copyRest ? data.slice(n) : data.subarray(n));
+    if (rest) this.keep(copyRest ? data.slice(n) : data.subarray(n));
     this.complete(n);
     return rest;
   }
 
   /** Ends the pending read with `n` bytes, which are already in its buffers. */
   protected complete(n: number): void {
-    const sink = this.#sink!;
+    const owner = this.#owner!;
     this.pending = null;
-    this.#sink = null;
-    sink(null, n, true);
+    this.#owner = null;
+    owner[kReadDone](null, n, true);
+  }
+
+  /** Keeps bytes no read has taken, after those already kept. */
+  protected keep(bytes: Uint8Array): void {
+    if (this.leftover === noLeftover) this.leftover = [bytes];
+    else (this.leftover as Uint8Array[]).push(bytes);
   }
 
   #takeLeftover(buffers: MutableBufferSequence): number {
-    const n = bufferCopy(buffers, this.leftover);
+    const kept = this.leftover as Uint8Array[];
+    const n = bufferCopy(buffers, kept);
     let left = n;
     while (left > 0) {
-      const head = this.leftover[0];
+      const head = kept[0];
       if (head.length > left) {
-        this.leftover[0] = head.subarray(left);
+        kept[0] = head.subarray(left);
         break;
       }
       left -= head.length;
-      this.leftover.shift();
+      kept.shift();
     }
     return n;
   }
@@ -259,7 +278,7 @@ export class OnreadReader extends SocketReader {
       } else if (landed !== null) {
         // Bytes in a buffer no read owns any more (cannot happen while re-pointing works):
         // keep a copy rather than lose them.
-        this.leftover.push(landed.slice(0, n));
+        this.keep(landed.slice(0, n));
       }
       if (this.leftover.length === 0) return true;
       this.#stopped = true;

@@ -22,7 +22,7 @@ import type { AsyncStream, IoSignature } from '../stream.js';
 import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../token.js';
 import { Endpoint } from './endpoint.js';
 import { openAccepted, startConnect, takeOver, type ConnectAttempt } from './socket-open.js';
-import { DataReader, OnreadReader, type SocketReader } from './socket-reader.js';
+import { DataReader, kReadDone, OnreadReader, type ReadOwner, type SocketReader } from './socket-reader.js';
 
 /** Which direction {@link TcpSocket.shutdown} closes (Asio's `shutdown_type`). */
 export const ShutdownType = Object.freeze({ receive: 0, send: 1, both: 2 } as const);
@@ -104,7 +104,7 @@ const readTarget = (seq: MutableBufferSequence): MutableBufferSequence | null =>
  * await asyncWrite(sock, buffer('hello'));
  * ```
  */
-export class TcpSocket implements AsyncStream {
+export class TcpSocket implements AsyncStream, ReadOwner {
   readonly #executor: Executor;
   #socket: net.Socket | null = null;
   #reader: SocketReader | null = null;
@@ -438,13 +438,13 @@ export class TcpSocket implements AsyncStream {
         if ((type & CancellationType.all) !== 0) this.#abortRead(error.operationAborted);
       }));
     }
-    reader.read(target, this.#readDone);
+    reader.read(target, this);
   }
 
-  // The reader calls this only for the read it holds, which is the pending one.
-  readonly #readDone = (ec: ErrorCode | null, n: number, fromIo: boolean): void => {
+  /** @internal The reader's answer, only ever for the read it holds: the pending one. */
+  [kReadDone](ec: ErrorCode | null, n: number, fromIo: boolean): void {
     if (this.#read !== null) this.#finishRead(fromIo, ec, n);
-  };
+  }
 
   #abortRead(ec: ErrorCode): void {
     if (this.#read === null) return;
