@@ -19,6 +19,7 @@ import { Buffer } from 'node:buffer';
 import type { OnReadOpts, Socket } from 'node:net';
 import { bufferCopy, type MutableBufferSequence } from '../buffer.js';
 import type { ErrorCode } from '../error.js';
+import type { ReadTargetSource } from '../stream.js';
 
 /** The method a reader calls with its read's outcome. */
 export const kReadDone = Symbol('tsbeast.readDone');
@@ -40,10 +41,14 @@ export abstract class SocketReader {
   /** Bytes read from the socket that no read has taken yet, oldest first (see {@link keep}). */
   protected leftover: readonly Uint8Array[] = noLeftover;
   /**
-   * The buffers of the read waiting for bytes; only ever set while `leftover` is empty. With its
-   * owner, fields rather than an object: an idle connection always has a read pending.
+   * The buffers of the read waiting for bytes, or null when none is or it waits without buffers
+   * (a lazy read); only ever set while `leftover` is empty. With its source and owner, fields
+   * rather than an object: an idle connection always has a read pending.
    */
   protected pending: MutableBufferSequence | null = null;
+  /** Where the pending read takes its buffers from when bytes arrive, if it has none yet. */
+  #source: ReadTargetSource | null = null;
+  /** The owner of the pending read: set exactly while one is pending. */
   #owner: ReadOwner | null = null;
   #end: ErrorCode | null = null;
 
@@ -59,10 +64,23 @@ export abstract class SocketReader {
     this.startReading();
   }
 
+  /**
+   * As {@link read}, for a read that has no buffers until bytes arrive: `source` is asked for
+   * them then (at once when bytes are left over), and never when the read ends without bytes.
+   */
+  readLazy(source: ReadTargetSource, owner: ReadOwner): void {
+    if (this.leftover.length > 0) return owner[kReadDone](null, this.#takeLeftover(source.readTarget()), false);
+    if (this.#end !== null) return owner[kReadDone](this.#end, 0, false);
+    this.#source = source;
+    this.#owner = owner;
+    this.startReading();
+  }
+
   /** Forgets the pending read without telling its owner; no byte is lost. */
   cancelRead(): void {
-    if (this.pending === null) return;
+    if (this.#owner === null) return;
     this.pending = null;
+    this.#source = null;
     this.#owner = null;
     this.released();
   }
@@ -75,8 +93,9 @@ export abstract class SocketReader {
     if (this.#end !== null) return;
     this.#end = ec;
     const owner = this.#owner;
-    if (this.pending === null || owner === null) return;
+    if (owner === null) return;
     this.pending = null;
+    this.#source = null;
     this.#owner = null;
     this.released();
     owner[kReadDone](ec, 0, true);
@@ -95,12 +114,11 @@ export abstract class SocketReader {
    * @returns whether bytes were left over.
    */
   protected deliver(data: Uint8Array, copyRest = false): boolean {
-    const p = this.pending;
-    if (p === null) {
+    if (this.#owner === null) {
       this.keep(copyRest ? data.slice() : data);
       return true;
     }
-    const n = bufferCopy(p, data);
+    const n = bufferCopy(this.pending ?? this.#source!.readTarget(), data);
     const rest = n < data.length;
     if (rest) this.keep(copyRest ? data.slice(n) : data.subarray(n));
     this.complete(n);
@@ -111,6 +129,7 @@ export abstract class SocketReader {
   protected complete(n: number): void {
     const owner = this.#owner!;
     this.pending = null;
+    this.#source = null;
     this.#owner = null;
     owner[kReadDone](null, n, true);
   }
