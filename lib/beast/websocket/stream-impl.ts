@@ -4,11 +4,11 @@
  * every operation calls (check_stop_now, update_timer, frame building). Operations live in ops/.
  */
 
-import { Buffer } from 'node:buffer';
-import { FlatBuffer } from '../../net/dynamic-buffer.js';
+import type { Handler } from '../../net/associators.js';
+import type { FlatBuffer } from '../../net/dynamic-buffer.js';
 import { error as netError, type ErrorCode } from '../../net/error.js';
 import type { Executor } from '../../net/executor.js';
-import type { AsyncStream } from '../../net/stream.js';
+import type { AsyncStream, IoSignature, LazyReadStream, ReadTargetSource } from '../../net/stream.js';
 import { SteadyTimer } from '../../net/timer.js';
 import { error as beastError } from '../core/error.js';
 import { closeReason, encodeClosePayload, type CloseReason } from './close.js';
@@ -18,6 +18,7 @@ import { applyMask, maskKeys } from './mask.js';
 import { Deflater, Inflater } from './zlib-codec.js';
 import { none, Timeout, type ControlCallback } from './options.js';
 import { DeflateState, ParkedOps, TimeoutState } from './lazy-state.js';
+import { ReadBuffer } from './read-buffer.js';
 import type { SavedHandler } from './saved-handler.js';
 import { Utf8Checker } from './utf8.js';
 
@@ -41,41 +42,6 @@ const noReason = closeReason(0);
 const defaultTimeout = new Timeout();
 const defaultPmd = new PermessageDeflate();
 
-/**
- * The stream's read buffer: a FlatBuffer that remembers whether the last read filled all the
- * room it was given, which {@link StreamImpl.prepareRead} uses to decide when to grow.
- */
-class ReadBuffer extends FlatBuffer {
-  #prepared = 0;
-  /** The last commit filled the whole prepared area: more bytes were probably waiting. */
-  filled = false;
-
-  override prepareView(n: number): Uint8Array {
-    const view = super.prepareView(n);
-    this.#prepared = n;
-    return view;
-  }
-
-  override prepare(n: number): readonly Uint8Array[] {
-    return [this.prepareView(n)];
-  }
-
-  override commit(n: number): void {
-    this.filled = n > 0 && n >= this.#prepared;
-    this.#prepared = 0;
-    super.commit(n);
-  }
-
-  // An idle connection keeps its small block (the 512 bytes the handshake was read into) for as
-  // long as it stays idle. Taken from Node's 8 KiB pool, it kept alive a slab shared with
-  // short-lived allocations of the handshake (1.8 KiB of RSS per idle connection,
-  // bench/idle-memory). Blocks of 4 KiB and more never came from the pool, so busy
-  // connections allocate as before.
-  protected override allocate(n: number): Uint8Array {
-    return new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
-  }
-}
-
 /** What starts an idle ping when the keep-alive timer asks for one (set once by stream.ts: ops/ping imports this module). */
 let idlePingStarter: (<N extends AsyncStream>(impl: StreamImpl<N>) => void) | null = null;
 
@@ -89,7 +55,7 @@ export interface NextLayerHooks {
   close?(): void;
 }
 
-export class StreamImpl<NextLayer extends AsyncStream> {
+export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSource {
   readonly executor: Executor;
   role: Role = 'client';
   status: Status = 'closed';
@@ -495,12 +461,33 @@ export class StreamImpl<NextLayer extends AsyncStream> {
     const room = b.capacity() - size;
     // Waiting for the next frame with nothing buffered, and the last read did not fill its room:
     // the block already there will do, however small (after a handshake, the 512 bytes the
-    // request was read into). An idle connection so holds no 4 KiB block (bench/idle-memory);
-    // the buffer grows as below once a frame is under way or a read comes back full.
+    // request was read into, over a next layer without lazy reads: see readNext). An idle
+    // connection so holds no 4 KiB block (bench/idle-memory); the buffer grows as below once a
+    // frame is under way or a read comes back full.
     if (size === 0 && this.rdRemain === 0 && room > 0 && !b.filled) return b.prepareView(Math.min(free, room));
     // Room for the payload still due, when a frame is under way: one read rather than many.
     const need = Math.max(4096, size, this.rdRemain);
     return b.prepareView(Math.min(free, room >= need ? room : need));
+  }
+
+  /**
+   * Reads more bytes from the next layer into the read buffer. Waiting for the next frame with
+   * nothing buffered, over a next layer that can take its buffers when bytes arrive, the read
+   * buffer lets go of its block first ({@link ReadBuffer.releaseBlock}) and the read waits
+   * without one: an idle connection holds no read block (bench/idle-memory).
+   */
+  readNext(handler: Handler<IoSignature>): void {
+    const next = this.next as NextLayer & Partial<LazyReadStream>;
+    if (this.rdRemain === 0 && next.asyncReadSomeLazy !== undefined && (this.rdBuf as ReadBuffer).releaseBlock()) {
+      next.asyncReadSomeLazy(this, handler);
+    } else {
+      next.asyncReadSome(this.prepareRead(), handler);
+    }
+  }
+
+  /** @internal Where the bytes of a read {@link readNext} started without a block go. */
+  readTarget(): Uint8Array {
+    return this.prepareRead();
   }
 
   /** The size to offer a dynamic buffer for the next read (Beast's `read_size_hint`). */
