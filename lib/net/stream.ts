@@ -40,3 +40,26 @@ export interface AsyncWriteStream extends HasExecutor {
 
 /** A stream that does both: what a WebSocket stream needs of its next layer. */
 export interface AsyncStream extends AsyncReadStream, AsyncWriteStream {}
+
+/**
+ * Where a read that waits without buffers of its own (see {@link LazyReadStream}) puts its bytes.
+ * `readTarget` is called at most once per read, only once bytes are there to take (possibly
+ * inside the initiating call, when bytes were already waiting), and never for a read that ends
+ * with an error, the end of the stream or a cancellation. The buffers it returns receive the
+ * bytes as those of `asyncReadSome` would; bytes that do not fit wait for the next read. It runs
+ * inside the stream's I/O callback: it must not throw, and must not start or end operations.
+ */
+export interface ReadTargetSource {
+  readTarget(): MutableBufferSequence;
+}
+
+/**
+ * A stream whose reads can wait without buffers: `asyncReadSomeLazy` completes as
+ * `asyncReadSome` would into the buffers `source` gives when bytes arrive. What it is for: a
+ * layer above with many quiet connections (a WebSocket server) need not hold a buffer for each
+ * read that waits, only for bytes that came.
+ */
+export interface LazyReadStream {
+  asyncReadSomeLazy(source: ReadTargetSource, handler: Handler<IoSignature>): void;
+  asyncReadSomeLazy<T extends CompletionToken = UsePromise>(source: ReadTargetSource, token?: T): AsyncResult<T, IoSignature>;
+}

@@ -4,11 +4,11 @@
  * every operation calls (check_stop_now, update_timer, frame building). Operations live in ops/.
  */
 
-import { Buffer } from 'node:buffer';
-import { FlatBuffer } from '../../net/dynamic-buffer.js';
+import type { Handler } from '../../net/associators.js';
+import type { FlatBuffer } from '../../net/dynamic-buffer.js';
 import { error as netError, type ErrorCode } from '../../net/error.js';
 import type { Executor } from '../../net/executor.js';
-import type { AsyncStream } from '../../net/stream.js';
+import type { AsyncStream, IoSignature, LazyReadStream, ReadTargetSource } from '../../net/stream.js';
 import { SteadyTimer } from '../../net/timer.js';
 import { error as beastError } from '../core/error.js';
 import { closeReason, encodeClosePayload, type CloseReason } from './close.js';
@@ -18,6 +18,7 @@ import { applyMask, maskKeys } from './mask.js';
 import { Deflater, Inflater } from './zlib-codec.js';
 import { none, Timeout, type ControlCallback } from './options.js';
 import { DeflateState, ParkedOps, TimeoutState } from './lazy-state.js';
+import { ReadBuffer } from './read-buffer.js';
 import type { SavedHandler } from './saved-handler.js';
 import { Utf8Checker } from './utf8.js';
 
@@ -41,40 +42,21 @@ const noReason = closeReason(0);
 const defaultTimeout = new Timeout();
 const defaultPmd = new PermessageDeflate();
 
-/**
- * The stream's read buffer: a FlatBuffer that remembers whether the last read filled all the
- * room it was given, which {@link StreamImpl.prepareRead} uses to decide when to grow.
- */
-class ReadBuffer extends FlatBuffer {
-  #prepared = 0;
-  /** The last commit filled the whole prepared area: more bytes were probably waiting. */
-  filled = false;
-
-  override prepareView(n: number): Uint8Array {
-    const view = super.prepareView(n);
-    this.#prepared = n;
-    return view;
-  }
-
-  override prepare(n: number): readonly Uint8Array[] {
-    return [this.prepareView(n)];
-  }
-
-  override commit(n: number): void {
-    this.filled = n > 0 && n >= this.#prepared;
-    this.#prepared = 0;
-    super.commit(n);
-  }
-
-  // An idle connection keeps its small block (the 512 bytes the handshake was read into) for as
-  // long as it stays idle. Taken from Node's 8 KiB pool, it kept alive a slab shared with
-  // short-lived allocations of the handshake (1.8 KiB of RSS per idle connection,
-  // bench/idle-memory). Blocks of 4 KiB and more never came from the pool, so busy
-  // connections allocate as before.
-  protected override allocate(n: number): Uint8Array {
-    return new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
-  }
-}
+// The stream's yes/no state, as bits of one field (see StreamImpl's flag accessors): as fields,
+// thirteen booleans cost every connection 104 bytes (bench/idle-memory).
+const RD_FIN = 1 << 0;
+const RD_MASKED = 1 << 1;
+const RD_DONE = 1 << 2;
+const RD_CLOSE = 1 << 3;
+const WR_CLOSE = 1 << 4;
+const WR_CONT = 1 << 5;
+const WR_FRAG = 1 << 6;
+const WR_FRAG_OPT = 1 << 7;
+const WR_COMPRESS = 1 << 8;
+const WR_COMPRESS_OPT = 1 << 9;
+const WR_FRAME_SENT = 1 << 10;
+const EC_DELIVERED = 1 << 11;
+const TIMED_OUT = 1 << 12;
 
 /** What starts an idle ping when the keep-alive timer asks for one (set once by stream.ts: ops/ping imports this module). */
 let idlePingStarter: (<N extends AsyncStream>(impl: StreamImpl<N>) => void) | null = null;
@@ -89,7 +71,7 @@ export interface NextLayerHooks {
   close?(): void;
 }
 
-export class StreamImpl<NextLayer extends AsyncStream> {
+export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSource {
   readonly executor: Executor;
   role: Role = 'client';
   status: Status = 'closed';
@@ -109,16 +91,12 @@ export class StreamImpl<NextLayer extends AsyncStream> {
    */
   rdOwner: object | null = null;
   rdRemain = 0;
-  rdFin = false;
   rdOp: number = Opcode.text;
-  rdMasked = false;
   rdKey = 0;
   rdKeyOffset = 0;
   /** Payload bytes of the current frame at the front of the read buffer that are already unmasked. */
   rdUnmasked = 0;
   rdSize = 0;
-  rdDone = true;
-  rdClose = false;
   /** The control frame just decoded (opcode and payload), for the read and close operations. */
   ctrlOp = 0;
   ctrlPayload: Uint8Array = noPayload;
@@ -126,18 +104,10 @@ export class StreamImpl<NextLayer extends AsyncStream> {
   // Write side.
   /** The operation holding the write side (Beast's `wr_block`), or null. */
   wrOwner: object | null = null;
-  wrClose = false;
-  wrCont = false;
-  wrFrag = false;
-  wrFragOpt = true;
   wrOpcode: number = Opcode.text;
   wrBufOpt = 4096;
   wrBufSize = 0;
   wrBuf: Uint8Array | null = null;
-  wrCompress = false;
-  wrCompressOpt = true;
-  /** A frame of the current message went out: later frames are continuations without RSV1. */
-  wrFrameSent = false;
 
   // permessage-deflate: what this connection negotiated (null: not active), and the rest of its
   // state, made when the option is set or the extension negotiated.
@@ -172,8 +142,114 @@ export class StreamImpl<NextLayer extends AsyncStream> {
   ctrlCb: ControlCallback | null = null;
   /** The timeout options and the timer, made when a Timeout option is set (default: no timeouts). */
   #timeouts: TimeoutState | null = null;
-  ecDelivered = false;
-  timedOut = false;
+
+  // ---- flags: booleans kept as bits of #flags ---------------------------------------------------
+
+  #flags = RD_DONE | WR_FRAG_OPT | WR_COMPRESS_OPT;
+
+  /** The current frame's FIN as the read loop sees it (cleared after a control frame). */
+  get rdFin(): boolean {
+    return (this.#flags & RD_FIN) !== 0;
+  }
+  set rdFin(on: boolean) {
+    this.#flags = on ? this.#flags | RD_FIN : this.#flags & ~RD_FIN;
+  }
+
+  /** The current frame is masked. */
+  get rdMasked(): boolean {
+    return (this.#flags & RD_MASKED) !== 0;
+  }
+  set rdMasked(on: boolean) {
+    this.#flags = on ? this.#flags | RD_MASKED : this.#flags & ~RD_MASKED;
+  }
+
+  /** The last read consumed the final byte of a message. */
+  get rdDone(): boolean {
+    return (this.#flags & RD_DONE) !== 0;
+  }
+  set rdDone(on: boolean) {
+    this.#flags = on ? this.#flags | RD_DONE : this.#flags & ~RD_DONE;
+  }
+
+  /** The peer's close frame was received. */
+  get rdClose(): boolean {
+    return (this.#flags & RD_CLOSE) !== 0;
+  }
+  set rdClose(on: boolean) {
+    this.#flags = on ? this.#flags | RD_CLOSE : this.#flags & ~RD_CLOSE;
+  }
+
+  /** Our close frame was sent. */
+  get wrClose(): boolean {
+    return (this.#flags & WR_CLOSE) !== 0;
+  }
+  set wrClose(on: boolean) {
+    this.#flags = on ? this.#flags | WR_CLOSE : this.#flags & ~WR_CLOSE;
+  }
+
+  /** The next frame written continues a message. */
+  get wrCont(): boolean {
+    return (this.#flags & WR_CONT) !== 0;
+  }
+  set wrCont(on: boolean) {
+    this.#flags = on ? this.#flags | WR_CONT : this.#flags & ~WR_CONT;
+  }
+
+  /** The message being written is fragmented (auto_fragment, as set when it began). */
+  get wrFrag(): boolean {
+    return (this.#flags & WR_FRAG) !== 0;
+  }
+  set wrFrag(on: boolean) {
+    this.#flags = on ? this.#flags | WR_FRAG : this.#flags & ~WR_FRAG;
+  }
+
+  /** The auto_fragment option. */
+  get wrFragOpt(): boolean {
+    return (this.#flags & WR_FRAG_OPT) !== 0;
+  }
+  set wrFragOpt(on: boolean) {
+    this.#flags = on ? this.#flags | WR_FRAG_OPT : this.#flags & ~WR_FRAG_OPT;
+  }
+
+  /** The message being written is compressed. */
+  get wrCompress(): boolean {
+    return (this.#flags & WR_COMPRESS) !== 0;
+  }
+  set wrCompress(on: boolean) {
+    this.#flags = on ? this.#flags | WR_COMPRESS : this.#flags & ~WR_COMPRESS;
+  }
+
+  /** The compress option. */
+  get wrCompressOpt(): boolean {
+    return (this.#flags & WR_COMPRESS_OPT) !== 0;
+  }
+  set wrCompressOpt(on: boolean) {
+    this.#flags = on ? this.#flags | WR_COMPRESS_OPT : this.#flags & ~WR_COMPRESS_OPT;
+  }
+
+  /** A frame of the current message went out: later frames are continuations without RSV1. */
+  get wrFrameSent(): boolean {
+    return (this.#flags & WR_FRAME_SENT) !== 0;
+  }
+  set wrFrameSent(on: boolean) {
+    this.#flags = on ? this.#flags | WR_FRAME_SENT : this.#flags & ~WR_FRAME_SENT;
+  }
+
+  /** The first error was delivered: later operations get operationAborted. */
+  get ecDelivered(): boolean {
+    return (this.#flags & EC_DELIVERED) !== 0;
+  }
+  set ecDelivered(on: boolean) {
+    this.#flags = on ? this.#flags | EC_DELIVERED : this.#flags & ~EC_DELIVERED;
+  }
+
+  /** The timer expired: the next operation to look gets the timeout. */
+  get timedOut(): boolean {
+    return (this.#flags & TIMED_OUT) !== 0;
+  }
+  set timedOut(on: boolean) {
+    this.#flags = on ? this.#flags | TIMED_OUT : this.#flags & ~TIMED_OUT;
+  }
 
   constructor(readonly next: NextLayer & NextLayerHooks) {
     this.executor = next.getExecutor();
@@ -495,12 +571,33 @@ export class StreamImpl<NextLayer extends AsyncStream> {
     const room = b.capacity() - size;
     // Waiting for the next frame with nothing buffered, and the last read did not fill its room:
     // the block already there will do, however small (after a handshake, the 512 bytes the
-    // request was read into). An idle connection so holds no 4 KiB block (bench/idle-memory);
-    // the buffer grows as below once a frame is under way or a read comes back full.
+    // request was read into, over a next layer without lazy reads: see readNext). An idle
+    // connection so holds no 4 KiB block (bench/idle-memory); the buffer grows as below once a
+    // frame is under way or a read comes back full.
     if (size === 0 && this.rdRemain === 0 && room > 0 && !b.filled) return b.prepareView(Math.min(free, room));
     // Room for the payload still due, when a frame is under way: one read rather than many.
     const need = Math.max(4096, size, this.rdRemain);
     return b.prepareView(Math.min(free, room >= need ? room : need));
+  }
+
+  /**
+   * Reads more bytes from the next layer into the read buffer. Waiting for the next frame with
+   * nothing buffered, over a next layer that can take its buffers when bytes arrive, the read
+   * buffer lets go of its block first ({@link ReadBuffer.releaseBlock}) and the read waits
+   * without one: an idle connection holds no read block (bench/idle-memory).
+   */
+  readNext(handler: Handler<IoSignature>): void {
+    const next = this.next as NextLayer & Partial<LazyReadStream>;
+    if (this.rdRemain === 0 && next.asyncReadSomeLazy !== undefined && (this.rdBuf as ReadBuffer).releaseBlock()) {
+      next.asyncReadSomeLazy(this, handler);
+    } else {
+      next.asyncReadSome(this.prepareRead(), handler);
+    }
+  }
+
+  /** @internal Where the bytes of a read {@link readNext} started without a block go. */
+  readTarget(): Uint8Array {
+    return this.prepareRead();
   }
 
   /** The size to offer a dynamic buffer for the next read (Beast's `read_size_hint`). */

@@ -17,41 +17,71 @@
 
 import { Buffer } from 'node:buffer';
 import type { OnReadOpts, Socket } from 'node:net';
-import { bufferCopy, type MutableBufferSequence } from '../buffer.js';
+import { allocUnsafeBytes, bufferCopy, type MutableBufferSequence } from '../buffer.js';
 import type { ErrorCode } from '../error.js';
+import type { ReadTargetSource } from '../stream.js';
 
-/** Receives a read's outcome; `fromIo` is true when it comes from a Node I/O callback. */
-export type ReadSink = (ec: ErrorCode | null, bytesTransferred: number, fromIo: boolean) => void;
+/** The method a reader calls with its read's outcome. */
+export const kReadDone = Symbol('tsbeast.readDone');
+
+/**
+ * Receives a read's outcome (`fromIo` is true when it comes from a Node I/O callback): the socket
+ * that owns the reader, through a method rather than a closure, which cost every connection a
+ * function and its context (bench/idle-memory).
+ */
+export interface ReadOwner {
+  [kReadDone](ec: ErrorCode | null, bytesTransferred: number, fromIo: boolean): void;
+}
+
+// Sockets rarely have bytes left over: they share this empty list until they do.
+const noLeftover: readonly Uint8Array[] = Object.freeze([]);
 
 /** Leftover bytes and the sticky end state, shared by both engines. */
 export abstract class SocketReader {
-  /** Bytes read from the socket that no read has taken yet, oldest first. */
-  protected leftover: Uint8Array[] = [];
+  /** Bytes read from the socket that no read has taken yet, oldest first (see {@link keep}). */
+  protected leftover: readonly Uint8Array[] = noLeftover;
   /**
-   * The buffers of the read waiting for bytes; only ever set while `leftover` is empty. With its
-   * sink, fields rather than an object: an idle connection always has a read pending.
+   * The buffers of the read waiting for bytes, or null when none is or it waits without buffers
+   * (a lazy read); only ever set while `leftover` is empty. With its source and owner, fields
+   * rather than an object: an idle connection always has a read pending.
    */
   protected pending: MutableBufferSequence | null = null;
-  #sink: ReadSink | null = null;
+  /** Where the pending read takes its buffers from when bytes arrive, if it has none yet. */
+  #source: ReadTargetSource | null = null;
+  /** The owner of the pending read: set exactly while one is pending. */
+  #owner: ReadOwner | null = null;
   #end: ErrorCode | null = null;
 
   /**
    * Reads into `buffers` (non-empty, at least one byte of room). Leftover bytes or a recorded end
-   * answer at once (`fromIo` false); otherwise the sink is called when bytes or the end arrive.
+   * answer at once (`fromIo` false); otherwise `owner` hears when bytes or the end arrive.
    */
-  read(buffers: MutableBufferSequence, sink: ReadSink): void {
-    if (this.leftover.length > 0) return sink(null, this.#takeLeftover(buffers), false);
-    if (this.#end !== null) return sink(this.#end, 0, false);
+  read(buffers: MutableBufferSequence, owner: ReadOwner): void {
+    if (this.leftover.length > 0) return owner[kReadDone](null, this.#takeLeftover(buffers), false);
+    if (this.#end !== null) return owner[kReadDone](this.#end, 0, false);
     this.pending = buffers;
-    this.#sink = sink;
+    this.#owner = owner;
     this.startReading();
   }
 
-  /** Forgets the pending read without calling its sink; no byte is lost. */
+  /**
+   * As {@link read}, for a read that has no buffers until bytes arrive: `source` is asked for
+   * them then (at once when bytes are left over), and never when the read ends without bytes.
+   */
+  readLazy(source: ReadTargetSource, owner: ReadOwner): void {
+    if (this.leftover.length > 0) return owner[kReadDone](null, this.#takeLeftover(source.readTarget()), false);
+    if (this.#end !== null) return owner[kReadDone](this.#end, 0, false);
+    this.#source = source;
+    this.#owner = owner;
+    this.startReading();
+  }
+
+  /** Forgets the pending read without telling its owner; no byte is lost. */
   cancelRead(): void {
-    if (this.pending === null) return;
+    if (this.#owner === null) return;
     this.pending = null;
-    this.#sink = null;
+    this.#source = null;
+    this.#owner = null;
     this.released();
   }
 
@@ -62,12 +92,13 @@ export abstract class SocketReader {
   end(ec: ErrorCode): void {
     if (this.#end !== null) return;
     this.#end = ec;
-    const sink = this.#sink;
-    if (this.pending === null || sink === null) return;
+    const owner = this.#owner;
+    if (owner === null) return;
     this.pending = null;
-    this.#sink = null;
+    this.#source = null;
+    this.#owner = null;
     this.released();
-    sink(ec, 0, true);
+    owner[kReadDone](ec, 0, true);
   }
 
   /** Stops listening to the socket (it is being closed). */
@@ -79,51 +110,52 @@ export abstract class SocketReader {
 
   /**
    * Gives `data` to the pending read, keeping what does not fit. The rest is kept before the
-   * sink runs, because the handler may start the next read from inside it.
+   * owner hears, because the handler may start the next read from inside it.
    * @returns whether bytes were left over.
    */
   protected deliver(data: Uint8Array): boolean {
-    const p = this.pending;
-    if (p === null) {
+    if (this.#owner === null) {
       this.keep(data);
       return true;
     }
-    const n = bufferCopy(p, data);
+    const n = bufferCopy(this.pending ?? this.#source!.readTarget(), data);
     const rest = n < data.length;
     if (rest) this.keep(data.subarray(n));
     this.complete(n);
     return rest;
   }
 
-  /** Keeps bytes no read has taken; by default the view itself, which nothing else writes to. */
-  protected keep(rest: Uint8Array): void {
-    this.leftover.push(rest);
-  }
-
-  /** Every leftover byte has been taken. */
-  protected drained(): void {}
-
   /** Ends the pending read with `n` bytes, which are already in its buffers. */
   protected complete(n: number): void {
-    const sink = this.#sink!;
+    const owner = this.#owner!;
     this.pending = null;
-    this.#sink = null;
-    sink(null, n, true);
+    this.#source = null;
+    this.#owner = null;
+    owner[kReadDone](null, n, true);
+  }
+
+  /**
+   * Keeps bytes no read has taken, after those already kept: by default the view itself, which
+   * nothing else writes to.
+   */
+  protected keep(bytes: Uint8Array): void {
+    if (this.leftover === noLeftover) this.leftover = [bytes];
+    else (this.leftover as Uint8Array[]).push(bytes);
   }
 
   #takeLeftover(buffers: MutableBufferSequence): number {
-    const n = bufferCopy(buffers, this.leftover);
+    const kept = this.leftover as Uint8Array[];
+    const n = bufferCopy(buffers, kept);
     let left = n;
     while (left > 0) {
-      const head = this.leftover[0];
+      const head = kept[0];
       if (head.length > left) {
-        this.leftover[0] = head.subarray(left);
+        kept[0] = head.subarray(left);
         break;
       }
       left -= head.length;
-      this.leftover.shift();
+      kept.shift();
     }
-    if (this.leftover.length === 0) this.drained();
     return n;
   }
 }
@@ -136,27 +168,35 @@ function firstBuffer(seq: MutableBufferSequence): Uint8Array {
 const LANDING_SIZE = 64 * 1024;
 
 /**
- * One landing buffer for every socket: a read's bytes are moved out of it inside the `onread`
- * callback, before any other socket can read, so sockets need none of their own. Per socket it
- * cost 64 KiB; 10,000 idle connections measured 24.6 KiB of RSS each with it (bench/idle-memory).
+ * One landing buffer for every socket: a read's bytes are copied out of it inside the `onread`
+ * callback (what does not fit is copied into the socket's leftover), before any other socket can
+ * read, so sockets need none of their own. Per socket it cost 64 KiB; 10,000 idle connections
+ * measured 24.6 KiB of RSS each with it (bench/idle-memory). The block is never handed to one
+ * socket: every handle that last read into it still points at it.
  */
 let sharedLanding: Uint8Array | null = null;
 function landing(): Uint8Array {
-  return (sharedLanding ??= spareLandings.pop() ?? Buffer.allocUnsafe(LANDING_SIZE));
+  return (sharedLanding ??= allocUnsafeBytes(LANDING_SIZE));
 }
 
 /**
- * Landing blocks given back by readers whose leftover they held. A large rest is not copied out
- * of the landing buffer: the reader takes the whole block and the next read lands in another.
- * The copy and the allocation it saved were most of what a 64 KiB message cost over a raw
- * `node:net` echo, which itself allocates a fresh buffer per read. A reader stops reading while
- * it has leftover bytes, so it holds at most one block.
+ * A copy of `bytes` that nothing else writes to. Not `slice()`: on a Node Buffer that is a view,
+ * and a view of the landing buffer kept as leftover was overwritten by the next socket's read.
  */
-const spareLandings: Uint8Array[] = [];
-const MAX_SPARE_LANDINGS = 4;
+function copyOf(bytes: Uint8Array): Uint8Array {
+  const copy = allocUnsafeBytes(bytes.length);
+  copy.set(bytes);
+  return copy;
+}
 
-/** A rest up to this size is copied out of the landing buffer rather than taking the block. */
-const KEEP_COPY_MAX = 4096;
+/**
+ * How many times one socket may re-point its handle. Each `useUserBuffer` pushes a listener that
+ * Node frees only with the socket (about 52 bytes), so re-pointing on every read would grow a
+ * long-lived connection's memory without bound. Re-pointing is needed only when a read that was
+ * to land in the caller's buffer ends without bytes; past this many, the socket stops offering
+ * callers' buffers to Node and every read lands in the landing buffer.
+ */
+const MAX_REPOINTS = 16;
 
 /**
  * Reads at least this big go straight into the caller's buffer. Smaller ones land in the
@@ -194,17 +234,17 @@ function onreadCallback(this: ReaderSocket, n: number): boolean {
  * are left over, so at most one landing buffer of bytes is read ahead.
  *
  * A read that ends without bytes (cancelled) must not leave the handle pointing at the caller's
- * buffer, and a read that starts between callbacks should get its bytes directly: both re-point
- * the handle with `useUserBuffer`, the method behind `onread` on Node's TCP handle. Where that
- * method is missing, reads always land in the reader's buffer.
+ * buffer: it re-points the handle with `useUserBuffer`, the method behind `onread` on Node's TCP
+ * handle, which costs memory until the socket closes (see MAX_REPOINTS). Where that method is
+ * missing, reads always land in the landing buffer.
  */
 export class OnreadReader extends SocketReader {
   #socket: Socket | null = null;
   #target: Uint8Array | null = null;
   #stopped = false;
   #inCallback = false;
-  /** The landing block this reader's leftover lives in, when it took one rather than copying. */
-  #heldLanding: Uint8Array | null = null;
+  /** How many times the handle was re-pointed (see MAX_REPOINTS). */
+  #repoints = 0;
 
   /**
    * What to pass to Node as the socket's `onread` option. Made on request, as Node keeps only
@@ -233,31 +273,29 @@ export class OnreadReader extends SocketReader {
     return reader.#onRead(n);
   }
 
+  // A read started outside a callback lands wherever the handle points: the landing buffer, or
+  // a buffer Node was given for a read that completed since (the next one is chosen at each
+  // callback). Its first bytes are copied; the reads after it, started from callbacks, are
+  // direct again. Re-pointing here instead leaked a listener per read (see MAX_REPOINTS).
   protected override startReading(): void {
-    if (!this.#inCallback) this.#retarget();
     if (this.#stopped && this.#socket !== null) {
       this.#stopped = false;
       this.#socket.resume();
     }
   }
 
+  // Outside a callback the handle may still point at the caller's buffer, which the read no
+  // longer owns: bytes must not land there. Inside one, Node asks for the next target anyway.
   protected override released(): void {
-    if (!this.#inCallback && this.#target !== sharedLanding) this.#retarget();
+    if (this.#inCallback || this.#target === sharedLanding || this.#target === null) return;
+    const h = this.#handle();
+    if (h === null) return;
+    this.#repoints++;
+    h.useUserBuffer!((this.#target = landing()));
   }
 
-  protected override keep(rest: Uint8Array): void {
-    if (sharedLanding === null || rest.buffer !== sharedLanding.buffer) return super.keep(rest);
-    if (rest.length <= KEEP_COPY_MAX) return super.keep(rest.slice());
-    this.#heldLanding = sharedLanding;
-    sharedLanding = null;
-    super.keep(rest);
-  }
-
-  protected override drained(): void {
-    const held = this.#heldLanding;
-    if (held === null) return;
-    this.#heldLanding = null;
-    if (spareLandings.length < MAX_SPARE_LANDINGS) spareLandings.push(held);
+  protected override keep(bytes: Uint8Array): void {
+    super.keep(sharedLanding !== null && bytes.buffer === sharedLanding.buffer ? copyOf(bytes) : bytes);
   }
 
   #handle(): UserBufferHandle | null {
@@ -269,18 +307,10 @@ export class OnreadReader extends SocketReader {
   #chooseTarget(): Uint8Array {
     const p = this.pending;
     const first = p === null ? null : firstBuffer(p);
-    if (first !== null && first.length >= DIRECT_READ_MIN && this.#handle() !== null) {
+    if (first !== null && first.length >= DIRECT_READ_MIN && this.#repoints < MAX_REPOINTS && this.#handle() !== null) {
       return (this.#target = first);
     }
     return (this.#target = landing());
-  }
-
-  #retarget(): void {
-    const h = this.#handle();
-    if (h === null) return;
-    const before = this.#target;
-    const next = this.#chooseTarget();
-    if (next !== before) h.useUserBuffer!(next);
   }
 
   // Node passes the buffer its last `options.buffer` call returned, which is stale after a
@@ -297,7 +327,7 @@ export class OnreadReader extends SocketReader {
       } else if (landed !== null) {
         // Bytes in a buffer no read owns any more (cannot happen while re-pointing works):
         // keep a copy rather than lose them.
-        this.leftover.push(landed.slice(0, n));
+        this.keep(copyOf(landed.subarray(0, n)));
       }
       if (this.leftover.length === 0) return true;
       this.#stopped = true;

@@ -18,11 +18,11 @@ import { CancellationType, type CancellationHandler, type CancellationSlot } fro
 import { error, fromNodeError, SystemError, type ErrorCode } from '../error.js';
 import { toExecutor, type Executor, type ExecutorLike } from '../executor.js';
 import { HandlerWork } from '../handler-work.js';
-import type { AsyncStream, IoSignature } from '../stream.js';
+import type { AsyncStream, IoSignature, LazyReadStream, ReadTargetSource } from '../stream.js';
 import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../token.js';
 import { Endpoint } from './endpoint.js';
 import { openAccepted, startConnect, takeOver, type ConnectAttempt } from './socket-open.js';
-import { DataReader, OnreadReader, type SocketReader } from './socket-reader.js';
+import { DataReader, kReadDone, OnreadReader, type ReadOwner, type SocketReader } from './socket-reader.js';
 
 /** Which direction {@link TcpSocket.shutdown} closes (Asio's `shutdown_type`). */
 export const ShutdownType = Object.freeze({ receive: 0, send: 1, both: 2 } as const);
@@ -104,7 +104,7 @@ const readTarget = (seq: MutableBufferSequence): MutableBufferSequence | null =>
  * await asyncWrite(sock, buffer('hello'));
  * ```
  */
-export class TcpSocket implements AsyncStream {
+export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
   readonly #executor: Executor;
   #socket: net.Socket | null = null;
   #reader: SocketReader | null = null;
@@ -247,6 +247,18 @@ export class TcpSocket implements AsyncStream {
   asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T): AsyncResult<T, IoSignature>;
   asyncReadSome(buffers: MutableBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     return asyncInitiate<IoSignature>((h) => this.#initiateRead(buffers, h), token, this.#executor);
+  }
+
+  /**
+   * Reads at least one byte, as {@link TcpSocket.asyncReadSome}, into the buffers
+   * `source.readTarget()` gives once bytes have arrived: a read that waits holds no buffer.
+   * `readTarget` is never called for a read that completes without bytes (an error, `eof`, a
+   * cancellation). Same errors, signature and cancellation as `asyncReadSome`.
+   */
+  asyncReadSomeLazy(source: ReadTargetSource, handler: Handler<IoSignature>): void;
+  asyncReadSomeLazy<T extends CompletionToken = UsePromise>(source: ReadTargetSource, token?: T): AsyncResult<T, IoSignature>;
+  asyncReadSomeLazy(source: ReadTargetSource, token?: CompletionToken | Handler<IoSignature>): unknown {
+    return asyncInitiate<IoSignature>((h) => this.#initiateRead(null, h, source), token, this.#executor);
   }
 
   /**
@@ -422,13 +434,14 @@ export class TcpSocket implements AsyncStream {
     }, error.operationAborted);
   }
 
-  #initiateRead(buffers: MutableBufferSequence, handler: Handler<IoSignature>): void {
+  /** Starts a read into `buffers`, or (with `buffers` null) into what `source` gives. */
+  #initiateRead(buffers: MutableBufferSequence | null, handler: Handler<IoSignature>, source?: ReadTargetSource): void {
     const work = new HandlerWork(handler, this.#executor);
     if (this.#read !== null) return work.complete(false, error.alreadyStarted, 0);
     const reader = this.#reader;
     if (reader === null) return work.complete(false, this.#socket === null ? error.badDescriptor : error.notConnected, 0);
-    const target = readTarget(buffers);
-    if (target === null) return work.complete(false, null, 0);
+    const target = buffers === null ? null : readTarget(buffers);
+    if (target === null && buffers !== null) return work.complete(false, null, 0);
     if (this.#readShut) return work.complete(false, error.eof, 0);
     const slot = getAssociatedCancellationSlot(handler);
     this.#read = work;
@@ -438,13 +451,14 @@ export class TcpSocket implements AsyncStream {
         if ((type & CancellationType.all) !== 0) this.#abortRead(error.operationAborted);
       }));
     }
-    reader.read(target, this.#readDone);
+    if (target !== null) reader.read(target, this);
+    else reader.readLazy(source!, this);
   }
 
-  // The reader calls this only for the read it holds, which is the pending one.
-  readonly #readDone = (ec: ErrorCode | null, n: number, fromIo: boolean): void => {
+  /** @internal The reader's answer, only ever for the read it holds: the pending one. */
+  [kReadDone](ec: ErrorCode | null, n: number, fromIo: boolean): void {
     if (this.#read !== null) this.#finishRead(fromIo, ec, n);
-  };
+  }
 
   #abortRead(ec: ErrorCode): void {
     if (this.#read === null) return;

@@ -6,6 +6,7 @@
 
 import { batchWriteMax } from '../../../lib/net/ip/write-batch.js';
 import { expect } from 'chai';
+import sinon from 'sinon';
 import * as net from 'node:net';
 import { once } from 'node:events';
 import {
@@ -355,6 +356,33 @@ describe('net/ip/tcp', () => {
       for (let k = 0; k < 2; k++) expect(Buffer.compare(sinks[k]!, data[k]!)).to.equal(0);
     });
 
+    it('re-points Node\'s read target a bounded number of times, however many reads start between callbacks or are cancelled', async () => {
+      // Each useUserBuffer call leaves a listener on Node's handle until the socket closes.
+      const [client, server] = await pair();
+      const handle = (server.nativeHandle() as unknown as { _handle: { useUserBuffer(b: Uint8Array): void } })._handle;
+      const spy = sinon.spy(handle, 'useUserBuffer');
+      const data = new Uint8Array(64 * 1024).map((_, i) => i & 0xff);
+      const sink = new Uint8Array(data.length);
+      for (let round = 0; round < 100; round++) {
+        // Large reads started from promise continuations, i.e. between callbacks...
+        const w = asyncWrite(client, data);
+        let at = 0;
+        while (at < data.length) at += await server.asyncReadSome(sink.subarray(at));
+        await w;
+        expect(Buffer.compare(sink, data), `round ${round}`).to.equal(0);
+        // ...and a large read cancelled while nothing arrives.
+        const pending = server.asyncReadSome(new Uint8Array(32 * 1024));
+        server.cancel();
+        expect((await pending.catch((e: unknown) => e)) instanceof Error).to.equal(true);
+      }
+      expect(spy.callCount).to.be.at.most(16);
+      // Past the bound, reads still arrive whole (through the landing buffer).
+      const w = asyncWrite(client, data);
+      expect(await asyncRead(server, sink)).to.equal(data.length);
+      await w;
+      expect(Buffer.compare(sink, data)).to.equal(0);
+    });
+
     it('adopts a socket Node created: reads through data events, keeping leftovers, and writes', async () => {
       const { port, peer } = await rawServer();
       const raw = trackNode(net.connect(port, '127.0.0.1'));
@@ -436,6 +464,97 @@ describe('net/ip/tcp', () => {
       signal.emit(CancellationType.terminal);
       expect(await p).to.deep.equal([error.operationAborted]);
       expect(client.isOpen()).to.equal(false);
+    });
+
+    describe('asyncReadSomeLazy', () => {
+      /** A source that counts its calls and hands out `room` bytes each time. */
+      const source = (room: number): { readTarget(): Uint8Array; calls: Uint8Array[] } => {
+        const calls: Uint8Array[] = [];
+        return {
+          calls,
+          readTarget(): Uint8Array {
+            const b = new Uint8Array(room);
+            calls.push(b);
+            return b;
+          },
+        };
+      };
+
+      it('asks for buffers only once bytes arrived, completes as asyncReadSome, never inside the initiating call', async () => {
+        const [client, server] = await pair();
+        const src = source(16);
+        const r = recorder<IoSignature>();
+        server.asyncReadSomeLazy(src, r.fn);
+        r.started();
+        await settle();
+        expect(src.calls.length).to.equal(0);
+        await asyncWrite(client, buffer('hello'));
+        expect(await r.done).to.deep.equal([null, 5]);
+        expect([src.calls.length, text(src.calls[0]!, 5), r.insideInitiation()]).to.deep.equal([1, 'hello', false]);
+      });
+
+      it('bytes that do not fit wait for the next read; bytes already waiting are taken at once (posted)', async () => {
+        const [client, server] = await pair();
+        const src = source(4);
+        const first = server.asyncReadSomeLazy(src);
+        await asyncWrite(client, buffer('abcdefghij'));
+        expect(await first).to.equal(4);
+        const r = recorder<IoSignature>();
+        server.asyncReadSomeLazy(src, r.fn);
+        r.started();
+        expect(src.calls.length).to.equal(2); // asked inside the call: the bytes were there
+        expect(await r.done).to.deep.equal([null, 4]);
+        expect(r.insideInitiation()).to.equal(false);
+        const rest = new Uint8Array(8);
+        expect(text(rest, await server.asyncReadSome(rest))).to.equal('ij');
+        expect(src.calls.map((b) => text(b))).to.deep.equal(['abcd', 'efgh']);
+      });
+
+      it('a read that ends without bytes never asks: cancel, eof, close; a second read gets alreadyStarted', async () => {
+        const [client, server] = await pair();
+        const src = source(8);
+        const p = server.asyncReadSomeLazy(src, asTuple());
+        expect(await server.asyncReadSomeLazy(src, asTuple())).to.deep.equal([error.alreadyStarted, 0]);
+        server.cancel();
+        expect(await p).to.deep.equal([error.operationAborted, 0]);
+        await asyncWrite(client, buffer('kept'));
+        const b = new Uint8Array(8);
+        expect(text(b, await server.asyncReadSome(b))).to.equal('kept');
+        client.shutdown(ShutdownType.send);
+        expect(await server.asyncReadSomeLazy(src, asTuple())).to.deep.equal([error.eof, 0]);
+        const q = client.asyncReadSomeLazy(src, asTuple());
+        client.close();
+        expect(await q).to.deep.equal([error.operationAborted, 0]);
+        expect(src.calls.length).to.equal(0);
+      });
+
+      it('a cancellation slot reaches a lazy read; the bytes go to the next read', async () => {
+        const [client, server] = await pair();
+        const src = source(8);
+        const signal = new CancellationSignal();
+        const p = server.asyncReadSomeLazy(src, bindCancellationSlot(signal.slot(), asTuple()));
+        await settle();
+        signal.emit(CancellationType.terminal);
+        expect(await p).to.deep.equal([error.operationAborted, 0]);
+        await asyncWrite(client, buffer('after'));
+        expect(await server.asyncReadSomeLazy(src)).to.equal(5);
+        expect(src.calls.map((b) => text(b, 5))).to.deep.equal(['after']);
+      });
+
+      it('works on an adopted socket (data events)', async () => {
+        const { port, peer } = await rawServer();
+        const raw = trackNode(net.connect(port, '127.0.0.1'));
+        await once(raw, 'connect');
+        const adopted = track(TcpSocket.adopt(ioc, await peer));
+        const src = source(3);
+        const p = adopted.asyncReadSomeLazy(src);
+        await settle();
+        expect(src.calls.length).to.equal(0);
+        raw.write('hello');
+        expect(await p).to.equal(3);
+        expect(await adopted.asyncReadSomeLazy(src)).to.equal(2);
+        expect(src.calls.map((b) => text(b))).to.deep.equal(['hel', 'lo\0']);
+      });
     });
 
     it('sets and remembers noDelay and keepAlive', async () => {

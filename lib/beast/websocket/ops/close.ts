@@ -36,7 +36,7 @@ export function asyncCloseOp<N extends AsyncStream>(
 
     // Reads more bytes into the read buffer; returns the error to stop with, if any.
     function* fill() {
-      const [e, n] = yield* self.call<IoSignature>((h) => next.asyncReadSome(impl.prepareRead(), h));
+      const [e, n] = yield* self.call<IoSignature>((h) => impl.readNext(h));
       impl.rdBuf.commit(n);
       return stopAfterStep(self, impl, e);
     }

@@ -304,7 +304,7 @@ function* readSome<N extends AsyncStream>(
 
 // Reads more bytes into the read buffer; returns the error to stop with, if any.
 function* fill<N extends AsyncStream>(self: Self, impl: StreamImpl<N>): Generator<ChildOp, ErrorCode | undefined, readonly unknown[]> {
-  const [e, n] = yield* self.call<IoSignature>((h) => impl.next.asyncReadSome(impl.prepareRead(), h));
+  const [e, n] = yield* self.call<IoSignature>((h) => impl.readNext(h));
   impl.rdBuf.commit(n);
   const stop = stopAfterStep(self, impl, e);
   if (stop === undefined) impl.resetIdle();
@@ -497,7 +497,7 @@ function readWhenArrived<N extends AsyncStream>(
   impl.updateTimer();
   impl.lockRead(op);
   // A bound method rather than an arrow field: no context per wait (bench/idle-memory).
-  impl.next.asyncReadSome(impl.prepareRead(), op.relay.bind(op.arrived.bind(op)));
+  impl.readNext(op.relay.bind(op.arrived.bind(op)));
   return true;
 }
 
