@@ -273,10 +273,10 @@ export class OnreadReader extends SocketReader {
     return reader.#onRead(n);
   }
 
-  // A read started outside a callback lands wherever the handle points: the landing buffer, or
-  // a buffer Node was given for a read that completed since (the next one is chosen at each
-  // callback). Its first bytes are copied; the reads after it, started from callbacks, are
-  // direct again. Re-pointing here instead leaked a listener per read (see MAX_REPOINTS).
+  // A read started outside a callback lands where the handle points, which is then always the
+  // landing buffer: Node asks for the next target after every callback, and `released` moves the
+  // handle off a cancelled read's buffer. Its first bytes are copied; the reads after it, started
+  // from callbacks, are direct again. Re-pointing here instead leaked a listener per read.
   protected override startReading(): void {
     if (this.#stopped && this.#socket !== null) {
       this.#stopped = false;

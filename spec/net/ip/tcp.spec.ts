@@ -15,12 +15,14 @@ import {
   asyncRead,
   asyncWrite,
   bindCancellationSlot,
+  bindExecutor,
   buffer,
   buffersToString,
   CancellationSignal,
   CancellationType,
   Endpoint,
   error,
+  inlineExecutor,
   IoContext,
   makeWorkGuard,
   Resolver,
@@ -356,31 +358,51 @@ describe('net/ip/tcp', () => {
       for (let k = 0; k < 2; k++) expect(Buffer.compare(sinks[k]!, data[k]!)).to.equal(0);
     });
 
-    it('re-points Node\'s read target a bounded number of times, however many reads start between callbacks or are cancelled', async () => {
+    it('re-points Node\'s read target only for cancelled direct reads, at most 16 times, and never writes into a cancelled read\'s buffer', async () => {
       // Each useUserBuffer call leaves a listener on Node's handle until the socket closes.
       const [client, server] = await pair();
       const handle = (server.nativeHandle() as unknown as { _handle: { useUserBuffer(b: Uint8Array): void } })._handle;
       const spy = sinon.spy(handle, 'useUserBuffer');
       const data = new Uint8Array(64 * 1024).map((_, i) => i & 0xff);
       const sink = new Uint8Array(data.length);
-      for (let round = 0; round < 100; round++) {
-        // Large reads started from promise continuations, i.e. between callbacks...
+      // Large reads started from promise continuations, between callbacks: no re-pointing at all.
+      for (let round = 0; round < 50; round++) {
         const w = asyncWrite(client, data);
         let at = 0;
         while (at < data.length) at += await server.asyncReadSome(sink.subarray(at));
         await w;
         expect(Buffer.compare(sink, data), `round ${round}`).to.equal(0);
-        // ...and a large read cancelled while nothing arrives.
-        const pending = server.asyncReadSome(new Uint8Array(32 * 1024));
-        server.cancel();
-        expect((await pending.catch((e: unknown) => e)) instanceof Error).to.equal(true);
       }
-      expect(spy.callCount).to.be.at.most(16);
-      // Past the bound, reads still arrive whole (through the landing buffer).
+      expect(spy.callCount).to.equal(0);
+      // A large read started inside a read's completion (so Node is given its buffer directly),
+      // then cancelled from outside: the handle must be moved off that buffer, up to the bound.
+      const cancelled: Uint8Array[] = [];
+      for (let round = 0; round < 40; round++) {
+        const big = new Uint8Array(32 * 1024).fill(0xee);
+        cancelled.push(big);
+        let started!: () => void;
+        const bigStarted = new Promise<void>((r) => (started = r));
+        const second = new Promise<unknown>((resolve) => {
+          // Run inline, inside Node's read callback: the next read is offered to Node directly.
+          const first = (ec: ErrorCode | null): void => {
+            expect(ec).to.equal(null);
+            server.asyncReadSome(big, (ec2) => resolve(ec2));
+            started();
+          };
+          server.asyncReadSome(new Uint8Array(1), bindExecutor(inlineExecutor, first));
+        });
+        await asyncWrite(client, data.subarray(0, 1));
+        await bigStarted;
+        server.cancel();
+        expect(await second).to.equal(error.operationAborted);
+      }
+      expect(spy.callCount).to.equal(16);
+      // Bytes after the bound still arrive whole, and none landed in a cancelled read's buffer.
       const w = asyncWrite(client, data);
       expect(await asyncRead(server, sink)).to.equal(data.length);
       await w;
       expect(Buffer.compare(sink, data)).to.equal(0);
+      for (const big of cancelled) expect(big.every((b) => b === 0xee)).to.equal(true);
     });
 
     it('adopts a socket Node created: reads through data events, keeping leftovers, and writes', async () => {

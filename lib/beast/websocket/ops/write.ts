@@ -259,7 +259,7 @@ function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin:
   const next = impl.next;
   if (!impl.wrCont) impl.beginMessage(bufferSize(buffers));
   if (impl.wrCompress) return yield* deflateBody(self, impl, fin, buffers);
-  let opcode = impl.wrCont ? Opcode.cont : impl.wrOpcode;
+  const opcode = impl.wrCont ? Opcode.cont : impl.wrOpcode;
   let remain = bufferSize(buffers);
   const frag = impl.wrFrag && remain > impl.wrBufSize;
   let sent = 0;
