@@ -7,8 +7,8 @@
 import { associationsOf, setAssociations, withCancellationSlot, wrapHandler, type Associations, type Handler } from './associators.js';
 import { CancellationSignal, CancellationType, type CancellationHandler, type CancellationSlot } from './cancellation.js';
 import { error } from './error.js';
-import { toExecutor, type ExecutorLike } from './executor.js';
-import { BinderToken, type BoundToken, type CompletionToken, type Initiation, type UsePromise } from './token.js';
+import { toExecutor, type Executor, type ExecutorLike } from './executor.js';
+import { BinderToken, kInitiate, settlePromise, usePromise, type BoundToken, type CompletionToken, type Initiation, type UsePromise } from './token.js';
 
 type AnyFunction = (...args: never[]) => void;
 type AnyHandler = Handler<readonly unknown[]>;
@@ -105,9 +105,20 @@ class AbortSignalToken<T> extends BinderToken<T> {
     return true;
   }
 
+  // The Promise token directly inside (`op(bindAbortSignal(signal))`, the usual form): one object
+  // settles the promise and carries the slot, where the general path wraps the Promise token's own
+  // handler and passes it the abort's reason through another (bench/echo, AbortSignal lane).
+  override [kInitiate](init: Initiation<readonly unknown[]>, ioExecutor: Executor, errorFirst: boolean): unknown {
+    if (!errorFirst || (this.inner !== undefined && (this.inner as unknown) !== usePromise)) return super[kInitiate](init, ioExecutor, errorFirst);
+    return new Promise((resolve, reject) => this.#launch(init, new AbortBoundPromise(this.signal, this.type, resolve, reject)));
+  }
+
   protected start(init: Initiation<readonly unknown[]>, h: AnyHandler): void {
+    this.#launch(init, new AbortBoundHandler(this.signal, this.type, h));
+  }
+
+  #launch(init: Initiation<readonly unknown[]>, op: AbortBoundOp): void {
     const signal = this.signal;
-    const op = new AbortBoundOp(signal, this.type, h);
     if (signal.aborted) {
       init(op.wrapped);
       op.emit(op.type);
@@ -178,25 +189,41 @@ const registries = new WeakMap<AbortSignal, AbortRegistry>();
 
 /**
  * One operation bound to an AbortSignal: the cancellation signal whose slot the operation is
- * given (an abort, or a request through a slot bound to the inner handler, is emitted on it), and
- * a link in its AbortSignal's list of operations in flight.
+ * given (an abort is emitted on it), and a link in its AbortSignal's list of operations in flight.
  */
-class AbortBoundOp extends CancellationSignal {
+abstract class AbortBoundOp extends CancellationSignal {
   prev: AbortBoundOp | null = null;
   next: AbortBoundOp | null = null;
   /** The list the operation is on, while it is. */
   registry: AbortRegistry | null = null;
-  /** The handler the operation is given: it leaves the list, then calls the inner one. */
-  readonly wrapped: AnyHandler;
-  readonly #outer: CancellationSlot | undefined;
-  readonly #forward: CancellationHandler | undefined;
+  /** The handler the operation is given: it leaves the list, then completes. */
+  abstract readonly wrapped: AnyHandler;
 
   constructor(
     readonly abortSignal: AbortSignal,
     readonly type: CancellationType,
-    inner: AnyHandler,
   ) {
     super();
+  }
+
+  /** Whether a completion with `ec` is the abort's doing (its rejection then carries the reason). */
+  protected abortedBy(ec: unknown): boolean {
+    return ec === error.operationAborted && this.abortSignal.aborted;
+  }
+}
+
+/**
+ * An operation bound to an AbortSignal whose inner handler is any token's: a request through a
+ * slot already bound to that handler is relayed, and an abort's reason is handed to a Promise
+ * token further in.
+ */
+class AbortBoundHandler extends AbortBoundOp {
+  readonly wrapped: AnyHandler;
+  readonly #outer: CancellationSlot | undefined;
+  readonly #forward: CancellationHandler | undefined;
+
+  constructor(abortSignal: AbortSignal, type: CancellationType, inner: AnyHandler) {
+    super(abortSignal, type);
     const own = associationsOf(inner);
     const outer = own.cancellationSlot;
     if (outer !== undefined && outer.isConnected()) {
@@ -206,9 +233,25 @@ class AbortBoundOp extends CancellationSignal {
     const handler = (...args: readonly unknown[]): void => {
       this.registry?.remove(this);
       if (this.#forward !== undefined) this.#outer!.release(this.#forward);
-      if (args[0] === error.operationAborted && this.abortSignal.aborted) own.abortCause?.(this.abortSignal.reason);
+      if (this.abortedBy(args[0])) own.abortCause?.(this.abortSignal.reason);
       inner(...args);
     };
     this.wrapped = setAssociations(handler, withCancellationSlot(own, this.slot()));
   }
 }
+
+/** An operation bound to an AbortSignal that settles the Promise token's promise itself. */
+class AbortBoundPromise extends AbortBoundOp {
+  readonly wrapped: AnyHandler;
+
+  constructor(abortSignal: AbortSignal, type: CancellationType, resolve: (value: unknown) => void, reject: (reason: unknown) => void) {
+    super(abortSignal, type);
+    const handler = (...args: readonly unknown[]): void => {
+      this.registry?.remove(this);
+      settlePromise(args, resolve, reject, this.abortedBy(args[0]) ? { cause: this.abortSignal.reason } : undefined);
+    };
+    this.wrapped = setAssociations(handler, withCancellationSlot(noAssociations, this.slot()));
+  }
+}
+
+const noAssociations = associationsOf(undefined);

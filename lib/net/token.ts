@@ -173,6 +173,22 @@ function promiseValue(args: readonly unknown[], from: number): unknown {
 }
 
 /**
+ * @internal Settles a Promise token's promise with an error-first completion's values: resolves
+ * with the values after the error, or rejects with a {@link SystemError} for an `ErrorCode`
+ * (whose `.cause` is `cause`, when given) and with any other error as it is.
+ */
+export function settlePromise(
+  args: readonly unknown[],
+  resolve: (value: unknown) => void,
+  reject: (reason: unknown) => void,
+  cause?: { cause: unknown },
+): void {
+  const e = args[0];
+  if (e === null || e === undefined) resolve(promiseValue(args, 1));
+  else reject(e instanceof ErrorCode ? new SystemError(e, undefined, cause) : e);
+}
+
+/**
  * The Promise token, and the default when no token is given. The promise resolves with the values
  * after the error (`void` for `[ec]`, the value for `[ec, v]`, a tuple for more) and rejects with a
  * {@link SystemError} carrying `.code` (and `.cause`, the AbortSignal's reason, when an abort
@@ -184,22 +200,10 @@ export const usePromise: UsePromise = Object.freeze({
     const withCause = (init as AbortCauseMark)[kAbortCause] === true;
     return new Promise((resolve, reject) => {
       if (!errorFirst) return init((...args: readonly unknown[]): void => resolve(promiseValue(args, 0)));
-      if (!withCause) {
-        return init((...args: readonly unknown[]): void => {
-          const e = args[0];
-          if (e === null || e === undefined) resolve(promiseValue(args, 1));
-          else reject(e instanceof ErrorCode ? new SystemError(e) : e);
-        });
-      }
-      let aborted = false;
-      let reason: unknown;
-      const handler = (...args: readonly unknown[]): void => {
-        const e = args[0];
-        if (e === null || e === undefined) resolve(promiseValue(args, 1));
-        else if (e instanceof ErrorCode) reject(new SystemError(e, undefined, aborted ? { cause: reason } : undefined));
-        else reject(e);
-      };
-      init(setAssociations(handler, withAbortCause((r) => ((aborted = true), (reason = r)))));
+      if (!withCause) return init((...args: readonly unknown[]): void => settlePromise(args, resolve, reject));
+      let cause: { cause: unknown } | undefined;
+      const handler = (...args: readonly unknown[]): void => settlePromise(args, resolve, reject, cause);
+      init(setAssociations(handler, withAbortCause((r) => (cause = { cause: r }))));
     });
   },
 });
