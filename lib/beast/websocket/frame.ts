@@ -98,34 +98,80 @@ export interface FrameDecoderOptions {
  *
  * After a successful {@link decode}, the fields describe the frame; the decoder has already
  * updated the message state (a data frame without FIN opens a message, with FIN closes it).
- * Fields are reused between frames so that decoding allocates nothing.
+ * Fields are reused between frames so that decoding allocates nothing. Every connection holds
+ * one, so the frame's first byte and mask bit, and the settings and message state, are kept as
+ * bits behind accessors: seven fields rather than thirteen, 48 bytes less (bench/idle-memory).
  */
 export class FrameHeaderDecoder {
-  role: Role;
-  deflate: boolean;
   readMessageMax: number;
-
-  fin = false;
-  rsv1 = false;
-  opcode = 0;
-  masked = false;
-  key = 0;
   /** The payload length of the decoded frame. */
   length = 0;
+  key = 0;
   /** The error of the last failed {@link decode}. */
   error: ErrorCode | null = null;
-
-  /** A fragmented message is open: the next data frame must be a continuation. */
-  messageOpen = false;
-  /** The open (or last) message was marked compressed by RSV1 on its first frame. */
-  messageCompressed = false;
   /** The payload bytes announced so far for the open message. */
   messageSize = 0;
+  /** The decoded frame's first byte (FIN, RSV1-3, opcode), and its mask bit as bit 8. */
+  #head = 0;
+  /** The role, `deflate`, `messageOpen` and `messageCompressed` (see the bits below the class). */
+  #state = 0;
 
   constructor(options: FrameDecoderOptions) {
     this.role = options.role;
     this.deflate = options.deflate ?? false;
     this.readMessageMax = options.readMessageMax ?? 0;
+  }
+
+  get role(): Role {
+    return (this.#state & serverBit) !== 0 ? 'server' : 'client';
+  }
+  set role(role: Role) {
+    this.#setState(serverBit, role === 'server');
+  }
+
+  /** permessage-deflate was negotiated, so RSV1 may mark a compressed message. */
+  get deflate(): boolean {
+    return (this.#state & deflateBit) !== 0;
+  }
+  set deflate(on: boolean) {
+    this.#setState(deflateBit, on);
+  }
+
+  /** A fragmented message is open: the next data frame must be a continuation. */
+  get messageOpen(): boolean {
+    return (this.#state & messageOpenBit) !== 0;
+  }
+  set messageOpen(open: boolean) {
+    this.#setState(messageOpenBit, open);
+  }
+
+  /** The open (or last) message was marked compressed by RSV1 on its first frame. */
+  get messageCompressed(): boolean {
+    return (this.#state & messageCompressedBit) !== 0;
+  }
+  set messageCompressed(compressed: boolean) {
+    this.#setState(messageCompressedBit, compressed);
+  }
+
+  /** The decoded frame's FIN bit. */
+  get fin(): boolean {
+    return (this.#head & 0x80) !== 0;
+  }
+  /** The decoded frame's RSV1 bit. */
+  get rsv1(): boolean {
+    return (this.#head & 0x40) !== 0;
+  }
+  /** The decoded frame's opcode. */
+  get opcode(): number {
+    return this.#head & 0x0f;
+  }
+  /** Whether the decoded frame was masked (its key is {@link key}). */
+  get masked(): boolean {
+    return (this.#head & 0x100) !== 0;
+  }
+
+  #setState(bit: number, on: boolean): void {
+    this.#state = on ? this.#state | bit : this.#state & ~bit;
   }
 
   /**
@@ -162,8 +208,9 @@ export class FrameHeaderDecoder {
         if (len7 > 125) return this.#fail(error.badControlSize);
         if (rsv1 || rsv23) return this.#fail(error.badReservedBits);
     }
-    if (this.role === 'server' && !masked) return this.#fail(error.badUnmaskedFrame);
-    if (this.role === 'client' && masked) return this.#fail(error.badMaskedFrame);
+    const server = (this.#state & serverBit) !== 0;
+    if (server && !masked) return this.#fail(error.badUnmaskedFrame);
+    if (!server && masked) return this.#fail(error.badMaskedFrame);
 
     let i = offset + 2;
     let length = len7;
@@ -200,10 +247,7 @@ export class FrameHeaderDecoder {
       this.messageSize = total;
       this.messageOpen = !fin;
     }
-    this.fin = fin;
-    this.rsv1 = rsv1;
-    this.opcode = op;
-    this.masked = masked;
+    this.#head = (b0 & 0xff) | (masked ? 0x100 : 0);
     this.key = key;
     this.length = length;
     this.error = null;
@@ -215,3 +259,9 @@ export class FrameHeaderDecoder {
     return -1;
   }
 }
+
+// The bits of FrameHeaderDecoder's state field.
+const serverBit = 1;
+const deflateBit = 2;
+const messageOpenBit = 4;
+const messageCompressedBit = 8;

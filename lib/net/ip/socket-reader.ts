@@ -198,6 +198,11 @@ function copyOf(bytes: Uint8Array): Uint8Array {
  */
 const MAX_REPOINTS = 16;
 
+// The bits of OnreadReader's state field; the count of re-points is kept above them.
+const stoppedBit = 1;
+const inCallbackBit = 2;
+const repointUnit = 4;
+
 /**
  * Reads at least this big go straight into the caller's buffer. Smaller ones land in the
  * shared landing buffer first: one system call then serves many small reads, which measured
@@ -218,13 +223,37 @@ interface ReaderSocket extends Socket {
 }
 
 /**
+ * The reader whose socket Node asks next where its bytes go. Node calls the `onread` buffer
+ * function with no `this`, always synchronously right after the socket's `onread` callback, and
+ * once while a new socket takes its handle (inside the `net.Socket` constructor or
+ * `net.connect`, after {@link OnreadReader.options}): both set this just before. One function for
+ * every socket, where a method bound per socket cost each connection a function of its own
+ * (48 bytes, bench/idle-memory).
+ */
+let asking: OnreadReader | null = null;
+
+/**
  * Node's `onread` callback, shared by every socket: Node calls it with the socket as `this`.
  * Bytes read after the reader let go of the socket (it is being closed) have no read to go to:
  * returning `false` stops reading.
  */
 function onreadCallback(this: ReaderSocket, n: number): boolean {
   const reader = this[kReader];
-  return reader !== undefined && reader !== null && OnreadReader.onRead(reader, n);
+  if (reader === undefined || reader === null) {
+    asking = null;
+    return false;
+  }
+  const more = OnreadReader.onRead(reader, n);
+  // Set after the reads this completed ran their handlers, which may have opened other sockets.
+  asking = reader;
+  return more;
+}
+
+/** Node's `onread` buffer function, shared by every socket: where the asking reader's next read lands. */
+function onreadBuffer(): Uint8Array {
+  const reader = asking;
+  asking = null;
+  return reader === null ? landing() : OnreadReader.nextTarget(reader);
 }
 
 /**
@@ -240,21 +269,29 @@ function onreadCallback(this: ReaderSocket, n: number): boolean {
  */
 export class OnreadReader extends SocketReader {
   #socket: Socket | null = null;
+  /** Where the handle reads into; null: the landing buffer, as Node was told before any read. */
   #target: Uint8Array | null = null;
-  #stopped = false;
-  #inCallback = false;
-  /** How many times the handle was re-pointed (see MAX_REPOINTS). */
-  #repoints = 0;
+  /**
+   * Reading stopped (bit 0), inside the `onread` callback (bit 1), and above them how many times
+   * the handle was re-pointed (see MAX_REPOINTS): one field rather than three, as every
+   * connection holds a reader (bench/idle-memory).
+   */
+  #bits = 0;
 
   /**
-   * What to pass to Node as the socket's `onread` option. Made on request, as Node keeps only
-   * the two functions; the callback is one for every socket (Node calls it with the socket as
-   * `this`, and {@link attach} marks the socket with its reader), and the buffer function, which
-   * Node calls with no `this`, is a bound method rather than a closure with a context: per idle
-   * connection an options object, a closure and a context less (bench/idle-memory).
+   * What to pass to Node as the socket's `onread` option, just before the socket is created
+   * with it: Node asks for the first buffer while the socket takes its handle. Both functions
+   * are shared by every socket (see {@link asking}); Node keeps only the functions, so the
+   * options object goes once the socket is made.
    */
   options(): OnReadOpts {
-    return { buffer: this.#chooseTarget.bind(this), callback: onreadCallback };
+    asking = this;
+    return { buffer: onreadBuffer, callback: onreadCallback };
+  }
+
+  /** Where the next read of `reader`'s socket lands (Node's `onread` buffer function). */
+  static nextTarget(reader: OnreadReader): Uint8Array {
+    return reader.#chooseTarget();
   }
 
   /** Starts watching `socket` (connected, created with {@link OnreadReader.options}). */
@@ -278,8 +315,8 @@ export class OnreadReader extends SocketReader {
   // handle off a cancelled read's buffer. Its first bytes are copied; the reads after it, started
   // from callbacks, are direct again. Re-pointing here instead leaked a listener per read.
   protected override startReading(): void {
-    if (this.#stopped && this.#socket !== null) {
-      this.#stopped = false;
+    if ((this.#bits & stoppedBit) !== 0 && this.#socket !== null) {
+      this.#bits &= ~stoppedBit;
       this.#socket.resume();
     }
   }
@@ -287,10 +324,10 @@ export class OnreadReader extends SocketReader {
   // Outside a callback the handle may still point at the caller's buffer, which the read no
   // longer owns: bytes must not land there. Inside one, Node asks for the next target anyway.
   protected override released(): void {
-    if (this.#inCallback || this.#target === sharedLanding || this.#target === null) return;
+    if ((this.#bits & inCallbackBit) !== 0 || this.#target === sharedLanding || this.#target === null) return;
     const h = this.#handle();
     if (h === null) return;
-    this.#repoints++;
+    this.#bits += repointUnit;
     h.useUserBuffer!((this.#target = landing()));
   }
 
@@ -307,7 +344,7 @@ export class OnreadReader extends SocketReader {
   #chooseTarget(): Uint8Array {
     const p = this.pending;
     const first = p === null ? null : firstBuffer(p);
-    if (first !== null && first.length >= DIRECT_READ_MIN && this.#repoints < MAX_REPOINTS && this.#handle() !== null) {
+    if (first !== null && first.length >= DIRECT_READ_MIN && this.#bits < MAX_REPOINTS * repointUnit && this.#handle() !== null) {
       return (this.#target = first);
     }
     return (this.#target = landing());
@@ -316,12 +353,12 @@ export class OnreadReader extends SocketReader {
   // Node passes the buffer its last `options.buffer` call returned, which is stale after a
   // `useUserBuffer`; `#target` is where the handle really read into.
   #onRead(n: number): boolean {
-    this.#inCallback = true;
+    this.#bits |= inCallbackBit;
     try {
       const p = this.pending;
       const landed = this.#target;
-      if (landed !== null && landed === sharedLanding) {
-        this.deliver(landed.subarray(0, n));
+      if (landed === null || landed === sharedLanding) {
+        this.deliver(landing().subarray(0, n));
       } else if (p !== null && landed === firstBuffer(p)) {
         this.complete(n);
       } else if (landed !== null) {
@@ -330,10 +367,10 @@ export class OnreadReader extends SocketReader {
         this.keep(copyOf(landed.subarray(0, n)));
       }
       if (this.leftover.length === 0) return true;
-      this.#stopped = true;
+      this.#bits |= stoppedBit;
       return false;
     } finally {
-      this.#inCallback = false;
+      this.#bits &= ~inCallbackBit;
     }
   }
 }
