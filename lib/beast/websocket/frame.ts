@@ -6,6 +6,7 @@
 
 import type { ErrorCode } from '../../net/error.js';
 import { error } from './error.js';
+import { withBit } from './bits.js';
 
 /** Frame opcodes. */
 export const Opcode = Object.freeze({
@@ -126,7 +127,7 @@ export class FrameHeaderDecoder {
     return (this.#state & serverBit) !== 0 ? 'server' : 'client';
   }
   set role(role: Role) {
-    this.#setState(serverBit, role === 'server');
+    this.#state = withBit(this.#state, serverBit, role === 'server');
   }
 
   /** permessage-deflate was negotiated, so RSV1 may mark a compressed message. */
@@ -134,7 +135,7 @@ export class FrameHeaderDecoder {
     return (this.#state & deflateBit) !== 0;
   }
   set deflate(on: boolean) {
-    this.#setState(deflateBit, on);
+    this.#state = withBit(this.#state, deflateBit, on);
   }
 
   /** A fragmented message is open: the next data frame must be a continuation. */
@@ -142,7 +143,7 @@ export class FrameHeaderDecoder {
     return (this.#state & messageOpenBit) !== 0;
   }
   set messageOpen(open: boolean) {
-    this.#setState(messageOpenBit, open);
+    this.#state = withBit(this.#state, messageOpenBit, open);
   }
 
   /** The open (or last) message was marked compressed by RSV1 on its first frame. */
@@ -150,7 +151,7 @@ export class FrameHeaderDecoder {
     return (this.#state & messageCompressedBit) !== 0;
   }
   set messageCompressed(compressed: boolean) {
-    this.#setState(messageCompressedBit, compressed);
+    this.#state = withBit(this.#state, messageCompressedBit, compressed);
   }
 
   /** The decoded frame's FIN bit. */
@@ -168,10 +169,6 @@ export class FrameHeaderDecoder {
   /** Whether the decoded frame was masked (its key is {@link key}). */
   get masked(): boolean {
     return (this.#head & 0x100) !== 0;
-  }
-
-  #setState(bit: number, on: boolean): void {
-    this.#state = on ? this.#state | bit : this.#state & ~bit;
   }
 
   /**

@@ -21,6 +21,7 @@ import { DeflateState, ParkedOps, TimeoutState } from './lazy-state.js';
 import { ReadBuffer } from './read-buffer.js';
 import type { SavedHandler } from './saved-handler.js';
 import { Utf8Checker } from './utf8.js';
+import { withBit } from './bits.js';
 
 /** The life of a stream: handshake, open, closing (a close frame was sent), then closed or failed. */
 export type Status = 'handshake' | 'open' | 'closing' | 'closed' | 'failed';
@@ -152,7 +153,7 @@ export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSour
     return (this.#flags & RD_FIN) !== 0;
   }
   set rdFin(on: boolean) {
-    this.#flags = on ? this.#flags | RD_FIN : this.#flags & ~RD_FIN;
+    this.#flags = withBit(this.#flags, RD_FIN, on);
   }
 
   /** The current frame is masked. */
@@ -160,7 +161,7 @@ export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSour
     return (this.#flags & RD_MASKED) !== 0;
   }
   set rdMasked(on: boolean) {
-    this.#flags = on ? this.#flags | RD_MASKED : this.#flags & ~RD_MASKED;
+    this.#flags = withBit(this.#flags, RD_MASKED, on);
   }
 
   /** The last read consumed the final byte of a message. */
@@ -168,7 +169,7 @@ export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSour
     return (this.#flags & RD_DONE) !== 0;
   }
   set rdDone(on: boolean) {
-    this.#flags = on ? this.#flags | RD_DONE : this.#flags & ~RD_DONE;
+    this.#flags = withBit(this.#flags, RD_DONE, on);
   }
 
   /** The peer's close frame was received. */
@@ -176,7 +177,7 @@ export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSour
     return (this.#flags & RD_CLOSE) !== 0;
   }
   set rdClose(on: boolean) {
-    this.#flags = on ? this.#flags | RD_CLOSE : this.#flags & ~RD_CLOSE;
+    this.#flags = withBit(this.#flags, RD_CLOSE, on);
   }
 
   /** Our close frame was sent. */
@@ -184,7 +185,7 @@ export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSour
     return (this.#flags & WR_CLOSE) !== 0;
   }
   set wrClose(on: boolean) {
-    this.#flags = on ? this.#flags | WR_CLOSE : this.#flags & ~WR_CLOSE;
+    this.#flags = withBit(this.#flags, WR_CLOSE, on);
   }
 
   /** The next frame written continues a message. */
@@ -192,7 +193,7 @@ export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSour
     return (this.#flags & WR_CONT) !== 0;
   }
   set wrCont(on: boolean) {
-    this.#flags = on ? this.#flags | WR_CONT : this.#flags & ~WR_CONT;
+    this.#flags = withBit(this.#flags, WR_CONT, on);
   }
 
   /** The message being written is fragmented (auto_fragment, as set when it began). */
@@ -200,7 +201,7 @@ export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSour
     return (this.#flags & WR_FRAG) !== 0;
   }
   set wrFrag(on: boolean) {
-    this.#flags = on ? this.#flags | WR_FRAG : this.#flags & ~WR_FRAG;
+    this.#flags = withBit(this.#flags, WR_FRAG, on);
   }
 
   /** The auto_fragment option. */
@@ -208,7 +209,7 @@ export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSour
     return (this.#flags & WR_FRAG_OPT) !== 0;
   }
   set wrFragOpt(on: boolean) {
-    this.#flags = on ? this.#flags | WR_FRAG_OPT : this.#flags & ~WR_FRAG_OPT;
+    this.#flags = withBit(this.#flags, WR_FRAG_OPT, on);
   }
 
   /** The message being written is compressed. */
@@ -216,7 +217,7 @@ export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSour
     return (this.#flags & WR_COMPRESS) !== 0;
   }
   set wrCompress(on: boolean) {
-    this.#flags = on ? this.#flags | WR_COMPRESS : this.#flags & ~WR_COMPRESS;
+    this.#flags = withBit(this.#flags, WR_COMPRESS, on);
   }
 
   /** The compress option. */
@@ -224,7 +225,7 @@ export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSour
     return (this.#flags & WR_COMPRESS_OPT) !== 0;
   }
   set wrCompressOpt(on: boolean) {
-    this.#flags = on ? this.#flags | WR_COMPRESS_OPT : this.#flags & ~WR_COMPRESS_OPT;
+    this.#flags = withBit(this.#flags, WR_COMPRESS_OPT, on);
   }
 
   /** A frame of the current message went out: later frames are continuations without RSV1. */
@@ -232,7 +233,7 @@ export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSour
     return (this.#flags & WR_FRAME_SENT) !== 0;
   }
   set wrFrameSent(on: boolean) {
-    this.#flags = on ? this.#flags | WR_FRAME_SENT : this.#flags & ~WR_FRAME_SENT;
+    this.#flags = withBit(this.#flags, WR_FRAME_SENT, on);
   }
 
   /** The first error was delivered: later operations get operationAborted. */
@@ -240,7 +241,7 @@ export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSour
     return (this.#flags & EC_DELIVERED) !== 0;
   }
   set ecDelivered(on: boolean) {
-    this.#flags = on ? this.#flags | EC_DELIVERED : this.#flags & ~EC_DELIVERED;
+    this.#flags = withBit(this.#flags, EC_DELIVERED, on);
   }
 
   /** The timer expired: the next operation to look gets the timeout. */
@@ -248,7 +249,7 @@ export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSour
     return (this.#flags & TIMED_OUT) !== 0;
   }
   set timedOut(on: boolean) {
-    this.#flags = on ? this.#flags | TIMED_OUT : this.#flags & ~TIMED_OUT;
+    this.#flags = withBit(this.#flags, TIMED_OUT, on);
   }
 
   constructor(readonly next: NextLayer & NextLayerHooks) {
