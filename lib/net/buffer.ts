@@ -89,6 +89,20 @@ export function bufferSequence(seq: ConstBufferSequence): readonly Uint8Array[] 
 }
 
 /**
+ * Copies a sequence object at an operation's initiation: Asio and Beast copy the buffer sequence
+ * (a list of views), never the memory it refers to. A caller may then reuse or empty its list
+ * while the operation is in flight; the bytes stay the caller's and must stay untouched.
+ *
+ * A single buffer is returned as is (its view cannot be changed); a list is copied shallowly.
+ *
+ * @param seq - a buffer or a list of buffers.
+ * @returns a sequence that the caller's later changes to its list do not reach.
+ */
+export function copyBufferSequence<S extends ConstBufferSequence>(seq: S): S {
+  return (isSingle(seq) ? seq : seq.slice()) as S;
+}
+
+/**
  * Counts the bytes in a sequence (Asio's `buffer_size`).
  *
  * @param seq - a buffer or a list of buffers.

@@ -11,6 +11,7 @@ import {
   BuffersSuffix,
   buffersPrefix,
   buffersToBytes,
+  copyBufferSequence,
   type ConstBufferSequence,
   type MutableBufferSequence,
 } from './buffer.js';
@@ -171,9 +172,10 @@ export function asyncRead(
       }
     }, token, stream);
   }
+  const seq = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
   return asyncCompose<IoSignature, TokenFor<IoSignature> | undefined>(function* (self) {
     enablePartial(self);
-    const rest = new Remaining(buffers);
+    const rest = new Remaining(seq);
     let total = 0;
     let max = condition.check(null, 0);
     if (max === 0 || rest.size() === 0) return self.complete(null, 0);
@@ -221,9 +223,10 @@ export function asyncWrite(
   b?: TokenFor<IoSignature>,
 ): unknown {
   const [condition, token] = args<IoSignature>(a, b);
+  const seq = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
   return asyncCompose<IoSignature, TokenFor<IoSignature> | undefined>(function* (self) {
     enablePartial(self);
-    const rest = new Remaining(buffers);
+    const rest = new Remaining(seq);
     let total = 0;
     let max = condition.check(null, 0);
     if (max === 0 || rest.size() === 0) return self.complete(null, 0);

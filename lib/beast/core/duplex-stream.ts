@@ -14,6 +14,7 @@ import {
   bufferCopy,
   bufferSequence,
   bufferSize,
+  copyBufferSequence,
   type ConstBufferSequence,
   type MutableBufferSequence,
 } from '../../net/buffer.js';
@@ -131,7 +132,8 @@ export class DuplexStream implements AsyncStream {
     token?: T,
   ): AsyncResult<T, IoSignature>;
   asyncReadSome(buffers: MutableBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
-    return asyncInitiate<IoSignature>((h) => this.#initiateRead(buffers, h), token, this.#executor);
+    const bufs = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
+    return asyncInitiate<IoSignature>((h) => this.#initiateRead(bufs, h), token, this.#executor);
   }
 
   #initiateRead(buffers: MutableBufferSequence, handler: Handler<IoSignature>): void {
@@ -218,7 +220,8 @@ export class DuplexStream implements AsyncStream {
     token?: T,
   ): AsyncResult<T, IoSignature>;
   asyncWriteSome(buffers: ConstBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
-    return asyncInitiate<IoSignature>((h) => this.#initiateWrite(buffers, h), token, this.#executor);
+    const bufs = copyBufferSequence(buffers);
+    return asyncInitiate<IoSignature>((h) => this.#initiateWrite(bufs, h), token, this.#executor);
   }
 
   #initiateWrite(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void {

@@ -10,7 +10,7 @@
 import type * as net from 'node:net';
 import type { Handler } from '../../net/associators.js';
 import { wrapHandler } from '../../net/associators.js';
-import { bufferSize, type ConstBufferSequence, type MutableBufferSequence } from '../../net/buffer.js';
+import { bufferSize, copyBufferSequence, type ConstBufferSequence, type MutableBufferSequence } from '../../net/buffer.js';
 import { error as netError, type ErrorCode } from '../../net/error.js';
 import type { Executor, ExecutorLike } from '../../net/executor.js';
 import { HandlerWork } from '../../net/handler-work.js';
@@ -203,8 +203,9 @@ export class TcpStream implements AsyncStream, NativeSocketLayer {
   asyncReadSome(buffers: MutableBufferSequence, handler: Handler<IoSignature>): void;
   asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T): AsyncResult<T, IoSignature>;
   asyncReadSome(buffers: MutableBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
+    const bufs = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
     return asyncInitiate<IoSignature>(
-      (h) => this.#transfer('read', buffers, h, (done) => this.#socket.asyncReadSome(buffers, done)),
+      (h) => this.#transfer('read', bufs, h, (done) => this.#socket.asyncReadSome(bufs, done)),
       token,
       this.getExecutor(),
     );
@@ -221,8 +222,9 @@ export class TcpStream implements AsyncStream, NativeSocketLayer {
   asyncWriteSome(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void;
   asyncWriteSome<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T): AsyncResult<T, IoSignature>;
   asyncWriteSome(buffers: ConstBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
+    const bufs = copyBufferSequence(buffers);
     return asyncInitiate<IoSignature>(
-      (h) => this.#transfer('write', buffers, h, (done) => this.#socket.asyncWriteSome(buffers, done)),
+      (h) => this.#transfer('write', bufs, h, (done) => this.#socket.asyncWriteSome(bufs, done)),
       token,
       this.getExecutor(),
     );

@@ -9,7 +9,7 @@
 import { Buffer } from 'node:buffer';
 
 import { getAssociatedCancellationSlot, type Handler } from '../../net/associators.js';
-import { bufferCopy, bufferSize, type ConstBufferSequence, type MutableBufferSequence } from '../../net/buffer.js';
+import { bufferCopy, bufferSize, copyBufferSequence, type ConstBufferSequence, type MutableBufferSequence } from '../../net/buffer.js';
 import { CancellationType, type CancellationHandler, type CancellationSlot } from '../../net/cancellation.js';
 import { FlatBuffer } from '../../net/dynamic-buffer.js';
 import { error, type ErrorCode } from '../../net/error.js';
@@ -287,7 +287,8 @@ export class TestStream implements AsyncStream {
     token?: T,
   ): AsyncResult<T, IoSignature>;
   asyncReadSome(buffers: MutableBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
-    return asyncInitiate<IoSignature>((h) => this.#initiateRead(buffers, h), token, this.#in.executor);
+    const bufs = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
+    return asyncInitiate<IoSignature>((h) => this.#initiateRead(bufs, h), token, this.#in.executor);
   }
 
   #initiateRead(buffers: MutableBufferSequence, handler: Handler<IoSignature>): void {
@@ -330,7 +331,8 @@ export class TestStream implements AsyncStream {
     token?: T,
   ): AsyncResult<T, IoSignature>;
   asyncWriteSome(buffers: ConstBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
-    return asyncInitiate<IoSignature>((h) => this.#initiateWrite(buffers, h), token, this.#in.executor);
+    const bufs = copyBufferSequence(buffers);
+    return asyncInitiate<IoSignature>((h) => this.#initiateWrite(bufs, h), token, this.#in.executor);
   }
 
   #initiateWrite(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void {

@@ -50,6 +50,29 @@ export function isValidCloseCode(code: number): boolean {
   return code >= 3000 && code <= 4999;
 }
 
+/**
+ * Checks a close reason the application wants to send (RFC 6455 section 7.4): the code is 0 (an
+ * empty close frame, with no reason text) or one that {@link isValidCloseCode} accepts, so never
+ * 1004, 1005, 1006, 1015 nor anything outside 1000–4999; the reason text is at most 123 bytes of
+ * UTF-8, so that the payload fits a control frame. Beast sends whatever it is given (a code above
+ * 65535 wraps, a long reason is cut); ws refuses, and so does tsbeast.
+ *
+ * @throws RangeError naming the rule broken.
+ */
+export function checkCloseReason(reason: CloseReason): void {
+  const { code, reason: text } = reason;
+  if (code === CloseCode.none) {
+    if (text !== '') throw new RangeError('asyncClose: a reason text needs a close code');
+    return;
+  }
+  if (!Number.isInteger(code) || !isValidCloseCode(code)) {
+    throw new RangeError(`asyncClose: ${code} is not a close code an endpoint may send (RFC 6455 section 7.4)`);
+  }
+  if (Buffer.byteLength(text, 'utf8') > 123) {
+    throw new RangeError('asyncClose: the reason is longer than 123 bytes of UTF-8');
+  }
+}
+
 /** The result of parsing a close frame's payload. */
 export interface ParsedClose {
   readonly ec: ErrorCode | null;

@@ -6,7 +6,12 @@
  */
 
 import type { Handler } from '../../net/associators.js';
-import { buffer as toBuffer, type ConstBufferSequence, type MutableBufferSequence } from '../../net/buffer.js';
+import {
+  buffer as toBuffer,
+  copyBufferSequence,
+  type ConstBufferSequence,
+  type MutableBufferSequence,
+} from '../../net/buffer.js';
 import type { DynamicBuffer } from '../../net/dynamic-buffer.js';
 import { error as netError, type ErrorCode } from '../../net/error.js';
 import type { Executor } from '../../net/executor.js';
@@ -19,7 +24,7 @@ import {
   type TokenFor,
   type UsePromise,
 } from '../../net/token.js';
-import { closeReason, type CloseReason } from './close.js';
+import { checkCloseReason, closeReason, type CloseReason } from './close.js';
 import { Opcode, type Role } from './frame.js';
 import { asyncCloseOp } from './ops/close.js';
 import { asyncPingOp, startIdlePing, type ControlSignature } from './ops/ping.js';
@@ -245,9 +250,11 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncHandshake(a: Response | string, b: string, c?: string | TokenFor<HandshakeSignature>, d?: TokenFor<HandshakeSignature>): unknown {
     const [resOut, host, target, token] =
       a instanceof Response ? [a, b, c as string, d] : [null, a, b, c as TokenFor<HandshakeSignature> | undefined];
+    // Argument errors are thrown here, before anything changed (docs/asio-model.md).
+    if (target === '') throw new RangeError('asyncHandshake: the target must not be empty');
     const decorator = this.#decorator;
-    return this.#start('handshake', token, busyControl, (t, done) =>
-      asyncHandshakeOp(this.impl, resOut, host, target, decorator, t, done),
+    return this.#start('handshake', token, false, (h, done) =>
+      asyncHandshakeOp(this.impl, resOut, host, target, decorator, h, done),
     );
   }
 
@@ -275,20 +282,20 @@ export class Stream<NextLayer extends AsyncStream> {
     const decorator = this.#decorator;
     if (a instanceof Request) {
       const isHead = b instanceof Uint8Array || Array.isArray(b);
-      const head = isHead ? (b as ConstBufferSequence) : null;
+      const head = isHead ? copyBufferSequence(b as ConstBufferSequence) : null;
       const token = isHead ? c : (b as TokenFor<HandshakeSignature> | undefined);
-      return this.#start('handshake', token, busyControl, (t, done) =>
-        asyncAcceptRequestOp(this.impl, a, head, decorator, t, done),
+      return this.#start('handshake', token, false, (h, done) =>
+        asyncAcceptRequestOp(this.impl, a, head, decorator, h, done),
       );
     }
     if (a instanceof Uint8Array || Array.isArray(a)) {
-      const preRead = a as ConstBufferSequence;
-      return this.#start('handshake', b as TokenFor<HandshakeSignature> | undefined, busyControl, (t, done) =>
-        asyncAcceptOp(this.impl, preRead, decorator, t, done),
+      const preRead = copyBufferSequence(a as ConstBufferSequence);
+      return this.#start('handshake', b as TokenFor<HandshakeSignature> | undefined, false, (h, done) =>
+        asyncAcceptOp(this.impl, preRead, decorator, h, done),
       );
     }
-    return this.#start('handshake', a as TokenFor<HandshakeSignature> | undefined, busyControl, (t, done) =>
-      asyncAcceptOp(this.impl, null, decorator, t, done),
+    return this.#start('handshake', a as TokenFor<HandshakeSignature> | undefined, false, (h, done) =>
+      asyncAcceptOp(this.impl, null, decorator, h, done),
     );
   }
 
@@ -307,7 +314,7 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncRead(buffer: DynamicBuffer, handler: Handler<ReadSignature>): void;
   asyncRead<T extends CompletionToken = UsePromise>(buffer: DynamicBuffer, token?: T): AsyncResult<T, ReadSignature>;
   asyncRead(buffer: DynamicBuffer, token?: TokenFor<ReadSignature>): unknown {
-    return this.#start('read', token, busyIo, (t, done) => asyncReadOp(this.impl, buffer, 0, false, t, done));
+    return this.#start('read', token, true, (h, done) => asyncReadOp(this.impl, buffer, 0, false, h, done));
   }
 
   /**
@@ -323,10 +330,11 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncReadSome(target: DynamicBuffer | MutableBufferSequence, a?: number | TokenFor<ReadSignature>, b?: TokenFor<ReadSignature>): unknown {
     if (isDynamicBuffer(target)) {
       const limit = typeof a === 'number' ? a : 0;
-      return this.#start('read', b, busyIo, (t, done) => asyncReadOp(this.impl, target, limit, true, t, done));
+      return this.#start('read', b, true, (h, done) => asyncReadOp(this.impl, target, limit, true, h, done));
     }
     const token = a as TokenFor<ReadSignature> | undefined;
-    return this.#start('read', token, busyIo, (t, done) => asyncReadSomeOp(this.impl, target, t, done));
+    const buffers = copyBufferSequence(target); // the list is ours now, the bytes stay the caller's
+    return this.#start('read', token, true, (h, done) => asyncReadSomeOp(this.impl, buffers, h, done));
   }
 
   // ---- writing ---------------------------------------------------------------------------------
@@ -352,7 +360,8 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncWriteSome(fin: boolean, buffers: ConstBufferSequence, handler: Handler<WriteSignature>): void;
   asyncWriteSome<T extends CompletionToken = UsePromise>(fin: boolean, buffers: ConstBufferSequence, token?: T): AsyncResult<T, WriteSignature>;
   asyncWriteSome(fin: boolean, buffers: ConstBufferSequence, token?: TokenFor<WriteSignature>): unknown {
-    return this.#start('write', token, busyIo, (t, done) => asyncWriteSomeOp(this.impl, fin, buffers, t, done));
+    const seq = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
+    return this.#start('write', token, true, (h, done) => asyncWriteSomeOp(this.impl, fin, seq, h, done));
   }
 
   // ---- control frames --------------------------------------------------------------------------
@@ -366,7 +375,7 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncPing<T extends CompletionToken = UsePromise>(data: Payload, token?: T): AsyncResult<T, ControlSignature>;
   asyncPing(data: Payload, token?: TokenFor<ControlSignature>): unknown {
     const payload = controlPayload(data);
-    return this.#start('ping', token, busyControl, (t, done) => asyncPingOp(this.impl, Opcode.ping, payload, t, done));
+    return this.#start('ping', token, false, (h, done) => asyncPingOp(this.impl, Opcode.ping, payload, h, done));
   }
 
   /** Sends an unsolicited pong (a heartbeat); as {@link asyncPing}. */
@@ -374,7 +383,7 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncPong<T extends CompletionToken = UsePromise>(data: Payload, token?: T): AsyncResult<T, ControlSignature>;
   asyncPong(data: Payload, token?: TokenFor<ControlSignature>): unknown {
     const payload = controlPayload(data);
-    return this.#start('ping', token, busyControl, (t, done) => asyncPingOp(this.impl, Opcode.pong, payload, t, done));
+    return this.#start('ping', token, false, (h, done) => asyncPingOp(this.impl, Opcode.pong, payload, h, done));
   }
 
   /**
@@ -388,28 +397,58 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncClose<T extends CompletionToken = UsePromise>(reason: CloseReason | number, token?: T): AsyncResult<T, ControlSignature>;
   asyncClose(reason: CloseReason | number, token?: TokenFor<ControlSignature>): unknown {
     const cr = typeof reason === 'number' ? closeReason(reason) : reason;
-    return this.#start('close', token, busyControl, (t, done) => asyncCloseOp(this.impl, cr, t, done));
+    checkCloseReason(cr);
+    return this.#start('close', token, false, (h, done) => asyncCloseOp(this.impl, cr, h, done));
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
 
   /**
-   * Starts an operation of `kind` unless one is outstanding (then completes at once with
-   * `busy`); the kind is free again just before the handler runs.
+   * Initiates an operation of `kind` through `token`. Nothing happens here but the token's own
+   * work: a `deferred` token makes a launchable operation, and each launch is a whole initiation
+   * ({@link Stream.#initiate}), with every rule of a direct call.
    */
   #start<A extends readonly unknown[]>(
     kind: Kind,
     token: TokenFor<A> | undefined,
-    busy: A,
-    launch: (token: TokenFor<A> | undefined, onDone: () => void) => unknown,
+    io: boolean,
+    launch: (handler: Handler<A>, onDone: () => void) => unknown,
   ): unknown {
+    return asyncInitiate<A>((h) => this.#initiate(kind, h, io, launch), token, this.impl.executor);
+  }
+
+  /**
+   * Starts an operation of `kind` with its handler, unless the stream refuses it: a second one of
+   * a kind already outstanding completes with `alreadyStarted`; while a handshake (or accept) is
+   * outstanding every other operation completes with `inProgress` (nothing may go on the wire
+   * before the 101, RFC 6455 section 4.1), and a handshake waits for nothing else. Refusals are
+   * posted and change nothing. The kind is free again just before the handler runs.
+   */
+  #initiate<A extends readonly unknown[]>(
+    kind: Kind,
+    handler: Handler<A>,
+    io: boolean,
+    launch: (handler: Handler<A>, onDone: () => void) => unknown,
+  ): void {
     const bit = kinds[kind];
-    if ((this.#outstanding & bit) !== 0) {
-      const ex = this.impl.executor;
-      return asyncInitiate<A>((h) => new HandlerWork(h, ex).complete(false, ...busy), token, ex);
+    const out = this.#outstanding;
+    if (out !== 0) {
+      let refusal: readonly unknown[] | null = null;
+      if ((out & bit) !== 0 || bit === kinds.handshake) refusal = io ? busyIo : busyControl;
+      else if ((out & kinds.handshake) !== 0) refusal = io ? handshakingIo : handshakingControl;
+      if (refusal !== null) {
+        new HandlerWork(handler, this.impl.executor).complete(false, ...(refusal as unknown as A));
+        return;
+      }
     }
-    this.#outstanding |= bit;
-    return launch(token, this.#releaser(kind));
+    this.#outstanding = out | bit;
+    try {
+      launch(handler, this.#releaser(kind));
+    } catch (err) {
+      // A throw from the first step leaves the kind free, as if the call had never been made.
+      this.#outstanding &= ~bit;
+      throw err;
+    }
   }
 
   // The releasers of reads and writes, made by the first of each (most connections never ping or
@@ -438,6 +477,9 @@ export class Stream<NextLayer extends AsyncStream> {
 // every call's path).
 const busyIo: [ErrorCode | null, number] = [netError.alreadyStarted, 0];
 const busyControl: [ErrorCode | null] = [netError.alreadyStarted];
+// What any other operation completes with while the opening handshake is outstanding.
+const handshakingIo: [ErrorCode | null, number] = [netError.inProgress, 0];
+const handshakingControl: [ErrorCode | null] = [netError.inProgress];
 
 function controlPayload(data: Payload): Uint8Array {
   const bytes = typeof data === 'string' ? toBuffer(data) : data;

@@ -13,7 +13,7 @@
 import * as net from 'node:net';
 import { WriteBatch } from './write-batch.js';
 import { getAssociatedCancellationSlot, type Handler } from '../associators.js';
-import { bufferSequence, type ConstBufferSequence, type MutableBufferSequence } from '../buffer.js';
+import { bufferSequence, copyBufferSequence, type ConstBufferSequence, type MutableBufferSequence } from '../buffer.js';
 import { CancellationType, type CancellationHandler, type CancellationSlot } from '../cancellation.js';
 import { error, fromNodeError, SystemError, type ErrorCode } from '../error.js';
 import { toExecutor, type Executor, type ExecutorLike } from '../executor.js';
@@ -253,7 +253,8 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
   asyncReadSome(buffers: MutableBufferSequence, handler: Handler<IoSignature>): void;
   asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T): AsyncResult<T, IoSignature>;
   asyncReadSome(buffers: MutableBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
-    return asyncInitiate<IoSignature>((h) => this.#initiateRead(buffers, h), token, this.#executor);
+    const bufs = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
+    return asyncInitiate<IoSignature>((h) => this.#initiateRead(bufs, h), token, this.#executor);
   }
 
   /**
@@ -282,7 +283,8 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
   asyncWriteSome(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void;
   asyncWriteSome<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T): AsyncResult<T, IoSignature>;
   asyncWriteSome(buffers: ConstBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
-    return asyncInitiate<IoSignature>((h) => this.#initiateWrite(buffers, h), token, this.#executor);
+    const bufs = copyBufferSequence(buffers);
+    return asyncInitiate<IoSignature>((h) => this.#initiateWrite(bufs, h), token, this.#executor);
   }
 
   /**

@@ -10,7 +10,7 @@
 
 import type * as tls from 'node:tls';
 import { getAssociatedCancellationSlot, type Handler } from '../associators.js';
-import { bufferSequence, bufferSize, type ConstBufferSequence, type MutableBufferSequence } from '../buffer.js';
+import { bufferSequence, copyBufferSequence, bufferSize, type ConstBufferSequence, type MutableBufferSequence } from '../buffer.js';
 import { CancellationType } from '../cancellation.js';
 import { ErrorCode, error as netError } from '../error.js';
 import { toExecutor, type Executor } from '../executor.js';
@@ -142,7 +142,8 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
   asyncReadSome(buffers: MutableBufferSequence, handler: Handler<IoSignature>): void;
   asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T): AsyncResult<T, IoSignature>;
   asyncReadSome(buffers: MutableBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
-    return asyncInitiate<IoSignature>((h) => this.#initiateRead(buffers, h), token, this.#executor);
+    const bufs = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
+    return asyncInitiate<IoSignature>((h) => this.#initiateRead(bufs, h), token, this.#executor);
   }
 
   /**
@@ -156,7 +157,8 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
   asyncWriteSome(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void;
   asyncWriteSome<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T): AsyncResult<T, IoSignature>;
   asyncWriteSome(buffers: ConstBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
-    return asyncInitiate<IoSignature>((h) => this.#initiateWrite(buffers, h), token, this.#executor);
+    const bufs = copyBufferSequence(buffers);
+    return asyncInitiate<IoSignature>((h) => this.#initiateWrite(bufs, h), token, this.#executor);
   }
 
   /**
