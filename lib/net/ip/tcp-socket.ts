@@ -541,7 +541,9 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
     // Nothing left in Node's queue: every byte reached the kernel, the cancellation is too late.
     const sent = s !== null && s.writableLength === 0;
     this.#finish(op, 'post', () => (this.#write = null), sent ? null : error.operationAborted, sent ? op.total : 0);
-    if (!sent) s?.destroy();
+    // Queued bytes cannot be recalled: the connection goes, and the socket is closed with it
+    // (isOpen() false, a pending read aborted), as a close() would leave it.
+    if (!sent) this.close();
   }
 }
 

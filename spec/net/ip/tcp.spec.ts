@@ -20,6 +20,7 @@ import {
   buffersToString,
   CancellationSignal,
   CancellationType,
+  deferred,
   Endpoint,
   error,
   inlineExecutor,
@@ -459,7 +460,43 @@ describe('net/ip/tcp', () => {
       signal.emit(CancellationType.partial); // writes support terminal only: ignored
       signal.emit(CancellationType.terminal);
       expect(await p).to.deep.equal([error.operationAborted, 0]);
-      expect(await client.asyncReadSome(new Uint8Array(4), asTuple())).to.deep.equal([error.operationAborted, 0]);
+      expect(await client.asyncReadSome(new Uint8Array(4), asTuple())).to.deep.equal([error.badDescriptor, 0]);
+    });
+
+    it('a write cancelled (terminal) with its bytes still queued leaves the socket closed: isOpen() false (issue 17.7)', async () => {
+      const [client] = await pair(); // the server side never reads
+      const signal = new CancellationSignal();
+      const read = client.asyncReadSome(new Uint8Array(4), asTuple());
+      const p = client.asyncWriteSome(new Uint8Array(32 << 20), bindCancellationSlot(signal.slot(), asTuple()));
+      await settle();
+      signal.emit(CancellationType.terminal);
+      expect(await p).to.deep.equal([error.operationAborted, 0]);
+      expect(await read).to.deep.equal([error.operationAborted, 0]);
+      expect(client.isOpen()).to.equal(false);
+      expect(client.nativeHandle()).to.equal(null);
+      client.close(); // harmless
+    });
+
+    it('copies the buffer sequence at initiation: a deferred write or read launched after the caller emptied its list (issue 17.1)', async () => {
+      const [client, server] = await pair();
+      const seq = [buffer('ab'), buffer('cd')];
+      const write = client.asyncWriteSome(seq, deferred);
+      seq.length = 0;
+      expect(await write(asTuple())).to.deep.equal([null, 4]);
+      const into = [new Uint8Array(1), new Uint8Array(3)];
+      const targets = [...into];
+      const read = asyncRead(server, into, deferred);
+      into.length = 0;
+      expect(await read(asTuple())).to.deep.equal([null, 4]);
+      expect(targets.map((b) => text(b))).to.deep.equal(['a', 'bcd']);
+      // The free asyncWrite too, with a callback (its first step runs inside the call).
+      const big = [new Uint8Array(3 << 20), new Uint8Array(3 << 20).fill(1)];
+      const done = new Promise<[ErrorCode | null, number]>((resolve) => asyncWrite(client, big, (ec, n) => resolve([ec, n])));
+      big.length = 0;
+      const sink = new Uint8Array(6 << 20);
+      const [[wec, wn], [rec, rn]] = await Promise.all([done, asyncRead(server, sink, asTuple())]);
+      expect([wec, wn, rec, rn]).to.deep.equal([null, 6 << 20, null, 6 << 20]);
+      expect([sink[(3 << 20) - 1], sink[3 << 20]]).to.deep.equal([0, 1]);
     });
 
     it('operations on a closed socket fail (posted); endpoints throw', async () => {
