@@ -23,6 +23,7 @@ import {
 import { error, SystemError } from './error.js';
 import { toExecutor, type Executor, type ExecutorLike } from './executor.js';
 import { HandlerWork } from './handler-work.js';
+import { reportInternalError } from './internal-error.js';
 import {
   asyncInitiate,
   type AsyncResult,
@@ -176,13 +177,20 @@ class ComposedOp<A extends readonly unknown[]> implements ComposedSelf<A> {
     try {
       step = body.next(args);
     } catch (err) {
-      this.#abandon();
-      throw err;
+      // Inside the initiating call the caller sees the exception; after complete(), it came from
+      // the user's handler run inline, and run() must see it. Otherwise it is the operation's bug.
+      if (this.#initiating || this.#done) {
+        this.#abandon();
+        throw err;
+      }
+      return this.#fail(err);
     }
     if (step.done) {
       if (!this.#done) {
+        const err = new Error('asyncCompose: the operation returned without calling self.complete()');
+        if (!this.#initiating) return this.#fail(err);
         this.#abandon();
-        throw new Error('asyncCompose: the operation returned without calling self.complete()');
+        throw err;
       }
       return;
     }
@@ -200,6 +208,16 @@ class ComposedOp<A extends readonly unknown[]> implements ComposedSelf<A> {
     this.#state.slot().clear();
     this.#resume(args);
   };
+
+  // A step threw inside a completion: the handler still runs exactly once, with internalError,
+  // and the exception is reported as the bug it is (internal-error.ts) instead of reaching run().
+  #fail(err: unknown): void {
+    this.#done = true;
+    this.#state.detach();
+    this.#finally?.();
+    reportInternalError(err);
+    this.#work.complete(true, ...([error.internalError] as unknown as A));
+  }
 
   #abandon(): void {
     if (this.#done) return;

@@ -208,6 +208,14 @@ export const miscCategory = new ErrorCategory('asio.misc', (value) =>
   ({ 1: 'Already open', 2: 'End of file', 3: 'Element not found', 4: 'The descriptor does not fit into the select call\'s fd_set' })[value]
   ?? `asio.misc error ${value}`);
 
+/**
+ * tsbeast's own category, for one value: `internalError`, what the handler of a composed operation
+ * receives when one of the operation's steps threw inside a completion (a bug, reported through
+ * `onInternalError`; see internal-error.ts).
+ */
+export const internalCategory = new ErrorCategory('tsbeast.internal', (value) =>
+  value === 1 ? 'Internal error: a step of the operation threw (a bug, reported through onInternalError)' : `tsbeast.internal error ${value}`);
+
 // ESHUTDOWN is 108 on Linux; Node's table lacks it, so fall back to the Linux value.
 const sys = (name: string, fallback: number): ErrorCode => systemCategory.code(errno[name] ?? fallback);
 
@@ -258,6 +266,8 @@ export const error = Object.freeze({
   eof: miscCategory.code(2),
   notFound: miscCategory.code(3),
   fdSetFailure: miscCategory.code(4),
+  /** A step of a composed operation threw inside a completion: a bug, see `onInternalError`. */
+  internalError: internalCategory.code(1),
 });
 
 // Node reports resolver failures with getaddrinfo's names rather than errno values.

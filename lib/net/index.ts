@@ -43,6 +43,7 @@ export * from './binders.js';
 export * from './cancel-after.js';
 export * from './post.js';
 export * from './compose.js';
+export { onInternalError, type InternalErrorListener } from './internal-error.js';
 export * from './parallel-group.js';
 export * from './timer.js';
 export * from './buffer.js';

@@ -21,6 +21,7 @@ import {
   inlineExecutor,
   IoContext,
   makeStrand,
+  onInternalError,
   post,
   SteadyTimer,
   SystemError,
@@ -486,16 +487,79 @@ describe('net/compose', () => {
       expect(calls).to.deep.equal([]);
     });
 
-    it('run() rejects when a later step throws, and the work is released', async () => {
+    it('a later step that throws is a reported bug: the handler gets internalError once, run() resolves, other operations go on (issue 17.1)', async () => {
       const boom = new Error('second step');
       const sig = new CancellationSignal();
       const calls: Ec[] = [];
+      const reported: unknown[] = [];
+      const previous = onInternalError((err) => reported.push(err));
+      try {
+        asyncCompose<Sig, (ec: Ec) => void>(
+          function* (self) {
+            yield* self.call(asyncImmediate(ioc, deferred));
+            throw boom;
+          },
+          bindCancellationSlot(sig.slot(), (ec: Ec) => calls.push(ec)),
+          ioc,
+        );
+        // Another operation on the same context, completing after the failing one.
+        const other: Ec[] = [];
+        asyncCompose<Sig, (ec: Ec) => void>(
+          function* (self) {
+            yield* self.call(asyncImmediate(ioc, deferred));
+            yield* self.call(asyncImmediate(ioc, deferred));
+            self.complete(null);
+          },
+          (ec: Ec) => other.push(ec),
+          ioc,
+        );
+        expect(await ioc.run()).to.be.greaterThan(0);
+        expect(calls).to.deep.equal([error.internalError]);
+        expect(other).to.deep.equal([null]);
+        expect(reported).to.deep.equal([boom]);
+        expect(ioc.outstandingWork()).to.equal(0);
+        expect(sig.hasHandler()).to.equal(false);
+      } finally {
+        onInternalError(previous);
+      }
+    });
+
+    it('without a listener, an internal error is a process warning, never an uncaught exception', async () => {
+      const previous = onInternalError(null);
+      const warnings: Error[] = [];
+      const onWarning = (w: Error): void => void warnings.push(w);
+      process.on('warning', onWarning);
+      try {
+        const p = asyncCompose<Sig, undefined>(
+          function* (self) {
+            yield* self.call(asyncImmediate(ioc, deferred));
+            throw new Error('bug');
+          },
+          undefined,
+          ioc,
+        );
+        const rejected = p.then(() => null, (e: unknown) => e as SystemError);
+        await ioc.run();
+        expect((await rejected)?.code).to.equal(error.internalError);
+        await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+        const ours = warnings.filter((w) => w.name === 'TsbeastInternalError');
+        expect(ours.map((w) => (w.cause as Error).message)).to.deep.equal(['bug']);
+      } finally {
+        process.off('warning', onWarning);
+        onInternalError(previous);
+      }
+    });
+
+    it('a handler that throws, run inline from a step, still makes run() reject with its error', async () => {
+      const boom = new Error('the user handler');
       asyncCompose<Sig, (ec: Ec) => void>(
         function* (self) {
           yield* self.call(asyncImmediate(ioc, deferred));
+          self.complete(null);
+        },
+        () => {
           throw boom;
         },
-        bindCancellationSlot(sig.slot(), (ec: Ec) => calls.push(ec)),
         ioc,
       );
       let caught: unknown;
@@ -506,8 +570,6 @@ describe('net/compose', () => {
       }
       expect(caught).to.equal(boom);
       expect(ioc.outstandingWork()).to.equal(0);
-      expect(sig.hasHandler()).to.equal(false);
-      expect(calls).to.deep.equal([]);
     });
 
     it('returning without complete() throws from the initiating call', () => {
@@ -523,25 +585,26 @@ describe('net/compose', () => {
       expect(ioc.outstandingWork()).to.equal(0);
     });
 
-    it('returning without complete() from a later step makes run() reject', async () => {
+    it('returning without complete() from a later step is a reported bug: the handler gets internalError', async () => {
       const calls: Ec[] = [];
-      asyncCompose<Sig, (ec: Ec) => void>(
-        function* (self) {
-          yield* self.call(asyncImmediate(ioc, deferred));
-        },
-        (ec: Ec) => calls.push(ec),
-        ioc,
-      );
-      let caught: unknown;
+      const reported: unknown[] = [];
+      const previous = onInternalError((err) => reported.push(err));
       try {
+        asyncCompose<Sig, (ec: Ec) => void>(
+          function* (self) {
+            yield* self.call(asyncImmediate(ioc, deferred));
+          },
+          (ec: Ec) => calls.push(ec),
+          ioc,
+        );
         await ioc.run();
-      } catch (err) {
-        caught = err;
+        expect(reported).to.have.length(1);
+        expect((reported[0] as Error).message).to.match(/returned without calling self\.complete\(\)/);
+        expect(ioc.outstandingWork()).to.equal(0);
+        expect(calls).to.deep.equal([error.internalError]);
+      } finally {
+        onInternalError(previous);
       }
-      expect(caught).to.be.instanceOf(Error);
-      expect((caught as Error).message).to.match(/returned without calling self\.complete\(\)/);
-      expect(ioc.outstandingWork()).to.equal(0);
-      expect(calls).to.deep.equal([]);
     });
 
     it('the Promise token resolves with the completion values after run()', async () => {
