@@ -110,8 +110,10 @@ export type TokenFor<A extends readonly unknown[]> = CompletionToken | Handler<A
 
 /**
  * A launchable operation (from the `deferred` token). Call it with a handler or any token to
- * start it; every call starts the operation anew. Deliberately not thenable: `await` on it is a
- * type error rather than a silent second launch.
+ * start it; every call is a whole initiation of its own (creating it started nothing). Not
+ * thenable: `await op` launches nothing and yields `op` itself; write `await op()`. TypeScript
+ * accepts `await` of any value, so it cannot refuse that mistake; the lint rule
+ * `@typescript-eslint/await-thenable` does.
  */
 export interface DeferredOp<A extends readonly unknown[]> {
   (handler: Handler<A>): void;
@@ -235,9 +237,14 @@ export const detached: Detached = Object.freeze({
  * ```ts
  * const [ec, n] = await socket.asyncReadSome(buf, asTuple());
  * ```
+ *
+ * With a callback, the callback receives the tuple. Its type is the one the callback declares
+ * (`readonly unknown[]` when it declares none): a token is made before the operation it is given
+ * to, so TypeScript cannot check that tuple against the operation's signature.
  */
 export function asTuple(): AsTupleToken<UsePromise>;
-export function asTuple<T extends TokenFor<never>>(inner: T): AsTupleToken<T>;
+export function asTuple<A extends readonly unknown[]>(callback: (result: A) => void): AsTupleToken<Handler<[A]>>;
+export function asTuple<T extends CompletionToken>(inner: T): AsTupleToken<T>;
 export function asTuple(inner?: unknown): AsTupleToken<unknown> {
   const token = inner ?? usePromise;
   return Object.freeze({
@@ -268,9 +275,13 @@ export interface ErrorOut {
  * const n = await socket.asyncReadSome(buf, redirectError(out));
  * if (out.ec === net.error.eof) …
  * ```
+ *
+ * With a callback, the callback receives the values after the error, typed as it declares them
+ * (`unknown` when it declares none), for the same reason as {@link asTuple}.
  */
 export function redirectError(out: ErrorOut): RedirectErrorToken<UsePromise>;
-export function redirectError<T extends TokenFor<never>>(inner: T, out: ErrorOut): RedirectErrorToken<T>;
+export function redirectError<V extends readonly unknown[]>(callback: (...values: V) => void, out: ErrorOut): RedirectErrorToken<Handler<V>>;
+export function redirectError<T extends CompletionToken>(inner: T, out: ErrorOut): RedirectErrorToken<T>;
 export function redirectError(a: unknown, b?: ErrorOut): RedirectErrorToken<unknown> {
   const [token, out] = b === undefined ? [usePromise, a as ErrorOut] : [a, b];
   return Object.freeze({

@@ -32,6 +32,47 @@ type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ?
 function assertType<T extends true>(_proof?: T): void {}
 
 describe('net/token types', () => {
+
+  it('asTuple(callback) and redirectError(callback, out): the parameters are typed, never `never` (issue 17.6)', () => {
+    const ioc = new IoContext();
+    const ex = ioc.getExecutor();
+    const seen: unknown[] = [];
+    // Unannotated: the tuple is `readonly unknown[]` and the values `unknown`, to be narrowed.
+    asyncStubNow(ex, 1, asTuple((result) => {
+      assertType<Equal<typeof result, readonly unknown[]>>();
+      seen.push(result);
+    }));
+    const out: { ec: ErrorCode | null } = { ec: null };
+    asyncStubNow(ex, 2, redirectError((...values) => {
+      assertType<Equal<typeof values, readonly unknown[]>>();
+      seen.push(values);
+    }, out));
+    // Annotated: the declared types.
+    asyncStubNow(ex, 3, asTuple((result: StubSignature) => {
+      assertType<Equal<typeof result[1], number>>();
+    }));
+    asyncStubNow(ex, 4, redirectError((n: number) => {
+      assertType<Equal<typeof n, number>>();
+    }, out));
+    // @ts-expect-error a callback that does not take a tuple
+    asTuple((n: number) => seen.push(n));
+    // @ts-expect-error a string is neither a token nor a callback
+    asTuple('nope');
+    // @ts-expect-error the error slot goes to `out`, not to the callback; the callback needs out
+    redirectError((ec: ErrorCode | null) => seen.push(ec));
+    ioc.poll();
+    expect(seen).to.have.length(2);
+  });
+
+  it('await of a deferred operation: not a type error (TypeScript accepts await of any value); the lint rule await-thenable refuses it', async () => {
+    const ioc = new IoContext();
+    const op = asyncStubNow(ioc.getExecutor(), 5, deferred);
+    // What a mistaken `await op` gives: the operation itself, launched never.
+    const awaited = await op;
+    assertType<Equal<typeof awaited, DeferredOp<StubSignature>>>();
+    expect(awaited).to.equal(op);
+    expect(ioc.poll()).to.equal(0);
+  });
   it('each token gives the result type Asio would', async () => {
     const ioc = new IoContext();
     const ex = ioc.getExecutor();
