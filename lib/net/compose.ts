@@ -331,9 +331,11 @@ export interface CoSpawnContext {
 export type CoSpawnSignature<R> = [error: Error | null, value: R];
 
 /**
- * Runs an async function as a "thread" of the executor (Asio's `co_spawn`): it starts from a
- * posted handler, work is held until it settles, and the token receives `[error, value]`
- * (a Promise token resolves with the value or rejects with the exception).
+ * Runs an async function under the executor's work (Asio's `co_spawn`): it starts from a posted
+ * handler, work is held until it settles, and the token receives `[error, value]` (a Promise
+ * token resolves with the value or rejects with the exception). Only its first segment, up to
+ * the first `await`, runs in a handler of the executor; later segments are promise continuations,
+ * outside any executor (an Asio coroutine resumes on its executor).
  * Cancellation requests on the token's slot (terminal) show in `ctx.cancelled()` and `ctx.signal`.
  */
 export function coSpawn<R>(

@@ -9,14 +9,20 @@ const server = new Stream(b);
 const running = ioc.run();
 await Promise.all([server.asyncAccept(), client.asyncHandshake('localhost', '/')]);
 
-// `total`: a write parked behind another write can be withdrawn; nothing was sent, and the
-// stream stays usable.
+// `total`: an operation parked for the write side can be withdrawn; nothing was sent, and the
+// stream stays usable. A ping parked behind a write:
 const signal = new CancellationSignal();
 const first = client.asyncWriteSome(false, buffer('part one, '));
-const second = client.asyncPing('parked', bindCancellationSlot(signal.slot()));
+const parkedPing = client.asyncPing('parked', bindCancellationSlot(signal.slot()));
 signal.emit(CancellationType.total);
 await first;
-await second.catch((e: SystemError) => console.log('parked ping:', e.message));
+await parkedPing.catch((e: SystemError) => console.log('parked ping:', e.message));
+// and Beast's own case, a write suspended behind a control frame (a ping, a pong or a close):
+const ping = client.asyncPing('heartbeat');
+const parkedWrite = client.asyncWriteSome(true, buffer('withdrawn'), bindCancellationSlot(signal.slot()));
+signal.emit(CancellationType.total);
+await ping;
+await parkedWrite.catch((e: SystemError) => console.log('parked write:', e.message));
 await client.asyncWriteSome(true, buffer('part two'));
 const got = new FlatBuffer();
 await server.asyncRead(got);

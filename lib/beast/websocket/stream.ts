@@ -61,7 +61,10 @@ export type Payload = Uint8Array | string;
  * A WebSocket stream (RFC 6455) over a next layer. Like Beast's, it is not safe to use from
  * several strands at once; at most one read, one write, one ping or pong, and one close may be
  * outstanding together, and a second operation of a kind that is already outstanding completes
- * with `net.error.alreadyStarted` instead of corrupting the stream.
+ * with `net.error.alreadyStarted` instead of corrupting the stream. While the opening handshake
+ * is outstanding, every other operation completes with `net.error.inProgress`. A `deferred`
+ * operation counts once launched, each launch as one operation. Argument errors throw before
+ * anything changes; buffer sequences are copied at initiation (the bytes stay the caller's).
  *
  * ```ts
  * const ws = new Stream(new TcpStream(ioc));
@@ -352,10 +355,11 @@ export class Stream<NextLayer extends AsyncStream> {
   /**
    * Writes part of a message: always whole frames, so pings, pongs and a close may go out
    * alongside; `fin` ends the message. The first part takes its opcode from {@link binary} /
-   * {@link text}; later parts are continuations. The buffers must stay unchanged until the
-   * handler runs. Completes with `[ec, bytesSent]`.
+   * {@link text}; later parts are continuations. The list `buffers` is copied at once; the bytes
+   * it refers to must stay unchanged until the handler runs. Completes with `[ec, bytesSent]`.
    * Per-operation cancellation: `terminal` (the stream is then fit only to be closed); `total`
-   * while waiting behind other writes (nothing was sent).
+   * while it waits for the write side behind a ping, a pong or a close (ours, a read's reply, or
+   * a keep-alive ping): nothing of it was sent.
    */
   asyncWriteSome(fin: boolean, buffers: ConstBufferSequence, handler: Handler<WriteSignature>): void;
   asyncWriteSome<T extends CompletionToken = UsePromise>(fin: boolean, buffers: ConstBufferSequence, token?: T): AsyncResult<T, WriteSignature>;
@@ -390,7 +394,9 @@ export class Stream<NextLayer extends AsyncStream> {
    * Starts the closing handshake: sends a close frame with `reason` (a code, or a code and text;
    * code 0 sends an empty close frame), waits for the peer's close frame and tears the connection
    * down. Completes with `[ec]`. After it starts, only reads may be started; a pending read then
-   * completes with `operationAborted`. Cancellation: `total` while waiting behind a write;
+   * completes with `operationAborted`. Throws a `RangeError`, sending nothing, for a code an
+   * endpoint may not send (RFC 6455 section 7.4: 1004, 1005, 1006, 1015, outside 1000–4999, a
+   * reason without a code) or a reason over 123 bytes of UTF-8. Cancellation: `total` while waiting behind a write;
    * `terminal` otherwise, and then the socket is closed.
    */
   asyncClose(reason: CloseReason | number, handler: Handler<ControlSignature>): void;
