@@ -78,6 +78,7 @@ export const page = /* html */ `<!doctype html>
   let ws = null;
   let attempt = 0;
   let retryTimer = 0;
+  let tickTimer = 0;
 
   // Close codes in words (RFC 6455 section 7.4.1). A browser reports 1005 when the close frame had
   // no code and 1006 when the connection was lost without one; neither is ever "code 0".
@@ -127,6 +128,7 @@ export const page = /* html */ `<!doctype html>
 
   function connect() {
     clearTimeout(retryTimer);
+    clearTimeout(tickTimer);
     setStatus(attempt === 0 ? 'connecting…' : 'reconnecting…');
     const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/chat?token=' + token + (wanted ? '&name=' + encodeURIComponent(wanted) : '');
     const socket = new WebSocket(url);
@@ -158,7 +160,7 @@ export const page = /* html */ `<!doctype html>
       let left = Math.ceil(delay / 1000);
       const tick = () => {
         setStatus(why + ' · retrying in ' + left + ' s', 'down');
-        if (left-- > 0) retryTimer = setTimeout(tick, 1000);
+        if (left-- > 0) tickTimer = setTimeout(tick, 1000);
       };
       tick();
       retryTimer = setTimeout(connect, delay);
