@@ -2,7 +2,8 @@
  * `npm run bench`: every benchmark in one run, one after another, each in processes of its own:
  * the WebSocket echo table (tsbeast, ws with and without its addons, raw node:net), the client
  * role (tsbeast client against ws client), the TCP echo table (TcpSocket against raw node:net),
- * and the memory of 10,000 idle connections (tsbeast against ws). Ends with the issue's targets:
+ * the memory of 10,000 idle connections (tsbeast against ws), and a broadcast to 1,000 members
+ * (PreparedMessage and asyncWrite against ws's loop of send). Ends with the issue's targets:
  * each figure, its anchor measured in the same run, the ratio and whether the target holds.
  * See bench/README.md for the method.
  */
@@ -18,7 +19,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'tsbeast-bench-'));
 const results = join(dir, 'figures.jsonl');
 const seconds = process.argv.slice(2);
-const runs: string[][] = [['echo.js', ...seconds], ['client.js', ...seconds], ['tcp-echo.js', ...seconds], ['idle-memory.js']];
+const runs: string[][] = [['echo.js', ...seconds], ['client.js', ...seconds], ['tcp-echo.js', ...seconds], ['idle-memory.js'], ['broadcast.js']];
 for (const [script, ...args] of runs) {
   const r = spawnSync(process.execPath, [join(here, script!), ...args], { stdio: 'inherit', env: { ...process.env, TSBEAST_BENCH_RESULTS: results } });
   if (r.status !== 0) process.exit(r.status ?? 1);

@@ -2,6 +2,7 @@
  * `tsbeast/websocket`: Beast's WebSocket stream and its protocol core.
  */
 
+export { PreparedMessage } from './prepared.js';
 export { Stream, type Payload, type ReadSignature, type WriteSignature, type ControlSignature, type HandshakeSignature } from './stream.js';
 export { error, condition, websocketCategory } from './error.js';
 export { CloseCode, closeReason, isValidCloseCode, type CloseReason } from './close.js';

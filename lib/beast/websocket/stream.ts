@@ -30,6 +30,8 @@ import { asyncCloseOp } from './ops/close.js';
 import { asyncPingOp, startIdlePing, type ControlSignature } from './ops/ping.js';
 import { asyncReadOp, asyncReadSomeOp, readSizeHintFor, type ReadSignature } from './ops/read.js';
 import { asyncWriteSomeOp, type WriteSignature } from './ops/write.js';
+import { asyncWritePreparedOp } from './ops/write-prepared.js';
+import type { PreparedMessage } from './prepared.js';
 import { Decorator, Timeout, type ControlCallback } from './options.js';
 import { PermessageDeflate, type PermessageDeflateStatus } from './deflate.js';
 import { asyncAcceptOp, asyncAcceptRequestOp } from './ops/accept.js';
@@ -366,6 +368,23 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncWriteSome(fin: boolean, buffers: ConstBufferSequence, token?: TokenFor<WriteSignature>): unknown {
     const seq = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
     return this.#start('write', token, true, (h, done) => asyncWriteSomeOp(this.impl, fin, seq, h, done));
+  }
+
+  /**
+   * Writes a whole message whose frames were built once for many streams (see
+   * {@link PreparedMessage}): the bytes are those {@link asyncWrite} would send for the message's
+   * payload, but a server stream shares them with every other stream of the same write settings
+   * instead of framing (and, without context takeover, compressing) the payload again. A client
+   * stream masks every frame with a fresh key, so it frames the payload itself. The opcode comes
+   * from {@link binary} / {@link text}; the frames go out in one write (control frames wait for
+   * the whole message). Counts as a write: one write at a time. Completes with
+   * `[ec, payloadBytes]`. Per-operation cancellation: `terminal`; `total` while waiting behind
+   * another operation on the write side (nothing was sent).
+   */
+  asyncWritePrepared(message: PreparedMessage, handler: Handler<WriteSignature>): void;
+  asyncWritePrepared<T extends CompletionToken = UsePromise>(message: PreparedMessage, token?: T): AsyncResult<T, WriteSignature>;
+  asyncWritePrepared(message: PreparedMessage, token?: TokenFor<WriteSignature>): unknown {
+    return this.#start('write', token, busyIo, (t, done) => asyncWritePreparedOp(this.impl, message, t, done));
   }
 
   // ---- control frames --------------------------------------------------------------------------
