@@ -135,7 +135,7 @@ describe('package: npm pack, installed into ESM and CommonJS projects', function
         expect(paths.has(posix.normalize(file)), file).to.equal(true);
       }
     }
-    for (const file of ['LICENSE', 'README.md']) expect(paths.has(file), file).to.equal(true);
+    for (const file of ['LICENSE', 'README.md', 'CHANGELOG.md', 'SECURITY.md']) expect(paths.has(file), file).to.equal(true);
     const stray = [...paths].filter((p) => /^(spec|bench|examples|docs|dist\/(spec|bench|examples))\//.test(p));
     expect(stray).to.deep.equal([]);
   });
