@@ -7,6 +7,12 @@
 import { Endpoint, IoContext, SystemError, TcpAcceptor } from 'tsbeast/net';
 import { HttpSession } from './http-session.js';
 import { SharedState } from './shared-state.js';
+import { parseCommandLine } from '../command-line.js';
+
+parseCommandLine({}, `usage: [PORT=8080] node dist/examples/chat/server.js
+
+The chat demo: serves the page over HTTP and the chat over WebSocket on 127.0.0.1:PORT
+(PORT=0 picks a free port). Open http://127.0.0.1:8080/ in several browsers.`);
 
 const host = '127.0.0.1';
 const port = Number(process.env.PORT || 8080);
