@@ -6,19 +6,22 @@
 // whole message. Reads answer pings and the peer's close by themselves. On SIGINT or SIGTERM the
 // server stops accepting, closes every connection with 1001 (going away) and exits 0.
 
-import { parseArgs } from 'node:util';
 import { Endpoint, error as netError, FlatBuffer, IoContext, SystemError, TcpAcceptor, type ErrorCode, TcpSocket } from 'tsbeast/net';
 import { CloseCode, error as wsError, PermessageDeflate, Stream, Timeout } from 'tsbeast/websocket';
 import { TcpStream } from 'tsbeast/core';
 
-const { values: args } = parseArgs({
-  options: {
-    host: { type: 'string', default: '127.0.0.1' },
-    port: { type: 'string', default: '9001' },
-    token: { type: 'string', default: 'callback' },
-    deflate: { type: 'boolean', default: false },
-  },
-});
+import { parseCommandLine } from './command-line.js';
+
+const usage = `usage: node dist/examples/echo_server.js [--host 127.0.0.1] [--port 9001] [--token callback|promise] [--deflate]
+
+A WebSocket echo server: every message comes back unchanged. SIGINT or SIGTERM closes every
+connection with 1001 (going away) and exits.`;
+const args = parseCommandLine({
+  host: { type: 'string', default: '127.0.0.1' },
+  port: { type: 'string', default: '9001' },
+  token: { type: 'string', default: 'callback' },
+  deflate: { type: 'boolean', default: false },
+}, usage);
 if (args.token !== 'callback' && args.token !== 'promise') throw new Error(`--token callback|promise, not ${args.token}`);
 
 type WebSocket = Stream<TcpStream>;

@@ -19,6 +19,15 @@ import { HttpSession, OriginPolicy } from './http-session.js';
 import { RedisBus } from './redis-bus.js';
 import { Room } from './room.js';
 import { closeGraceMs } from './websocket-session.js';
+import { parseCommandLine } from '../command-line.js';
+
+parseCommandLine({}, `usage: [PORT=8080] [HOST=127.0.0.1] [WORKERS=1] [REDIS_URL=redis://...] [ORIGINS=...]
+       node dist/examples/chat/server.js
+
+The chat demo: serves the page over HTTP and the chat over WebSocket (/chat) on HOST:PORT
+(PORT=0 picks a free port). WORKERS=N runs N node:cluster workers sharing one room; REDIS_URL
+makes the room span any number of instances; ORIGINS lists the pages allowed to connect (default:
+same origin). Open http://127.0.0.1:8080/ in several browsers.`);
 
 const host = process.env.HOST || '127.0.0.1';
 const port = Number(process.env.PORT || 8080);

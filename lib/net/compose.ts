@@ -268,8 +268,8 @@ export function asyncCompose<A extends readonly unknown[], T extends TokenFor<A>
 /**
  * {@link asyncCompose} with a shortcut tried first, inside the initiation: when
  * `shortcut(handler)` returns true it has taken the handler, and completes the operation by
- * other means (through a {@link HandlerWork}, so the same completion rules hold) or hands it to
- * the composed operation later with {@link startComposed}. When it returns false it must have
+ * other means (through a `HandlerWork`, so the same completion rules hold) or hands it to
+ * the composed operation later with `startComposed`. When it returns false it must have
  * changed nothing, and the composed operation starts at once. For hot paths whose common case
  * needs no intermediate step, such as a WebSocket read of a message that is already buffered.
  */

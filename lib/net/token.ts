@@ -15,11 +15,11 @@ export type { Handler } from './associators.js';
 /** Starts an operation with the completion handler it is given. */
 export type Initiation<A extends readonly unknown[]> = (handler: Handler<A>) => void;
 
-/** @internal the method through which a token object takes over an initiation */
+/** The method through which a token object takes over an initiation (for token implementers). */
 export const kInitiate: unique symbol = Symbol('tsbeast.initiate');
 
 /**
- * @internal What every token object implements. `errorFirst` tells terminal tokens whether the
+ * What every token object implements. `errorFirst` tells terminal tokens whether the
  * first value of the signature is an error slot (adapters such as `asTuple` rewrite the signature
  * so that it is not).
  */

@@ -26,7 +26,8 @@ function snippetsOf(doc: string): Snippet[] {
   return [...text.matchAll(pattern)].map((m) => ({ doc, path: m[1]!, code: m[2]!, output: m[3] }));
 }
 
-const docs = readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md'));
+// Every page under docs/ (tutorial/, howto/, topics/), by its path relative to docs/.
+const docs = (readdirSync(join(root, 'docs'), { recursive: true }) as string[]).filter((f) => f.endsWith('.md') && !f.startsWith('reference'));
 const snippets = docs.flatMap(snippetsOf);
 
 describe('docs: every snippet compiles, runs and prints what the docs say', () => {

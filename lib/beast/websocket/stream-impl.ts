@@ -596,7 +596,7 @@ export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSour
     }
   }
 
-  /** @internal Where the bytes of a read {@link readNext} started without a block go. */
+  /** Where the bytes of a read {@link readNext} started without a block go (`ReadTargetSource`). */
   readTarget(): Uint8Array {
     return this.prepareRead();
   }

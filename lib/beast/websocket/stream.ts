@@ -246,11 +246,33 @@ export class Stream<NextLayer extends AsyncStream> {
    * Beast's order (`upgradeDeclined`, `badHttpVersion`, `noConnection`, …, `badSecAccept`), then
    * RFC 6455's rules on subprotocols and extensions. With `resOut`, the response is stored there
    * even when the handshake fails (status 500 when none could be read). Completes with `[ec]`.
-   * Per-operation cancellation: terminal.
+   *
+   * @param host The `Host` field of the request (with the port when it is not the default).
+   * @param target The request target: the path and query of the URL.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation type `terminal`: the handshake stops, completes with
+   * `operationAborted`, and the next layer is closed; the stream can only be discarded.
    */
   asyncHandshake(host: string, target: string, handler: Handler<HandshakeSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncHandshake:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec)`.
+   */
   asyncHandshake<T extends CompletionToken = UsePromise>(host: string, target: string, token?: T): AsyncResult<T, HandshakeSignature>;
+  /**
+   * {@inheritDoc Stream.asyncHandshake:0}
+   * @param resOut Receives the server's response, even when the handshake fails.
+   */
   asyncHandshake(resOut: Response, host: string, target: string, handler: Handler<HandshakeSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncHandshake:0}
+   * @param resOut Receives the server's response, even when the handshake fails.
+   * @param token Any completion token; the Promise token when omitted.
+   */
   asyncHandshake<T extends CompletionToken = UsePromise>(resOut: Response, host: string, target: string, token?: T): AsyncResult<T, HandshakeSignature>;
   asyncHandshake(a: Response | string, b: string, c?: string | TokenFor<HandshakeSignature>, d?: TokenFor<HandshakeSignature>): unknown {
     const [resOut, host, target, token] =
@@ -269,15 +291,55 @@ export class Stream<NextLayer extends AsyncStream> {
    * (with `head`, bytes that followed it); checks it in Beast's order and answers 101, or 400 /
    * 426 before completing with the error. `100 Continue` goes first when the request expects it.
    * End of stream before a request gives `websocket.error.closed`. Completes with `[ec]`.
-   * Per-operation cancellation: terminal.
+   *
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation type `terminal`: the handshake stops, completes with
+   * `operationAborted`, and the next layer is closed; the stream can only be discarded.
    */
   asyncAccept(handler: Handler<HandshakeSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncAccept:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec)`.
+   */
   asyncAccept<T extends CompletionToken = UsePromise>(token?: T): AsyncResult<T, HandshakeSignature>;
+  /**
+   * {@inheritDoc Stream.asyncAccept:0}
+   * @param preRead Bytes of the request the application already received, read before the stream.
+   */
   asyncAccept(preRead: ConstBufferSequence, handler: Handler<HandshakeSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncAccept:0}
+   * @param preRead Bytes of the request the application already received, read before the stream.
+   * @param token Any completion token; the Promise token when omitted.
+   */
   asyncAccept<T extends CompletionToken = UsePromise>(preRead: ConstBufferSequence, token?: T): AsyncResult<T, HandshakeSignature>;
+  /**
+   * {@inheritDoc Stream.asyncAccept:0}
+   * @param request The upgrade request, already read by the application.
+   */
   asyncAccept(request: Request, handler: Handler<HandshakeSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncAccept:0}
+   * @param request The upgrade request, already read by the application.
+   * @param token Any completion token; the Promise token when omitted.
+   */
   asyncAccept<T extends CompletionToken = UsePromise>(request: Request, token?: T): AsyncResult<T, HandshakeSignature>;
+  /**
+   * {@inheritDoc Stream.asyncAccept:0}
+   * @param request The upgrade request, already read by the application.
+   * @param head The bytes that arrived after `request` (Node's `'upgrade'` event's `head`).
+   */
   asyncAccept(request: Request, head: ConstBufferSequence, handler: Handler<HandshakeSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncAccept:0}
+   * @param request The upgrade request, already read by the application.
+   * @param head The bytes that arrived after `request` (Node's `'upgrade'` event's `head`).
+   * @param token Any completion token; the Promise token when omitted.
+   */
   asyncAccept<T extends CompletionToken = UsePromise>(request: Request, head: ConstBufferSequence, token?: T): AsyncResult<T, HandshakeSignature>;
   asyncAccept(
     a?: Request | ConstBufferSequence | TokenFor<HandshakeSignature>,
@@ -314,9 +376,25 @@ export class Stream<NextLayer extends AsyncStream> {
    * protocol error after the connection was failed with its close code, `bufferOverflow` when the
    * buffer cannot grow, `operationAborted` after our own close. Control frames received meanwhile
    * are handled (pings answered) and reported to the control callback.
-   * Per-operation cancellation: `terminal`; `total` while waiting behind a close.
+   *
+   * @param buffer The dynamic buffer the message is appended to; its `maxSize()` bounds what one
+   *   read may append (`bufferOverflow` beyond it), as does {@link readMessageMax}.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesAppended: number)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation types:
+   * - `terminal`: the read stops and completes with `operationAborted`; the connection is failed
+   *   and closed, the stream can only be discarded.
+   * - `total`: only while the read waits behind a close that owns the read side; nothing was
+   *   read, the stream is unchanged.
    */
   asyncRead(buffer: DynamicBuffer, handler: Handler<ReadSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncRead:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, bytesAppended)`.
+   */
   asyncRead<T extends CompletionToken = UsePromise>(buffer: DynamicBuffer, token?: T): AsyncResult<T, ReadSignature>;
   asyncRead(buffer: DynamicBuffer, token?: TokenFor<ReadSignature>): unknown {
     return this.#start('read', token, true, (h, done) => asyncReadOp(this.impl, buffer, 0, false, h, done));
@@ -327,10 +405,33 @@ export class Stream<NextLayer extends AsyncStream> {
    * into `buffers` from their start. Completes after some data (or an empty frame) was read, with
    * the same errors and cancellation as {@link asyncRead}; {@link isMessageDone} tells whether the
    * message ended.
+   *
+   * @param buffer The dynamic buffer the data is appended to.
+   * @param limit The most bytes to append; 0 for no limit but the buffer's.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesRead: number)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * As {@link asyncRead}: `terminal` (the connection is then failed and closed), and `total` only
+   * while waiting behind a close.
    */
   asyncReadSome(buffer: DynamicBuffer, limit: number, handler: Handler<ReadSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncReadSome:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, bytesRead)`.
+   */
   asyncReadSome<T extends CompletionToken = UsePromise>(buffer: DynamicBuffer, limit: number, token?: T): AsyncResult<T, ReadSignature>;
+  /**
+   * {@inheritDoc Stream.asyncReadSome:0}
+   * @param buffers The buffers that receive the data, filled from their start.
+   */
   asyncReadSome(buffers: MutableBufferSequence, handler: Handler<ReadSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncReadSome:0}
+   * @param buffers The buffers that receive the data, filled from their start.
+   * @param token Any completion token; the Promise token when omitted.
+   */
   asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T): AsyncResult<T, ReadSignature>;
   asyncReadSome(target: DynamicBuffer | MutableBufferSequence, a?: number | TokenFor<ReadSignature>, b?: TokenFor<ReadSignature>): unknown {
     if (isDynamicBuffer(target)) {
@@ -347,8 +448,21 @@ export class Stream<NextLayer extends AsyncStream> {
   /**
    * Writes a whole message (as {@link asyncWriteSome} with `fin` true). The opcode comes from
    * {@link binary} / {@link text}. Completes with `[ec, bytesSent]`.
+   *
+   * @param buffers The message; the buffers must stay unchanged until the handler runs.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesSent: number)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * As {@link asyncWriteSome}: `terminal` (the stream is then fit only to be closed), and `total`
+   * while waiting behind other writes, when nothing was sent.
    */
   asyncWrite(buffers: ConstBufferSequence, handler: Handler<WriteSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncWrite:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, bytesSent)`.
+   */
   asyncWrite<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T): AsyncResult<T, WriteSignature>;
   asyncWrite(buffers: ConstBufferSequence, token?: TokenFor<WriteSignature>): unknown {
     return this.asyncWriteSome(true, buffers, token as Handler<WriteSignature>);
@@ -357,13 +471,27 @@ export class Stream<NextLayer extends AsyncStream> {
   /**
    * Writes part of a message: always whole frames, so pings, pongs and a close may go out
    * alongside; `fin` ends the message. The first part takes its opcode from {@link binary} /
-   * {@link text}; later parts are continuations. The list `buffers` is copied at once; the bytes
-   * it refers to must stay unchanged until the handler runs. Completes with `[ec, bytesSent]`.
-   * Per-operation cancellation: `terminal` (the stream is then fit only to be closed); `total`
-   * while it waits for the write side behind a ping, a pong or a close (ours, a read's reply, or
-   * a keep-alive ping): nothing of it was sent.
+   * {@link text}; later parts are continuations. Completes with `[ec, bytesSent]`.
+   *
+   * @param fin True for the last part of the message.
+   * @param buffers The part to send. The list is copied at once; the bytes it refers to must stay
+   *   unchanged until the handler runs.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesSent: number)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation types:
+   * - `terminal`: the write stops and completes with `operationAborted`; a frame may be half
+   *   sent, so the stream is then fit only to be closed.
+   * - `total`: only while it waits for the write side behind a ping, a pong or a close (ours, a
+   *   read's reply, or a keep-alive ping): nothing of it was sent, the stream is unchanged.
    */
   asyncWriteSome(fin: boolean, buffers: ConstBufferSequence, handler: Handler<WriteSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncWriteSome:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, bytesSent)`.
+   */
   asyncWriteSome<T extends CompletionToken = UsePromise>(fin: boolean, buffers: ConstBufferSequence, token?: T): AsyncResult<T, WriteSignature>;
   asyncWriteSome(fin: boolean, buffers: ConstBufferSequence, token?: TokenFor<WriteSignature>): unknown {
     const seq = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
@@ -384,25 +512,54 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncWritePrepared(message: PreparedMessage, handler: Handler<WriteSignature>): void;
   asyncWritePrepared<T extends CompletionToken = UsePromise>(message: PreparedMessage, token?: T): AsyncResult<T, WriteSignature>;
   asyncWritePrepared(message: PreparedMessage, token?: TokenFor<WriteSignature>): unknown {
-    return this.#start('write', token, busyIo, (t, done) => asyncWritePreparedOp(this.impl, message, t, done));
+    return this.#start('write', token, true, (h, done) => asyncWritePreparedOp(this.impl, message, h, done));
   }
 
   // ---- control frames --------------------------------------------------------------------------
 
   /**
    * Sends a ping with `data` (at most 125 bytes). Completes with `[ec]` once it was written; the
-   * pong arrives through a read's control callback. Cancellation: `terminal`; `total` while
-   * waiting behind a write.
+   * pong arrives through a read's control callback.
+   *
+   * @param data The payload: a string (UTF-8) or bytes, at most 125 bytes.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation types:
+   * - `terminal`: the ping stops and completes with `operationAborted`; the stream is then fit
+   *   only to be closed.
+   * - `total`: only while waiting behind a write; nothing was sent, the stream is unchanged.
    */
   asyncPing(data: Payload, handler: Handler<ControlSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncPing:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec)`.
+   */
   asyncPing<T extends CompletionToken = UsePromise>(data: Payload, token?: T): AsyncResult<T, ControlSignature>;
   asyncPing(data: Payload, token?: TokenFor<ControlSignature>): unknown {
     const payload = controlPayload(data);
     return this.#start('ping', token, false, (h, done) => asyncPingOp(this.impl, Opcode.ping, payload, h, done));
   }
 
-  /** Sends an unsolicited pong (a heartbeat); as {@link asyncPing}. */
+  /**
+   * Sends an unsolicited pong (a heartbeat); completes with `[ec]` once it was written.
+   *
+   * @param data The payload: a string (UTF-8) or bytes, at most 125 bytes.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * As {@link asyncPing}: `terminal` (the stream is then fit only to be closed), and `total` while
+   * waiting behind a write.
+   */
   asyncPong(data: Payload, handler: Handler<ControlSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncPong:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec)`.
+   */
   asyncPong<T extends CompletionToken = UsePromise>(data: Payload, token?: T): AsyncResult<T, ControlSignature>;
   asyncPong(data: Payload, token?: TokenFor<ControlSignature>): unknown {
     const payload = controlPayload(data);
@@ -415,10 +572,24 @@ export class Stream<NextLayer extends AsyncStream> {
    * down. Completes with `[ec]`. After it starts, only reads may be started; a pending read then
    * completes with `operationAborted`. Throws a `RangeError`, sending nothing, for a code an
    * endpoint may not send (RFC 6455 section 7.4: 1004, 1005, 1006, 1015, outside 1000–4999, a
-   * reason without a code) or a reason over 123 bytes of UTF-8. Cancellation: `total` while waiting behind a write;
-   * `terminal` otherwise, and then the socket is closed.
+   * reason without a code) or a reason over 123 bytes of UTF-8.
+   *
+   * @param reason The close code, or a code and reason text from {@link closeReason}.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation types:
+   * - `total`: only while waiting behind a write; nothing was sent, the stream is unchanged.
+   * - `terminal`: otherwise; the close completes with `operationAborted` and the next layer is
+   *   closed.
    */
   asyncClose(reason: CloseReason | number, handler: Handler<ControlSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncClose:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec)`.
+   */
   asyncClose<T extends CompletionToken = UsePromise>(reason: CloseReason | number, token?: T): AsyncResult<T, ControlSignature>;
   asyncClose(reason: CloseReason | number, token?: TokenFor<ControlSignature>): unknown {
     const cr = typeof reason === 'number' ? closeReason(reason) : reason;

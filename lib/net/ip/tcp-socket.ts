@@ -463,7 +463,10 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
     else reader.readLazy(source!, this);
   }
 
-  /** @internal The reader's answer, only ever for the read it holds: the pending one. */
+  /**
+   * The reader's answer, only ever for the read it holds: the pending one. Not for users: the key
+   * is not exported (and not marked internal, since `ReadOwner` needs it in the declarations).
+   */
   [kReadDone](ec: ErrorCode | null, n: number, fromIo: boolean): void {
     if (this.#read !== null) this.#finishRead(fromIo, ec, n);
   }

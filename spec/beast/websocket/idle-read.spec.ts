@@ -23,6 +23,7 @@ import {
 import { Endpoint, TcpAcceptor, type TcpSocket } from '../../../lib/net/ip/tcp.js';
 import { error } from '../../../lib/beast/websocket/error.js';
 import { clientFrame, closePayload, concat, Opcode, pattern } from './stream/fixture.js';
+import { implOf } from '../../support/internals.js';
 
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -62,7 +63,7 @@ describe('websocket/Stream idle reads over TcpSocket', () => {
     await running;
   });
 
-  const readBlock = (): number => (ws.impl.rdBuf as ReadBuffer).capacity();
+  const readBlock = (): number => (implOf(ws).rdBuf as ReadBuffer).capacity();
 
   it('waits holding no block; messages read after waits arrive whole, whatever their size and cuts', async () => {
     // Up to the spare block's size, every wait holds no block; a larger message grows the block,
