@@ -53,40 +53,63 @@ export function asyncWaitForSettings(executor: ExecutorLike, session: ClientHttp
   }, token, executor);
 }
 
+/**
+ * One relay per session for every waiter: the session's events are listened to once (so that
+ * many WebSockets opened together do not pile listeners on the session), and at most one PING
+ * is outstanding for them.
+ */
+interface Relay {
+  readonly events: EventEmitter;
+  pinging: boolean;
+}
+
+const relays = new WeakMap<ClientHttp2Session, Relay>();
+
+function relayOf(session: ClientHttp2Session): Relay {
+  let relay = relays.get(session);
+  if (relay !== undefined) return relay;
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  relay = { events, pinging: false };
+  relays.set(session, relay);
+  const forward = (event: string) => (): void => void events.emit(event);
+  session.on('connect', forward('connect'));
+  session.on('remoteSettings', forward('settings'));
+  session.once('close', forward('close'));
+  session.on('error', forward('close'));
+  return relay;
+}
+
 /** {@link asyncWaitForSettings} with a time limit (`beast.error.timeout`), for the handshake. */
 export function waitForSettings(executor: ExecutorLike, session: ClientHttp2Session, timeoutMs: number, handler: Handler<SettingsSignature>): void {
   const ex = toExecutor(executor);
   asyncCompose<SettingsSignature, Handler<SettingsSignature>>(function* (self) {
     const deadline = Date.now() + timeoutMs;
     const closedNow = (): WaitSignature | null => (session.destroyed || session.closed ? [error.sessionClosed, 'close', undefined] : null);
+    const closed = closedNow();
+    if (closed !== null) return self.complete(closed[0], false);
+    const relay = relayOf(session);
     if (session.connecting) {
-      const [ec, event] = yield* self.call<WaitSignature>((h) =>
-        asyncWaitFor(ex, session, ['connect', 'close', 'error'], h, closedNow, deadline - Date.now()),
-      );
+      const [ec, event] = yield* self.call<WaitSignature>((h) => asyncWaitFor(ex, relay.events, ['connect', 'close'], h, closedNow, deadline - Date.now()));
       if (ec !== null) return self.complete(ec, false);
       if (event !== 'connect') return self.complete(error.sessionClosed, false);
     }
-    const closed = closedNow();
-    if (closed !== null) return self.complete(closed[0], false);
     if (supportsWebSockets(session)) return self.complete(null, true);
     // Not (yet) offered: the SETTINGS or the PING's answer, whichever comes first, tells.
-    const relay = new EventEmitter();
-    const onSettings = (): void => void relay.emit('settings');
-    const onClose = (): void => void relay.emit('close');
-    session.on('remoteSettings', onSettings);
-    session.on('close', onClose);
-    session.on('error', onClose);
-    self.onComplete(() => {
-      session.removeListener('remoteSettings', onSettings);
-      session.removeListener('close', onClose);
-      session.removeListener('error', onClose);
-    });
-    try {
-      session.ping((err) => void relay.emit(err === null ? 'pong' : 'close'));
-    } catch {
-      // Too many PINGs outstanding: the SETTINGS alone will tell (or the time limit).
+    if (!relay.pinging) {
+      try {
+        session.ping((err) => {
+          relay.pinging = false;
+          relay.events.emit(err === null ? 'pong' : 'close');
+        });
+        relay.pinging = true;
+      } catch {
+        // Too many PINGs outstanding: the SETTINGS alone will tell (or the time limit).
+      }
     }
-    const [ec, event] = yield* self.call<WaitSignature>((h) => asyncWaitFor(ex, relay, ['settings', 'pong', 'close'], h, undefined, deadline - Date.now()));
+    const [ec, event] = yield* self.call<WaitSignature>((h) =>
+      asyncWaitFor(ex, relay.events, ['settings', 'pong', 'close'], h, closedNow, deadline - Date.now()),
+    );
     if (ec !== null) return self.complete(ec, false);
     if (event === 'close') return self.complete(error.sessionClosed, false);
     self.complete(null, supportsWebSockets(session));
