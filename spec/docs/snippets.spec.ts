@@ -26,7 +26,11 @@ function snippetsOf(doc: string): Snippet[] {
   return [...text.matchAll(pattern)].map((m) => ({ doc, path: m[1]!, code: m[2]!, output: m[3] }));
 }
 
-const docs = readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md'));
+// The top-level pages and the how-to pages under docs/howto/.
+const docs = [
+  ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')),
+  ...readdirSync(join(root, 'docs', 'howto')).filter((f) => f.endsWith('.md')).map((f) => `howto/${f}`),
+];
 const snippets = docs.flatMap(snippetsOf);
 
 describe('docs: every snippet compiles, runs and prints what the docs say', () => {
