@@ -44,6 +44,8 @@ export * from './cancel-after.js';
 export * from './post.js';
 export * from './compose.js';
 export { onInternalError, type InternalErrorListener } from './internal-error.js';
+// For leaf operations built outside lib/net (e.g. waiting for an HTTP/2 event): the completion rules in one class.
+export { HandlerWork } from './handler-work.js';
 export * from './parallel-group.js';
 export * from './timer.js';
 export * from './buffer.js';

@@ -33,7 +33,7 @@ import { asyncWriteSomeOp, type WriteSignature } from './ops/write.js';
 import { asyncWritePreparedOp } from './ops/write-prepared.js';
 import type { PreparedMessage } from './prepared.js';
 import { Decorator, Timeout, type ControlCallback } from './options.js';
-import { PermessageDeflate, type PermessageDeflateStatus } from './deflate.js';
+import { PermessageDeflate, type PermessageDeflateStatus, type PmdConfig } from './deflate.js';
 import { asyncAcceptOp, asyncAcceptRequestOp } from './ops/accept.js';
 import { asyncHandshakeOp, type HandshakeSignature } from './ops/handshake.js';
 import { Request, Response } from '../http/message.js';
@@ -213,12 +213,17 @@ export class Stream<NextLayer extends AsyncStream> {
     throw new TypeError('websocket.Stream.setOption: unknown option');
   }
 
-  /** The timeouts, or the permessage-deflate settings, in effect. */
+  /**
+   * The timeouts, the permessage-deflate settings, or the decorator (`null` when none was set)
+   * in effect. A handshake carried by another protocol (RFC 8441 over HTTP/2) reads them here.
+   */
   getOption(kind: typeof Timeout): Timeout;
   getOption(kind: typeof PermessageDeflate): PermessageDeflate;
-  getOption(kind: typeof Timeout | typeof PermessageDeflate): Timeout | PermessageDeflate {
+  getOption(kind: typeof Decorator): Decorator | null;
+  getOption(kind: typeof Timeout | typeof PermessageDeflate | typeof Decorator): Timeout | PermessageDeflate | Decorator | null {
     if (kind === Timeout) return this.impl.timeoutOpt;
     if (kind === PermessageDeflate) return this.impl.pmdOpts;
+    if (kind === Decorator) return this.#decorator;
     throw new TypeError('websocket.Stream.getOption: unknown option');
   }
 
@@ -364,6 +369,31 @@ export class Stream<NextLayer extends AsyncStream> {
     return this.#start('handshake', a as TokenFor<HandshakeSignature> | undefined, false, (h, done) =>
       asyncAcceptOp(this.impl, null, decorator, h, done),
     );
+  }
+
+  /**
+   * Opens the stream on an opening handshake that was carried outside it, by the layer that owns
+   * the next layer: RFC 8441's extended CONNECT over HTTP/2, where the request and the response
+   * are HEADERS frames of the HTTP/2 stream and no bytes of the handshake pass through the next
+   * layer. `role` is the side this stream takes (a server does not mask, a client does);
+   * `pmd` is the permessage-deflate configuration both sides agreed on (from
+   * `negotiate` on a server, `acceptResponse` on a client), or `null`. The stream's
+   * state is reset as by a handshake, and the idle timeout, if any, starts. No Beast counterpart.
+   *
+   * @throws Error - while any operation is outstanding (the stream is left as it was).
+   * @throws RangeError - for a configuration with a window size outside 8 to 15 bits.
+   */
+  adoptHandshake(role: Role, pmd: PmdConfig | null): void {
+    if (this.#outstanding !== 0) throw new Error('websocket.Stream.adoptHandshake: an operation is outstanding');
+    if (pmd !== null) {
+      for (const bits of [pmd.serverMaxWindowBits, pmd.clientMaxWindowBits]) {
+        if (!Number.isInteger(bits) || bits < 8 || bits > 15) throw new RangeError(`websocket.Stream.adoptHandshake: window bits ${bits}`);
+      }
+    }
+    const impl = this.impl;
+    impl.reset(role);
+    impl.setPmd(pmd);
+    impl.open();
   }
 
   // ---- reading ---------------------------------------------------------------------------------

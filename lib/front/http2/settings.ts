@@ -1,0 +1,117 @@
+/**
+ * Whether an HTTP/2 session offers WebSockets: RFC 8441 section 3 lets a client send an extended
+ * CONNECT only after the server's SETTINGS carried SETTINGS_ENABLE_CONNECT_PROTOCOL = 1. What the
+ * front door's client asks before it chooses HTTP/2, or falls back to HTTP/1.1.
+ */
+
+import { EventEmitter } from 'node:events';
+import type { ClientHttp2Session } from 'node:http2';
+
+import {
+  type Handler,
+  asyncCompose,
+  toExecutor,
+  type ExecutorLike,
+  type ErrorCode,
+  type AsyncResult,
+  type CompletionToken,
+  type TokenFor,
+  type UsePromise,
+} from '../../net/index.js';
+import { error } from './error.js';
+import { asyncWaitFor, type WaitSignature } from './wait.js';
+
+/** The completion signature of {@link asyncWaitForSettings}: whether the peer offers WebSockets. */
+export type SettingsSignature = [ec: ErrorCode | null, supported: boolean];
+
+/**
+ * Whether the peer's SETTINGS, as received so far, enable the extended CONNECT. `false` also
+ * before they arrived: {@link asyncWaitForSettings} waits for them.
+ */
+export function supportsWebSockets(session: ClientHttp2Session): boolean {
+  if (session.destroyed || session.closed || session.connecting) return false;
+  return session.remoteSettings?.enableConnectProtocol === true;
+}
+
+/**
+ * Waits until the session is connected and the peer's SETTINGS are known, and completes with
+ * whether they enable the extended CONNECT. When they do not yet, a PING settles it: the server's
+ * SETTINGS are the first frame it sends (RFC 9113 section 3.4), so once the PING's answer came,
+ * the SETTINGS are in. Completes with `http2.error.sessionClosed` when the session closes or fails
+ * first. Per-operation cancellation: terminal, partial and total (nothing is consumed).
+ */
+export function asyncWaitForSettings(executor: ExecutorLike, session: ClientHttp2Session, handler: Handler<SettingsSignature>): void;
+export function asyncWaitForSettings<T extends CompletionToken = UsePromise>(
+  executor: ExecutorLike,
+  session: ClientHttp2Session,
+  token?: T,
+): AsyncResult<T, SettingsSignature>;
+export function asyncWaitForSettings(executor: ExecutorLike, session: ClientHttp2Session, token?: TokenFor<SettingsSignature>): unknown {
+  return asyncCompose<SettingsSignature, TokenFor<SettingsSignature> | undefined>(function* (self) {
+    const [ec, supported] = yield* self.call<SettingsSignature>((h) => waitForSettings(executor, session, Infinity, h));
+    self.complete(ec, supported);
+  }, token, executor);
+}
+
+/**
+ * One relay per session for every waiter: the session's events are listened to once (so that
+ * many WebSockets opened together do not pile listeners on the session), and at most one PING
+ * is outstanding for them.
+ */
+interface Relay {
+  readonly events: EventEmitter;
+  pinging: boolean;
+}
+
+const relays = new WeakMap<ClientHttp2Session, Relay>();
+
+function relayOf(session: ClientHttp2Session): Relay {
+  let relay = relays.get(session);
+  if (relay !== undefined) return relay;
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  relay = { events, pinging: false };
+  relays.set(session, relay);
+  const forward = (event: string) => (): void => void events.emit(event);
+  session.on('connect', forward('connect'));
+  session.on('remoteSettings', forward('settings'));
+  session.once('close', forward('close'));
+  session.on('error', forward('close'));
+  return relay;
+}
+
+/** {@link asyncWaitForSettings} with a time limit (`beast.error.timeout`), for the handshake. */
+export function waitForSettings(executor: ExecutorLike, session: ClientHttp2Session, timeoutMs: number, handler: Handler<SettingsSignature>): void {
+  const ex = toExecutor(executor);
+  asyncCompose<SettingsSignature, Handler<SettingsSignature>>(function* (self) {
+    const deadline = Date.now() + timeoutMs;
+    const closedNow = (): WaitSignature | null => (session.destroyed || session.closed ? [error.sessionClosed, 'close', undefined] : null);
+    const closed = closedNow();
+    if (closed !== null) return self.complete(closed[0], false);
+    const relay = relayOf(session);
+    if (session.connecting) {
+      const [ec, event] = yield* self.call<WaitSignature>((h) => asyncWaitFor(ex, relay.events, ['connect', 'close'], h, closedNow, deadline - Date.now()));
+      if (ec !== null) return self.complete(ec, false);
+      if (event !== 'connect') return self.complete(error.sessionClosed, false);
+    }
+    if (supportsWebSockets(session)) return self.complete(null, true);
+    // Not (yet) offered: the SETTINGS or the PING's answer, whichever comes first, tells.
+    if (!relay.pinging) {
+      try {
+        session.ping((err) => {
+          relay.pinging = false;
+          relay.events.emit(err === null ? 'pong' : 'close');
+        });
+        relay.pinging = true;
+      } catch {
+        // Too many PINGs outstanding: the SETTINGS alone will tell (or the time limit).
+      }
+    }
+    const [ec, event] = yield* self.call<WaitSignature>((h) =>
+      asyncWaitFor(ex, relay.events, ['settings', 'pong', 'close'], h, closedNow, deadline - Date.now()),
+    );
+    if (ec !== null) return self.complete(ec, false);
+    if (event === 'close') return self.complete(error.sessionClosed, false);
+    self.complete(null, supportsWebSockets(session));
+  }, handler, ex);
+}
