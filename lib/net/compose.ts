@@ -23,6 +23,7 @@ import {
 import { error, SystemError } from './error.js';
 import { toExecutor, type Executor, type ExecutorLike } from './executor.js';
 import { HandlerWork } from './handler-work.js';
+import { handlerTracker } from './handler-tracking.js';
 import {
   asyncInitiate,
   type AsyncResult,
@@ -119,7 +120,9 @@ class ComposedOp<A extends readonly unknown[]> implements ComposedSelf<A> {
     this.#initiating = initiating;
     try {
       this.#body = body(this);
-      this.#resume([]);
+      // With handler tracking, the children of the first step are this operation's own.
+      if (handlerTracker !== null) handlerTracker.step(this.#work, () => this.#resume([]));
+      else this.#resume([]);
     } finally {
       this.#initiating = false;
     }
@@ -282,6 +285,7 @@ export function startComposed<A extends readonly unknown[]>(
   body: (self: ComposedSelf<A>) => ComposedBody,
   initiating: boolean,
 ): void {
+  if (handlerTracker !== null) handlerTracker.handOver(handler);
   new ComposedOp(handler, ioExecutor).start(body, initiating);
 }
 

@@ -6,6 +6,13 @@
 export * from './error.js';
 export * from './executor.js';
 export * from './io-context.js';
+export {
+  enableHandlerTracking,
+  disableHandlerTracking,
+  handlerTrackingEnabled,
+  trackOperations,
+  type HandlerTrackingOutput,
+} from './handler-tracking.js';
 export * from './strand.js';
 export * from './work-guard.js';
 export * from './cancellation.js';

@@ -9,6 +9,7 @@
 import { setAssociations, withAbortCause, wrapHandler, type Handler } from './associators.js';
 import { ErrorCode, SystemError } from './error.js';
 import type { Executor } from './executor.js';
+import { handlerTracker } from './handler-tracking.js';
 
 export type { Handler } from './associators.js';
 
@@ -142,6 +143,8 @@ export function asyncInitiate<A extends readonly unknown[]>(
   ioExecutor: Executor,
   errorFirst = true,
 ): unknown {
+  // Handler tracking: the name of the operation goes with its initiation (see handler-tracking.ts).
+  if (handlerTracker !== null) init = handlerTracker.captureInit(init);
   if (typeof token === 'function') {
     init(token);
     return undefined;
