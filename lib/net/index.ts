@@ -47,7 +47,11 @@ export {
   type BoundToken,
 } from './token.js';
 export * from './binders.js';
-export * from './cancel-after.js';
+export { cancelAfter } from './cancel-after.js';
+export * from './cancel-at.js';
+export * from './append.js';
+export * from './consign.js';
+export * from './signal-set.js';
 export * from './post.js';
 export * from './compose.js';
 export * from './parallel-group.js';

@@ -10,6 +10,7 @@ import { setAssociations, withAbortCause, wrapHandler, type Handler } from './as
 import { ErrorCode, SystemError } from './error.js';
 import type { Executor } from './executor.js';
 import { handlerTracker } from './handler-tracking.js';
+import type { AppendToken, PrependToken } from './append.js';
 
 export type { Handler } from './associators.js';
 
@@ -87,7 +88,9 @@ export type CompletionToken =
   | TerminalToken<TokenKind>
   | AsTupleToken<unknown>
   | RedirectErrorToken<unknown>
-  | BoundToken<unknown>;
+  | BoundToken<unknown>
+  | AppendToken<unknown, readonly unknown[]>
+  | PrependToken<unknown, readonly unknown[]>;
 
 /** The Promise token (the default). */
 export type UsePromise = TerminalToken<'promise'>;
@@ -102,6 +105,8 @@ export type AsyncResult<T, A extends readonly unknown[]> =
   : T extends AsTupleToken<infer I> ? AsyncResult<I, [A]>
   : T extends RedirectErrorToken<infer I> ? AsyncResult<I, WithoutError<A>>
   : T extends BoundToken<infer I> ? AsyncResult<I, A>
+  : T extends AppendToken<infer I, infer V> ? AsyncResult<I, [...A, ...V]>
+  : T extends PrependToken<infer I, infer V> ? AsyncResult<I, [...V, ...A]>
   : T extends TerminalToken<infer K> ? TokenResults<A>[K]
   : T extends (...args: never[]) => unknown ? void
   : never;
