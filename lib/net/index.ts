@@ -54,6 +54,7 @@ export * from './consign.js';
 export * from './signal-set.js';
 export * from './post.js';
 export * from './compose.js';
+export type { CoroutineContext, CoroutineBody, Awaitable } from './coroutine.js';
 export * from './parallel-group.js';
 export * from './timer.js';
 export * from './buffer.js';
