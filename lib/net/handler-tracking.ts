@@ -59,7 +59,9 @@ export class HandlerTracker {
    */
   tag(object: object, kind: string, op: string): Scope {
     const saved: Scope = { pending: this.#pending, current: this.#current };
-    this.#pending = { object, kind, op };
+    // A method that delegates to another of the same object (`asyncWrite` to `asyncWriteSome`)
+    // before creating anything: the operation is the one the caller called.
+    if (this.#pending === null || this.#pending.object !== object) this.#pending = { object, kind, op };
     return saved;
   }
 
