@@ -2,7 +2,8 @@
  * SignalSet: waits for process signals (Asio's `signal_set`), e.g. SIGINT and SIGTERM for a
  * graceful shutdown. A Node `process` listener is installed for a signal only while a wait is
  * pending on a set that holds it, and removed as soon as none is: a set with nothing waiting
- * leaves no listener, and the signal then has Node's default action.
+ * leaves no listener (nor timer), and the signal then has Node's default action. A pending wait
+ * keeps the process alive, as it keeps Asio's `run()` going.
  */
 
 import { constants } from 'node:os';
@@ -57,6 +58,9 @@ export class SignalSet {
   #waiters: Waiter[] = [];
   // The listeners installed now, one per signal; empty whenever nothing waits.
   readonly #listeners = new Map<NodeJS.Signals, () => void>();
+  // Node's signal listeners do not keep the process alive; a pending wait must, as it keeps
+  // Asio's run() going. A timer that never fires holds the event loop while anything waits.
+  #keepAlive: NodeJS.Timeout | null = null;
 
   constructor(executor: ExecutorLike, ...signals: SignalLike[]) {
     this.#executor = toExecutor(executor);
@@ -146,7 +150,13 @@ export class SignalSet {
 
   // Listeners exactly for the set's signals while a wait is pending; none otherwise.
   #sync(): void {
-    const want = this.#waiters.length > 0 ? this.#signals : new Set<NodeJS.Signals>();
+    const waiting = this.#waiters.length > 0;
+    if (waiting && this.#keepAlive === null) this.#keepAlive = setInterval(() => {}, 0x7fffffff);
+    if (!waiting && this.#keepAlive !== null) {
+      clearInterval(this.#keepAlive);
+      this.#keepAlive = null;
+    }
+    const want = waiting ? this.#signals : new Set<NodeJS.Signals>();
     for (const [name, listener] of this.#listeners) {
       if (want.has(name)) continue;
       process.removeListener(name, listener);
