@@ -129,7 +129,7 @@ export function renderSvg(log: HandlerLog, title = 'handler tracking'): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif">`,
     `<title>${esc(title)}</title>`,
     '<style>.lane{font-size:12px;font-weight:600;fill:#222}.op-label{font-size:10px;fill:#102040}.op-label.outside{fill:#555}' +
-      '.aborted-label{fill:#9a5200;font-weight:700}.error-label,.exception-label{fill:#b00020;font-weight:700}.dropped-label{fill:#555}' +
+      '.op-label.aborted-label{fill:#9a5200;font-weight:700}.op-label.error-label,.op-label.exception-label{fill:#b00020;font-weight:700}' +
       '.mark{font-size:10px;font-weight:700}.aborted-mark{fill:#b86600}.error-mark{fill:#b00020}.dropped-mark{fill:#555}.call-mark{fill:#b00020}' +
       '.link{fill:none;stroke:#7a7a8c;stroke-width:1;opacity:.75}.tick{stroke:#e2e2e8}.tick-label{font-size:9px;fill:#888}</style>',
     '<defs><marker id="arrow" viewBox="0 0 6 6" refX="5" refY="3" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0 0 L6 3 L0 6 Z" fill="#7a7a8c"/></marker></defs>',
