@@ -6,7 +6,7 @@
  * through `yield*`. No I/O here.
  */
 
-import { setAssociations, type Handler } from './associators.js';
+import { getAssociatedCancellationSlot, setAssociations, type Handler } from './associators.js';
 import { CancellationSignal, CancellationState, CancellationType, enableTerminalCancellation } from './cancellation.js';
 import type { ChildOp, CoSpawnContext, CoSpawnSignature } from './compose.js';
 import { CancellationRequest } from './compose.js';
@@ -14,7 +14,6 @@ import { ErrorCode, error, SystemError } from './error.js';
 import type { Executor } from './executor.js';
 import { HandlerWork } from './handler-work.js';
 import { handlerTracker } from './handler-tracking.js';
-import { getAssociatedCancellationSlot } from './associators.js';
 import type { DeferredOp, ValueOf } from './token.js';
 
 /** What a generator coroutine yields and resumes with: a child operation and its completion values. */
