@@ -2,7 +2,8 @@
  * `npm run bench`: every benchmark in one run, one after another, each in processes of its own:
  * the WebSocket echo table (tsbeast, ws with and without its addons, raw node:net), the client
  * role (tsbeast client against ws client), the TCP echo table (TcpSocket against raw node:net),
- * the memory of 10,000 idle connections (tsbeast against ws), and the native table (a C++ load
+ * the memory of 10,000 idle connections (tsbeast against ws), masking (JavaScript against
+ * WebAssembly SIMD), and the native table (a C++ load
  * generator on Beast against six servers, 16 cells and handshakes, and the client role on the same
  * cells: bench/native). Ends with the issue's targets:
  * each figure, its anchor measured in the same run, the ratio and whether the target holds.
@@ -21,7 +22,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tsbeast-bench-'));
 const results = join(dir, 'figures.jsonl');
 const seconds = process.argv.slice(2);
 const native = seconds.length > 0 ? ['--seconds', seconds[0]!] : [];
-const runs: string[][] = [['echo.js', ...seconds], ['client.js', ...seconds], ['tcp-echo.js', ...seconds], ['idle-memory.js'], ['native.js', ...native]];
+const runs: string[][] = [['echo.js', ...seconds], ['client.js', ...seconds], ['tcp-echo.js', ...seconds], ['idle-memory.js'], ['mask.js'], ['native.js', ...native]];
 for (const [script, ...args] of runs) {
   const r = spawnSync(process.execPath, [join(here, script!), ...args], { stdio: 'inherit', env: { ...process.env, TSBEAST_BENCH_RESULTS: results } });
   if (r.status !== 0) process.exit(r.status ?? 1);
