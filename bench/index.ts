@@ -3,11 +3,10 @@
  * the WebSocket echo table (tsbeast, ws with and without its addons, raw node:net), the client
  * role (tsbeast client against ws client), the TCP echo table (TcpSocket against raw node:net),
  * the memory of 10,000 idle connections (tsbeast against ws), masking (JavaScript against
- * WebAssembly SIMD), and the native table (a C++ load
- * generator on Beast against six servers, 16 cells and handshakes, and the client role on the same
- * cells: bench/native). Ends with the issue's targets:
- * each figure, its anchor measured in the same run, the ratio and whether the target holds.
- * See bench/README.md for the method.
+ * WebAssembly SIMD), and the native table (a C++ load generator on Beast against six servers, 16
+ * cells and handshakes, and the client role on the same cells: bench/native). Ends with the
+ * issues' targets: each figure, its anchor measured in the same run, the ratio and whether the
+ * target holds. See bench/README.md for the method.
  */
 
 import { spawnSync } from 'node:child_process';
