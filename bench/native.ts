@@ -182,7 +182,7 @@ async function runLoadgen(loadgen: string, server: Server, cell: Cell): Promise<
   return JSON.parse(out) as LoadResult;
 }
 
-const cpuPer = (r: LoadResult): number => (r.server_cpu_s * 1e6) / Math.max(1, r.messages);
+const cpuPer = (r: LoadResult): number => (r.messages === 0 ? NaN : (r.server_cpu_s * 1e6) / r.messages);
 
 async function serverRole(loadgen: string, beastServer: string): Promise<Figure[]> {
   const running: Server[] = [];

@@ -17,8 +17,9 @@
 //             again. A handshake counts when the close has completed.
 //   connect   the same with no WebSocket: connect, shut down the sending side, read to the end.
 //
-// After all connections are up, a warm-up of W seconds (default: S/4, at most 0.5), then a measured
-// window of S seconds. Over that window it reads the CPU time (utime + stime, all threads) of process
+// Once every connection has had its first echo (ws, raw) or every lane has started (handshake,
+// connect), a warm-up of W seconds (default: S/4, at most 0.5), then a measured window of S
+// seconds; set-up has 60 s. Over that window it reads the CPU time (utime + stime, all threads) of process
 // PID from /proc/PID/stat, and its own from getrusage. It prints one JSON line:
 //   {"messages":..,"bytes":..,"seconds":..,"rate":..,"p50_us":..,"p99_us":..,"server_cpu_s":..,
 //    "self_cpu_s":..,"errors":..}
@@ -184,6 +185,7 @@ class ws_conn : public std::enable_shared_from_this<ws_conn>
     beast::flat_buffer rb_;
     std::deque<clock_type::time_point> sent_;
     bool writing_ = false;
+    bool echoed_ = false;
 
 public:
     explicit ws_conn(run_state& st) : st_(st), ws_(st.ioc) {}
@@ -219,7 +221,6 @@ private:
         ws_.read_message_max(64 * 1024 * 1024);
         read();
         pump();
-        st_.up();
     }
 
     void pump()
@@ -250,6 +251,8 @@ private:
         if(rb_.size() != st_.payload.size())
             die("echo of " + std::to_string(rb_.size()) + " bytes for " + std::to_string(st_.payload.size()));
         rb_.consume(rb_.size());
+        if(! echoed_)
+            echoed_ = true, st_.up();
         st_.done(sent_.front());
         sent_.pop_front();
         pump();
@@ -267,6 +270,7 @@ class raw_conn : public std::enable_shared_from_this<raw_conn>
     std::deque<clock_type::time_point> sent_;
     std::size_t due_ = 0; // bytes of the oldest message still to come back
     bool writing_ = false;
+    bool echoed_ = false;
 
 public:
     explicit raw_conn(run_state& st) : st_(st), sock_(st.ioc) {}
@@ -281,7 +285,6 @@ public:
             self->due_ = self->st_.payload.size();
             self->read();
             self->pump();
-            self->st_.up();
         });
     }
 
@@ -322,6 +325,8 @@ private:
                 if(self->due_ == 0)
                 {
                     self->due_ = self->st_.payload.size();
+                    if(! self->echoed_)
+                        self->echoed_ = true, self->st_.up();
                     self->st_.done(self->sent_.front());
                     self->sent_.pop_front();
                 }
@@ -449,11 +454,21 @@ int main(int argc, char** argv)
     std::vector<std::function<void()>> stops;
     auto add = [&](auto c) { stops.push_back([c] { c->stop(); }); c->start(); };
 
+    // Set-up must end: a server that never answers fails the measurement rather than hanging it.
+    net::steady_timer deadline(st.ioc);
+    deadline.expires_after(std::chrono::seconds(60));
+    deadline.async_wait([&](beast::error_code ec)
+    {
+        if(! ec)
+            die("set-up: " + std::to_string(st.ready) + " of " + std::to_string(o.conns) + " connections ready after 60 s");
+    });
+
     net::steady_timer timer(st.ioc);
     double cpu0 = 0, self0 = 0, server0 = 0, elapsed = 0;
     clock_type::time_point t0;
     st.all_ready = [&]
     {
+        deadline.cancel();
         timer.expires_after(std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.warmup)));
         timer.async_wait([&](beast::error_code)
         {
