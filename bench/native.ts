@@ -2,8 +2,8 @@
  * The native benchmark (`npm run bench:native`, also part of `npm run bench`): a single-threaded
  * C++ load generator on Boost.Beast (bench/loadgen/loadgen.cpp) against six echo servers, in one
  * run, on 16 cells (16 B, 1 KiB, 64 KiB, 1 MiB x 1 and 64 connections x 1 and 16 messages in
- * flight) and handshakes; then the client role, a tsbeast client against a `ws` client, on the same
- * message cells. See bench/README.md for the method.
+ * flight) and handshakes; then the client role, tsbeast clients against the `ws` client, on the
+ * same message cells. See bench/README.md for the method.
  *
  *   node dist/bench/native.js [--seconds 1.5] [--rounds 3] [--cells LIST] [--servers LIST]
  *                             [--parts server,client] [--client-peer beast|ws] [--node PATH]
@@ -241,8 +241,15 @@ interface ClientResult {
   cpu: number;
 }
 
+/**
+ * The clients: tsbeast as examples/echo_client.ts builds it (a stream over a `TcpStream`), tsbeast
+ * over a bare `TcpSocket`, and `ws` with its addons; the names bench/client knows them by.
+ */
+const clients = [['tsbeast-example', 'tsbeast-example'], ['tsbeast-tcp', 'tsbeast'], ['ws', 'ws']] as const;
+type ClientName = (typeof clients)[number][0];
+
 /** One client measurement, in a child process of its own (bench/client's client mode). */
-async function runClient(kind: 'tsbeast' | 'ws', port: number, cell: Cell): Promise<ClientResult> {
+async function runClient(kind: (typeof clients)[number][1], port: number, cell: Cell): Promise<ClientResult> {
   const child = fork(join(dist, 'bench', 'client.js'), ['client'], { stdio: 'inherit', execPath: nodeBin });
   const reply = once(child, 'message') as Promise<[ClientResult]>;
   child.send({ kind, port, size: cell.size, conns: cell.conns, inflight: cell.inflight, ms: seconds * 1000 });
@@ -255,19 +262,22 @@ async function runClient(kind: 'tsbeast' | 'ws', port: number, cell: Cell): Prom
 
 async function clientRole(beastServer: string): Promise<Figure[]> {
   const peer = await startServer(clientPeer, beastServer);
-  console.log(`client role: tsbeast client against ws client (with addons), each in a child process, against a ${clientPeer} echo server; client CPU µs per message\n`);
+  console.log(
+    `client role: tsbeast clients (as examples/echo_client.ts builds one, and over a bare TcpSocket) against the ws client (with addons), ` +
+      `each in a child process, against a ${clientPeer} echo server; client CPU µs per message\n`,
+  );
   const rows = [['cell', 'client', 'msgs/s', 'CPU µs/msg', 'msgs/s vs ws', 'CPU vs ws']];
   const figures: Figure[] = [];
   const rate = (x: ClientResult): number => (x.messages / x.ms) * 1000;
   const cpu = (x: ClientResult): number => x.cpu / Math.max(1, x.messages);
   for (const cell of cells) {
     if (cell.handshake === true) continue;
-    const samples = new Map<'tsbeast' | 'ws', ClientResult[]>([['tsbeast', []], ['ws', []]]);
-    for (let round = 0; round < rounds; round++) for (const [kind, l] of samples) l.push(await runClient(kind, peer.port, cell));
+    const samples = new Map<ClientName, ClientResult[]>(clients.map(([name]) => [name, []]));
+    for (let round = 0; round < rounds; round++) for (const [name, kind] of clients) samples.get(name)!.push(await runClient(kind, peer.port, cell));
     const r = new Map([...samples].map(([k, l]) => [k, median(l, rate)]));
     const ws = r.get('ws')!;
-    for (const [kind, x] of r) rows.push([cell.name, kind, fmt(rate(x)), fmt(cpu(x), 2), fmt(rate(x) / rate(ws), 2), fmt(cpu(x) / cpu(ws), 2)]);
-    figures.push({ target: `native: client msgs/s, ${cell.name}`, measured: rate(r.get('tsbeast')!), anchor: rate(ws), unit: '/s', anchorName: 'ws client', limit: 1, atLeast: true });
+    for (const [name, x] of r) rows.push([cell.name, name, fmt(rate(x)), fmt(cpu(x), 2), fmt(rate(x) / rate(ws), 2), fmt(cpu(x) / cpu(ws), 2)]);
+    figures.push({ target: `native: client msgs/s, ${cell.name}`, measured: rate(r.get('tsbeast-example')!), anchor: rate(ws), unit: '/s', anchorName: 'ws client', limit: 1, atLeast: true });
   }
   printTable(rows);
   console.log();
