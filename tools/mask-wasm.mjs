@@ -1,5 +1,6 @@
 // Assembles the WebAssembly module of lib/beast/websocket/mask-wasm.ts (SIMD masking) and writes
-// that file: `node tools/mask-wasm.mjs`. No assembler dependency: the module is one function, and
+// that file: `node tools/mask-wasm.mjs`; with `--check` it writes nothing and exits 1 if the file
+// differs from what it assembles (spec/beast/websocket/mask-simd.spec.ts runs that). No assembler dependency: the module is one function, and
 // the encoding below follows the WebAssembly core spec (binary format) and its SIMD proposal
 // (opcodes after the 0xFD prefix). The text form is written beside the bytes in the output.
 //
@@ -11,7 +12,7 @@
 //       ;; then 4, then single bytes (the key shifted right by 8 per byte).
 //     ))
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 const uleb = (n) => {
   const out = [];
@@ -106,5 +107,13 @@ export const maskWasmBytes: Uint8Array = new Uint8Array([
 ${lines.join('\n')}
 ]);
 `;
-writeFileSync(new URL('../lib/beast/websocket/mask-wasm.ts', import.meta.url), out);
-console.log(`lib/beast/websocket/mask-wasm.ts: ${bytes.length} bytes`);
+const target = new URL('../lib/beast/websocket/mask-wasm.ts', import.meta.url);
+if (process.argv.includes('--check')) {
+  if (readFileSync(target, 'utf8') !== out) {
+    console.error('lib/beast/websocket/mask-wasm.ts is not what tools/mask-wasm.mjs assembles: run node tools/mask-wasm.mjs');
+    process.exit(1);
+  }
+} else {
+  writeFileSync(target, out);
+  console.log(`lib/beast/websocket/mask-wasm.ts: ${bytes.length} bytes`);
+}

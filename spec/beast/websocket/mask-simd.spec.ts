@@ -3,6 +3,9 @@
 // view, every length (across the module's 64-byte, 16-byte, word and byte steps and its 64 KiB
 // chunks) and every key offset, on random inputs.
 
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
 import { expect } from 'chai';
 import fc from 'fast-check';
 
@@ -38,6 +41,12 @@ function agree(mask: (d: Uint8Array, key: number, offset: number) => number, n: 
 describe('websocket/mask-simd', () => {
   it('runs here: Node 20 and later have WebAssembly SIMD', () => {
     expect(simdMask).to.not.equal(null);
+  });
+
+  it('embeds the module tools/mask-wasm.mjs assembles, byte for byte', () => {
+    const tool = fileURLToPath(new URL('../../../../tools/mask-wasm.mjs', import.meta.url));
+    const r = spawnSync(process.execPath, [tool, '--check'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).to.equal(0);
   });
 
   it('masks like the JavaScript path: every alignment, length 0..300 and key offset', () => {
