@@ -307,8 +307,20 @@ export function startComposed<A extends readonly unknown[]>(
  * An operation that completes at once, with the completion rules of any other: posted to
  * `executor`, or dispatched to the handler's immediate executor when one is bound
  * (Asio's `async_immediate`). Signature `[]`.
+ *
+ * @param executor The I/O executor the completion is posted to.
+ * @param handler The completion handler, called once as `handler()`: inside this call only
+ *   through a bound immediate executor, otherwise posted, then through its associated executor.
+ *
+ * #### Per-operation cancellation
+ * None, as in Asio: there is nothing to wait for.
  */
 export function asyncImmediate(executor: ExecutorLike, handler: Handler<[]>): void;
+/**
+ * {@inheritDoc asyncImmediate:0}
+ * @param token Any completion token; the Promise token when omitted. The result is what the
+ *   token makes of the completion `()`.
+ */
 export function asyncImmediate<T extends CompletionToken = UsePromise>(executor: ExecutorLike, token?: T): AsyncResult<T, []>;
 export function asyncImmediate(executor: ExecutorLike, token?: CompletionToken | Handler<[]>): unknown {
   const ex = toExecutor(executor);
@@ -336,13 +348,28 @@ export type CoSpawnSignature<R> = [error: Error | null, value: R];
  * token resolves with the value or rejects with the exception). Only its first segment, up to
  * the first `await`, runs in a handler of the executor; later segments are promise continuations,
  * outside any executor (an Asio coroutine resumes on its executor).
- * Cancellation requests on the token's slot (terminal) show in `ctx.cancelled()` and `ctx.signal`.
+ *
+ * @param executor Where the function starts, and whose work is held until it settles.
+ * @param fn The function to run; it receives a {@link CoSpawnContext}.
+ * @param handler The completion handler, called once as `handler(error: Error | null, value: R)`,
+ *   never inside this call, through its associated executor.
+ *
+ * #### Per-operation cancellation
+ * Supports the cancellation type `terminal`, as an Asio coroutine does by default: the request
+ * is recorded and shown to the function, in `ctx.cancelled()`, `ctx.throwIfCancelled()` and
+ * `ctx.signal` (aborted with a {@link CancellationRequest}); the function decides how to stop,
+ * and the operation completes when it settles. `partial` and `total` alone are ignored.
  */
 export function coSpawn<R>(
   executor: ExecutorLike,
   fn: (ctx: CoSpawnContext) => Promise<R> | R,
   handler: Handler<CoSpawnSignature<R>>,
 ): void;
+/**
+ * {@inheritDoc coSpawn:0}
+ * @param token Any completion token; the Promise token when omitted. The result is what the
+ *   token makes of the completion `(error, value)`.
+ */
 export function coSpawn<R, T extends CompletionToken = UsePromise>(
   executor: ExecutorLike,
   fn: (ctx: CoSpawnContext) => Promise<R> | R,
