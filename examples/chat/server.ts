@@ -21,8 +21,7 @@ import { Room } from './room.js';
 import { closeGraceMs } from './websocket-session.js';
 import { parseCommandLine } from '../command-line.js';
 
-parseCommandLine({}, `usage: [PORT=8080] [HOST=127.0.0.1] [WORKERS=1] [REDIS_URL=redis://...] [ORIGINS=...]
-       node dist/examples/chat/server.js
+parseCommandLine({}, `usage: [PORT=8080] [HOST=127.0.0.1] [WORKERS=1] [REDIS_URL=...] [ORIGINS=...] node dist/examples/chat/server.js
 
 The chat demo: serves the page over HTTP and the chat over WebSocket (/chat) on HOST:PORT
 (PORT=0 picks a free port). WORKERS=N runs N node:cluster workers sharing one room; REDIS_URL

@@ -7,12 +7,26 @@
 import type { Handler } from './associators.js';
 import { toExecutor, type Executor, type ExecutorLike } from './executor.js';
 import { HandlerWork } from './handler-work.js';
+import { handlerTracker } from './handler-tracking.js';
+import { Strand } from './strand.js';
 import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from './token.js';
 
 type Submit = (ex: Executor, fn: () => void) => void;
 
-function submit(how: Submit, executor: ExecutorLike, token: CompletionToken | Handler<[]> | undefined): unknown {
+function submit(how: Submit, executor: ExecutorLike, token: CompletionToken | Handler<[]> | undefined, name: string): unknown {
   const ex = toExecutor(executor);
+  // Handler tracking names the operation `io_context@i.post` or `strand@i.post`.
+  const t = handlerTracker;
+  if (t === null) return initiate(how, ex, token);
+  const saved = t.tag(ex, ex instanceof Strand ? 'strand' : 'io_context', name);
+  try {
+    return initiate(how, ex, token);
+  } finally {
+    t.untag(saved);
+  }
+}
+
+function initiate(how: Submit, ex: Executor, token: CompletionToken | Handler<[]> | undefined): unknown {
   return asyncInitiate<[]>(
     (h) => {
       const work = new HandlerWork(h, ex);
@@ -47,7 +61,7 @@ export function post(executor: ExecutorLike, handler: Handler<[]>): void;
  */
 export function post<T extends CompletionToken = UsePromise>(executor: ExecutorLike, token?: T): AsyncResult<T, []>;
 export function post(executor: ExecutorLike, token?: CompletionToken | Handler<[]>): unknown {
-  return submit((ex, fn) => ex.post(fn), executor, token);
+  return submit((ex, fn) => ex.post(fn), executor, token, 'post');
 }
 
 /**
@@ -69,7 +83,7 @@ export function dispatch(executor: ExecutorLike, handler: Handler<[]>): void;
  */
 export function dispatch<T extends CompletionToken = UsePromise>(executor: ExecutorLike, token?: T): AsyncResult<T, []>;
 export function dispatch(executor: ExecutorLike, token?: CompletionToken | Handler<[]>): unknown {
-  return submit((ex, fn) => ex.dispatch(fn), executor, token);
+  return submit((ex, fn) => ex.dispatch(fn), executor, token, 'dispatch');
 }
 
 /**
@@ -90,5 +104,5 @@ export function defer(executor: ExecutorLike, handler: Handler<[]>): void;
  */
 export function defer<T extends CompletionToken = UsePromise>(executor: ExecutorLike, token?: T): AsyncResult<T, []>;
 export function defer(executor: ExecutorLike, token?: CompletionToken | Handler<[]>): unknown {
-  return submit((ex, fn) => ex.defer(fn), executor, token);
+  return submit((ex, fn) => ex.defer(fn), executor, token, 'defer');
 }

@@ -11,6 +11,7 @@ import { error, type ErrorCode } from './error.js';
 import { toExecutor, type Executor, type ExecutorLike } from './executor.js';
 import { HandlerWork } from './handler-work.js';
 import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from './token.js';
+import { trackOperations } from './handler-tracking.js';
 
 /** The completion signature of {@link SteadyTimer.asyncWait}. */
 export type WaitSignature = [ec: ErrorCode | null];
@@ -166,3 +167,6 @@ export class SteadyTimer {
     }
   };
 }
+
+// Handler tracking names this class's operations `timer@<id>.<method>` (nothing while it is off).
+trackOperations(SteadyTimer, 'timer');

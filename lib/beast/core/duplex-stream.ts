@@ -24,6 +24,7 @@ import { toExecutor, type Executor, type ExecutorLike } from '../../net/executor
 import { HandlerWork } from '../../net/handler-work.js';
 import type { AsyncStream, IoSignature } from '../../net/stream.js';
 import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../../net/token.js';
+import { trackOperations } from '../../net/handler-tracking.js';
 
 /** An operation in flight: how to finish it without a second completion or a stray listener. */
 interface PendingOp {
@@ -295,3 +296,6 @@ export class DuplexStream implements AsyncStream {
     }
   }
 }
+
+// Handler tracking names this class's operations `duplex@<id>.<method>` (nothing while it is off).
+trackOperations(DuplexStream, 'duplex');

@@ -22,6 +22,7 @@ import type { AsyncStream, IoSignature } from '../../net/stream.js';
 import { steadyNow } from '../../net/timer.js';
 import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../../net/token.js';
 import { error } from './error.js';
+import { trackOperations } from '../../net/handler-tracking.js';
 
 export type { ConnectSignature, RangeConnectSignature };
 
@@ -422,3 +423,6 @@ export class TcpStream implements AsyncStream, NativeSocketLayer {
 function isEndpointList(x: Endpoint | readonly Endpoint[]): x is readonly Endpoint[] {
   return Array.isArray(x);
 }
+
+// Handler tracking names this class's operations `tcp_stream@<id>.<method>` (nothing while it is off).
+trackOperations(TcpStream, 'tcp_stream');

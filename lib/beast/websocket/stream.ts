@@ -38,6 +38,7 @@ import { asyncAcceptOp, asyncAcceptRequestOp } from './ops/accept.js';
 import { asyncHandshakeOp, type HandshakeSignature } from './ops/handshake.js';
 import { Request, Response } from '../http/message.js';
 import { setIdlePingStarter, StreamImpl, tcpFrameSize, type NextLayerHooks } from './stream-impl.js';
+import { trackOperations } from '../../net/handler-tracking.js';
 
 export type { ReadSignature } from './ops/read.js';
 export type { WriteSignature } from './ops/write.js';
@@ -726,3 +727,6 @@ function controlPayload(data: Payload): Uint8Array {
   if (bytes.length > 125) throw new RangeError('a control frame payload is at most 125 bytes');
   return bytes;
 }
+
+// Handler tracking names this class's operations `websocket@<id>.<method>` (nothing while it is off).
+trackOperations(Stream, 'websocket');

@@ -12,6 +12,7 @@ import { toExecutor, type Executor, type ExecutorLike } from '../executor.js';
 import { HandlerWork } from '../handler-work.js';
 import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../token.js';
 import { Endpoint } from './endpoint.js';
+import { trackOperations } from '../handler-tracking.js';
 
 /** The completion signature of {@link Resolver.asyncResolve}: the error and the endpoints found. */
 export type ResolveSignature = [ec: ErrorCode | null, results: Endpoint[]];
@@ -120,3 +121,6 @@ export class Resolver {
     });
   }
 }
+
+// Handler tracking names this class's operations `resolver@<id>.<method>` (nothing while it is off).
+trackOperations(Resolver, 'resolver');

@@ -14,6 +14,7 @@ import { HandlerWork } from '../handler-work.js';
 import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../token.js';
 import { Endpoint } from './endpoint.js';
 import { TcpSocket } from './tcp-socket.js';
+import { trackOperations } from '../handler-tracking.js';
 
 /** The completion signature of {@link TcpAcceptor.asyncAccept}: the error and the new socket. */
 export type AcceptSignature = [ec: ErrorCode | null, socket: TcpSocket];
@@ -341,3 +342,6 @@ export class TcpAcceptor {
 }
 
 function ignore(): void {}
+
+// Handler tracking names this class's operations `acceptor@<id>.<method>` (nothing while it is off).
+trackOperations(TcpAcceptor, 'acceptor');

@@ -23,6 +23,7 @@ import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise 
 import { Endpoint } from './endpoint.js';
 import { openAccepted, startConnect, takeOver, type ConnectAttempt } from './socket-open.js';
 import { DataReader, kReadDone, OnreadReader, type ReadOwner, type SocketReader } from './socket-reader.js';
+import { trackOperations } from '../handler-tracking.js';
 
 /** Which direction {@link TcpSocket.shutdown} closes (Asio's `shutdown_type`). */
 export const ShutdownType = Object.freeze({ receive: 0, send: 1, both: 2 } as const);
@@ -623,3 +624,6 @@ function toEndpoint(address: string | undefined, port: number | undefined, what:
   if (address === undefined || port === undefined) throw new SystemError(error.notConnected, `TcpSocket.${what}`);
   return new Endpoint(address, port);
 }
+
+// Handler tracking names this class's operations `tcp@<id>.<method>` (nothing while it is off).
+trackOperations(TcpSocket, 'tcp');

@@ -24,6 +24,7 @@ import { finishOp, onCancellation, type SslOp } from './ssl-op.js';
 import { asyncSslTeardown, type TeardownRole } from './teardown.js';
 import { TlsConnection } from './tls-connection.js';
 import { openTls } from './tls-socket.js';
+import { trackOperations } from '../handler-tracking.js';
 
 /** The completion signature of handshake, shutdown and teardown: the error alone. */
 export type SslSignature = [ec: ErrorCode | null];
@@ -480,3 +481,6 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
     this.#pump(false);
   }
 }
+
+// Handler tracking names this class's operations `ssl@<id>.<method>` (nothing while it is off).
+trackOperations(SslStream, 'ssl');
