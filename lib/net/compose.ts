@@ -312,8 +312,20 @@ export function startComposed<A extends readonly unknown[]>(
  * An operation that completes at once, with the completion rules of any other: posted to
  * `executor`, or dispatched to the handler's immediate executor when one is bound
  * (Asio's `async_immediate`). Signature `[]`.
+ *
+ * @param executor The I/O executor the completion is posted to.
+ * @param handler The completion handler, called once as `handler()`: inside this call only
+ *   through a bound immediate executor, otherwise posted, then through its associated executor.
+ *
+ * #### Per-operation cancellation
+ * None, as in Asio: there is nothing to wait for.
  */
 export function asyncImmediate(executor: ExecutorLike, handler: Handler<[]>): void;
+/**
+ * {@inheritDoc asyncImmediate:0}
+ * @param token Any completion token; the Promise token when omitted. The result is what the
+ *   token makes of the completion `()`.
+ */
 export function asyncImmediate<T extends CompletionToken = UsePromise>(executor: ExecutorLike, token?: T): AsyncResult<T, []>;
 export function asyncImmediate(executor: ExecutorLike, token?: CompletionToken | Handler<[]>): unknown {
   const ex = toExecutor(executor);
@@ -348,22 +360,52 @@ export type CoSpawnSignature<R> = [error: Error | null, value: R];
  * value, throws on error) or `yield* co.call(...)` (the whole signature), for promises with
  * `yield* co.promise(p)`; cancellation goes to the current child operation, as in
  * {@link asyncCompose}. See {@link CoroutineContext}.
+ *
+ * @param executor Where the function starts (and, for a generator, where every step runs), and
+ *   whose work is held until it settles.
+ * @param fn The generator function to run; it receives a {@link CoroutineContext}.
+ * @param handler The completion handler, called once as `handler(error: Error | null, value: R)`,
+ *   never inside this call, through its associated executor.
+ *
+ * #### Per-operation cancellation
+ * Supports the cancellation type `terminal`, as an Asio coroutine does by default. A generator
+ * coroutine passes the request to the child operation in progress, and the next child it starts
+ * fails at once with `operationAborted` (Asio's `throw_if_cancelled`); an async function sees
+ * it in `ctx.cancelled()`, `ctx.throwIfCancelled()` and `ctx.signal` (aborted with a
+ * {@link CancellationRequest}) and decides how to stop. Either way the operation completes when
+ * the function settles. `partial` and `total` alone are ignored.
  */
 export function coSpawn<R>(
   executor: ExecutorLike,
   fn: (co: CoroutineContext) => CoroutineBody<R>,
   handler: Handler<CoSpawnSignature<R>>,
 ): void;
+/**
+ * {@inheritDoc coSpawn:0}
+ * @param token Any completion token; the Promise token when omitted. The result is what the
+ *   token makes of the completion `(error, value)`.
+ */
 export function coSpawn<R, T extends CompletionToken = UsePromise>(
   executor: ExecutorLike,
   fn: (co: CoroutineContext) => CoroutineBody<R>,
   token?: T,
 ): AsyncResult<T, CoSpawnSignature<R>>;
+/**
+ * {@inheritDoc coSpawn:0}
+ * @param fn The async (or plain) function to run; it receives a context with `cancelled()`,
+ *   `throwIfCancelled()` and `signal`.
+ */
 export function coSpawn<R>(
   executor: ExecutorLike,
   fn: (ctx: CoroutineContext) => Promise<R> | R,
   handler: Handler<CoSpawnSignature<R>>,
 ): void;
+/**
+ * {@inheritDoc coSpawn:0}
+ * @param fn The async (or plain) function to run; it receives a context with `cancelled()`,
+ *   `throwIfCancelled()` and `signal`.
+ * @param token Any completion token; the Promise token when omitted.
+ */
 export function coSpawn<R, T extends CompletionToken = UsePromise>(
   executor: ExecutorLike,
   fn: (ctx: CoroutineContext) => Promise<R> | R,

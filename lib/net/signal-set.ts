@@ -103,13 +103,28 @@ export class SignalSet {
   }
 
   /**
-   * Waits for one of the set's signals.
+   * Waits for one of the set's signals (Asio's `basic_signal_set::async_wait`). While a wait is
+   * pending, the set's signals are caught (their default action, such as ending the process, is
+   * suspended) and the process is kept alive.
    *
-   * Completion signature `[ec, signalNumber]`: `null` and the number of the signal that arrived,
-   * or `net.error.operationAborted` and 0 when cancelled. Supports terminal, partial and total
-   * per-operation cancellation (a cancelled wait has no side effect).
+   * Completes with `[ec, signalNumber]`: `null` and the number of the signal that arrived (every
+   * pending wait gets it); `net.error.operationAborted` and 0 after {@link SignalSet.cancel} or a
+   * cancellation.
+   *
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, signalNumber: number)`,
+   *   never inside this call, through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation types `terminal`, `partial` and `total`, as Asio's does: the wait
+   * completes with `operationAborted` and 0; when it was the last one, the listeners are removed
+   * and the signals have their default action again, as before the call.
    */
   asyncWait(handler: Handler<SignalSignature>): void;
+  /**
+   * {@inheritDoc SignalSet.asyncWait:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, signalNumber)`.
+   */
   asyncWait<T extends CompletionToken = UsePromise>(token?: T): AsyncResult<T, SignalSignature>;
   asyncWait(token?: CompletionToken | Handler<SignalSignature>): unknown {
     return asyncInitiate<SignalSignature>((h) => this.#initiateWait(h), token, this.#executor);

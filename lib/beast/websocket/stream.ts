@@ -537,10 +537,24 @@ export class Stream<NextLayer extends AsyncStream> {
    * stream masks every frame with a fresh key, so it frames the payload itself. The opcode comes
    * from {@link binary} / {@link text}; the frames go out in one write (control frames wait for
    * the whole message). Counts as a write: one write at a time. Completes with
-   * `[ec, payloadBytes]`. Per-operation cancellation: `terminal`; `total` while waiting behind
-   * another operation on the write side (nothing was sent).
+   * `[ec, payloadBytes]`.
+   *
+   * @param message The message, prepared once; it may be written to any number of streams, at
+   *   the same time.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesSent: number)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * As {@link asyncWriteSome}: `terminal` (a frame may be half sent, so the stream is then fit
+   * only to be closed), and `total` only while it waits for the write side behind another
+   * operation: nothing of it was sent, the stream is unchanged.
    */
   asyncWritePrepared(message: PreparedMessage, handler: Handler<WriteSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncWritePrepared:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, payloadBytes)`.
+   */
   asyncWritePrepared<T extends CompletionToken = UsePromise>(message: PreparedMessage, token?: T): AsyncResult<T, WriteSignature>;
   asyncWritePrepared(message: PreparedMessage, token?: TokenFor<WriteSignature>): unknown {
     return this.#start('write', token, true, (h, done) => asyncWritePreparedOp(this.impl, message, h, done));

@@ -44,11 +44,30 @@ const serverName = 'tsbeast';
  * negotiated `sec-websocket-extensions` and what `ws`'s decorator added (a subprotocol, say), and
  * `ws` is open in the server role.
  *
- * Completes with `[ec]`: the check's error (`websocket.error.badSecVersion`,
- * `http2.error.noAuthority`, …), `http2.error.streamReset` when the client reset the stream
- * before the answer, `net.error.alreadyOpen` when the stream was answered already.
+ * Completes with `[ec]`: `null` when `ws` is open; the check's error
+ * (`websocket.error.badSecVersion`, `http2.error.noAuthority`, …); `http2.error.streamReset`
+ * when the client reset the stream before the answer (the layer is then closed);
+ * `net.error.alreadyOpen` when the stream was answered already; `net.error.notConnected` when
+ * the layer has no stream. Throws a `TypeError` when `ws`'s next layer is not an
+ * {@link Http2Layer}.
+ *
+ * @param ws The WebSocket stream to open, whose next layer holds the HTTP/2 stream of the
+ *   request.
+ * @param headers The request's headers, as the session's `'stream'` event gave them.
+ * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
+ *   through its associated executor.
+ *
+ * #### Per-operation cancellation
+ * None: the answer is sent inside this call and only the completion is posted, so there is
+ * nothing to cancel. (Beast's `async_accept` supports `terminal` because it reads and writes
+ * the handshake; here the HTTP/2 session has done both.)
  */
 export function asyncAccept(ws: Stream<Http2Layer>, headers: IncomingHttpHeaders, handler: Handler<HandshakeSignature>): void;
+/**
+ * {@inheritDoc asyncAccept:0}
+ * @param token Any completion token; the Promise token when omitted. The result is what the
+ *   token makes of the completion `(ec)`.
+ */
 export function asyncAccept<T extends CompletionToken = UsePromise>(
   ws: Stream<Http2Layer>,
   headers: IncomingHttpHeaders,

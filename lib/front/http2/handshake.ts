@@ -47,12 +47,32 @@ import { asyncWaitFor, type WaitSignature } from './wait.js';
  * `websocket.error.upgradeDeclined` for a status other than 2xx, `badSubprotocol` and
  * `badExtensionResponse` as over HTTP/1.1, `http2.error.streamReset` when the server reset the
  * stream, `beast.error.timeout` after `ws`'s handshake timeout. A failed handshake resets the
- * stream it opened; the session is never closed here. Per-operation cancellation: terminal
- * (the stream, if opened, is reset).
+ * stream it opened; the session is never closed here. `net.error.alreadyOpen` when the layer
+ * has a stream already. Throws, before anything is sent, a `TypeError` when `ws`'s next layer is
+ * not an {@link Http2Layer} and a `RangeError` for an empty target.
  *
  * Several WebSockets may be opened on one session, concurrently.
+ *
+ * @param ws The WebSocket stream to open; its next layer must be an empty {@link Http2Layer}.
+ * @param session The client session to open the stream on; it stays open whatever happens.
+ * @param host The `:authority` of the request (with the port when it is not the default).
+ * @param target The `:path` of the request: the path and query of the URL.
+ * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
+ *   through its associated executor.
+ *
+ * #### Per-operation cancellation
+ * Supports the cancellation type `terminal`, forwarded to the wait in progress: while waiting
+ * for the server's SETTINGS, the handshake completes with `operationAborted` and nothing was
+ * sent; while waiting for the response, the stream it opened is reset (RST_STREAM CANCEL) and
+ * the handshake completes with `operationAborted`. The session is not touched either way.
+ * `partial` and `total` alone are ignored.
  */
 export function asyncHandshake(ws: Stream<Http2Layer>, session: ClientHttp2Session, host: string, target: string, handler: Handler<HandshakeSignature>): void;
+/**
+ * {@inheritDoc asyncHandshake:0}
+ * @param token Any completion token; the Promise token when omitted. The result is what the
+ *   token makes of the completion `(ec)`.
+ */
 export function asyncHandshake<T extends CompletionToken = UsePromise>(
   ws: Stream<Http2Layer>,
   session: ClientHttp2Session,
@@ -60,6 +80,11 @@ export function asyncHandshake<T extends CompletionToken = UsePromise>(
   target: string,
   token?: T,
 ): AsyncResult<T, HandshakeSignature>;
+/**
+ * {@inheritDoc asyncHandshake:0}
+ * @param resOut Receives the server's response, even when the handshake fails (status 500 until
+ *   one arrived).
+ */
 export function asyncHandshake(
   ws: Stream<Http2Layer>,
   resOut: Response,
@@ -68,6 +93,12 @@ export function asyncHandshake(
   target: string,
   handler: Handler<HandshakeSignature>,
 ): void;
+/**
+ * {@inheritDoc asyncHandshake:0}
+ * @param resOut Receives the server's response, even when the handshake fails (status 500 until
+ *   one arrived).
+ * @param token Any completion token; the Promise token when omitted.
+ */
 export function asyncHandshake<T extends CompletionToken = UsePromise>(
   ws: Stream<Http2Layer>,
   resOut: Response,

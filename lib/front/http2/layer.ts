@@ -117,9 +117,24 @@ export class Http2Layer implements AsyncStream {
   /**
    * Reads some bytes (DATA frames) into `buffers`. As `DuplexStream.asyncReadSome`, except that
    * a stream the peer reset completes with `net.error.connectionReset`, and a layer without a
-   * stream with `notConnected`. Per-operation cancellation: terminal, partial and total.
+   * stream with `notConnected`. Completes with `[ec, bytesTransferred]`.
+   *
+   * @param buffers The buffers that receive the bytes, filled in order; they must stay valid
+   *   until the handler runs.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesTransferred: number)`,
+   *   never inside this call, through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation types `terminal`, `partial` and `total`, forwarded to the
+   * `DuplexStream` read: a waiting read completes with `operationAborted` and 0, nothing was
+   * taken from the stream, and the layer is as it was.
    */
   asyncReadSome(buffers: MutableBufferSequence, handler: Handler<IoSignature>): void;
+  /**
+   * {@inheritDoc Http2Layer.asyncReadSome:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, bytesTransferred)`.
+   */
   asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T): AsyncResult<T, IoSignature>;
   asyncReadSome(buffers: MutableBufferSequence, token?: TokenFor<IoSignature>): unknown {
     return this.#ioOp(token, (io, h) => io.asyncReadSome(buffers, h));
@@ -127,10 +142,25 @@ export class Http2Layer implements AsyncStream {
 
   /**
    * Writes `buffers` as DATA frames. Completes when Node took the bytes, which HTTP/2 flow
-   * control delays while the peer's window is closed: the backpressure of a slow reader. Errors
-   * as `DuplexStream.asyncWriteSome`, with `connectionReset` after a reset by the peer.
+   * control delays while the peer's window is closed: the backpressure of a slow reader. Completes
+   * with `[ec, bytesTransferred]`: errors as `DuplexStream.asyncWriteSome`, with
+   * `connectionReset` after a reset by the peer and `notConnected` for a layer without a stream.
+   *
+   * @param buffers The bytes to write; Node does not copy them: keep them untouched until the
+   *   handler runs.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesTransferred: number)`,
+   *   never inside this call, through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * None, as for `DuplexStream.asyncWriteSome`: bytes handed to Node cannot be taken back. A
+   * request is ignored; {@link Http2Layer.close} resets the stream and abandons the write.
    */
   asyncWriteSome(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void;
+  /**
+   * {@inheritDoc Http2Layer.asyncWriteSome:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, bytesTransferred)`.
+   */
   asyncWriteSome<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T): AsyncResult<T, IoSignature>;
   asyncWriteSome(buffers: ConstBufferSequence, token?: TokenFor<IoSignature>): unknown {
     return this.#ioOp(token, (io, h) => io.asyncWriteSome(buffers, h));
@@ -157,7 +187,17 @@ export class Http2Layer implements AsyncStream {
    * The teardown after a closing handshake (what the WebSocket stream calls instead of the TCP
    * one): a server ends its side first and reads until the client's END_STREAM; a client reads
    * until the server's END_STREAM and then ends its side; both wait until Node closed the
-   * stream, so that no RST_STREAM overtakes the END_STREAM. End of stream is success.
+   * stream, so that no RST_STREAM overtakes the END_STREAM. The layer is closed at the end,
+   * whatever happened. Completes with `[ec]`: `null` (end of stream is success); the read's
+   * error; `connectionReset` when the peer reset the stream; `notConnected` without a stream.
+   *
+   * @param role The side this layer's WebSocket stream takes.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation type `terminal`, forwarded to the read or wait in progress: the
+   * stream is reset (the layer closed) and the teardown completes with `operationAborted`.
    */
   asyncTeardown(role: Role, handler: Handler<TeardownSignature>): void {
     const layer = this;

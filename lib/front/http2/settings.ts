@@ -37,10 +37,29 @@ export function supportsWebSockets(session: ClientHttp2Session): boolean {
  * Waits until the session is connected and the peer's SETTINGS are known, and completes with
  * whether they enable the extended CONNECT. When they do not yet, a PING settles it: the server's
  * SETTINGS are the first frame it sends (RFC 9113 section 3.4), so once the PING's answer came,
- * the SETTINGS are in. Completes with `http2.error.sessionClosed` when the session closes or fails
- * first. Per-operation cancellation: terminal, partial and total (nothing is consumed).
+ * the SETTINGS are in.
+ *
+ * Completes with `[ec, supported]`: `null` and whether the extended CONNECT is enabled
+ * (without waiting when the session is connected and it is already); `http2.error.sessionClosed`
+ * and `false` when the session closes or fails first; `operationAborted` and `false` after a
+ * cancellation.
+ *
+ * @param executor The I/O executor (handlers without an executor of their own run there).
+ * @param session The client session to ask.
+ * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, supported: boolean)`,
+ *   never inside this call, through its associated executor.
+ *
+ * #### Per-operation cancellation
+ * Supports the cancellation type `terminal`: the wait completes with `operationAborted`, and
+ * the session is as it was (a PING sent meanwhile still gets its answer). `partial` and `total`
+ * alone are ignored.
  */
 export function asyncWaitForSettings(executor: ExecutorLike, session: ClientHttp2Session, handler: Handler<SettingsSignature>): void;
+/**
+ * {@inheritDoc asyncWaitForSettings:0}
+ * @param token Any completion token; the Promise token when omitted. The result is what the
+ *   token makes of the completion `(ec, supported)`.
+ */
 export function asyncWaitForSettings<T extends CompletionToken = UsePromise>(
   executor: ExecutorLike,
   session: ClientHttp2Session,
