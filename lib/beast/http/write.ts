@@ -34,7 +34,9 @@ import { Serializer } from './serializer.js';
  * supports it: the request is forwarded to the write in progress (or, arriving while a write's
  * completion is on its way, honoured before the next write), and the operation completes with
  * `operationAborted` and the bytes written so far. The message is then half sent: the stream is
- * only fit to be closed. `partial` and `total` alone are ignored.
+ * only fit to be closed. A request that arrives while the last write's completion is on its way
+ * finds the whole message sent: the operation succeeds, as Asio's `async_write` does. `partial`
+ * and `total` alone are ignored.
  */
 export function asyncWrite(stream: AsyncWriteStream, message: Message | Serializer, handler: Handler<IoSignature>): void;
 /**
@@ -55,7 +57,11 @@ export function asyncWrite(stream: AsyncWriteStream, message: Message | Serializ
       const [ec, n] = yield* self.call<IoSignature>((h) => stream.asyncWriteSome(sr.next(), h));
       sr.consume(n);
       total += n;
+      // Asio's async_write order: an error or the end of the message completes as it is, so a
+      // request that lands while the last write's completion is queued finds nothing left to
+      // abort; only a message with bytes still to send is cut short.
       if (ec !== null) return self.complete(ec, total);
+      if (sr.isDone()) break;
       if (self.cancelled() !== CancellationType.none) return self.complete(netError.operationAborted, total);
     }
     self.complete(null, total);
