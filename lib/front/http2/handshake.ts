@@ -10,6 +10,7 @@ import type { ClientHttp2Session } from 'node:http2';
 import {
   type Handler,
   asyncCompose,
+  CancellationType,
   ErrorCode,
   fromNodeError,
   error as netError,
@@ -64,7 +65,10 @@ import { asyncWaitFor, type WaitSignature } from './wait.js';
  * Supports the cancellation type `terminal`, forwarded to the wait in progress: while waiting
  * for the server's SETTINGS, the handshake completes with `operationAborted` and nothing was
  * sent; while waiting for the response, the stream it opened is reset (RST_STREAM CANCEL) and
- * the handshake completes with `operationAborted`. The session is not touched either way.
+ * the handshake completes with `operationAborted`. A request that arrives while a wait's
+ * completion is on its way is honoured at the next step: before the CONNECT is sent (nothing
+ * sent, unless the server does not offer WebSockets: then `notOffered`), or once the response
+ * came (the stream is reset, whatever the response said). The session is not touched either way.
  * `partial` and `total` alone are ignored.
  */
 export function asyncHandshake(ws: Stream<Http2Layer>, session: ClientHttp2Session, host: string, target: string, handler: Handler<HandshakeSignature>): void;
@@ -132,6 +136,8 @@ export function asyncHandshake(
     const [se, supported] = yield* self.call<SettingsSignature>((h) => waitForSettings(executor, session, timeout, h));
     if (se !== null) return self.complete(se);
     if (!supported) return self.complete(error.notOffered);
+    // A request recorded while the wait's completion was queued (DESIGN section 4.5): nothing sent.
+    if (self.cancelled() !== CancellationType.none) return self.complete(netError.operationAborted);
 
     const pmdOpts = ws.getOption(PermessageDeflate);
     const req = new Request({ method: 'CONNECT', target, version: http2Version });
@@ -153,6 +159,8 @@ export function asyncHandshake(
       asyncWaitFor(executor, stream, ['response', 'close', 'error'], h, undefined, deadline - Date.now()),
     );
     if (we !== null) return fail(we);
+    // Recorded while the response's completion was queued: the stream is reset, as over HTTP/1.1.
+    if (self.cancelled() !== CancellationType.none) return fail(netError.operationAborted);
     if (event !== 'response') return fail(event === 'error' && !layer.wasReset() ? resetOrError(value) : error.streamReset);
     const res = responseFromHttp2Headers(value as Record<string, string>);
     if (resOut !== null) Object.assign(resOut, res);

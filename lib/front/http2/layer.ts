@@ -16,6 +16,7 @@ import {
   type MutableBufferSequence,
   enableTotalCancellation,
   asyncCompose,
+  CancellationType,
   error as netError,
   type ErrorCode,
   toExecutor,
@@ -197,7 +198,10 @@ export class Http2Layer implements AsyncStream {
    *
    * #### Per-operation cancellation
    * Supports the cancellation type `terminal`, forwarded to the read or wait in progress: the
-   * stream is reset (the layer closed) and the teardown completes with `operationAborted`.
+   * stream is reset (the layer closed) and the teardown completes with `operationAborted`. A
+   * request that arrives while a read's completion is on its way is honoured at the next step,
+   * the same way, unless the stream has closed by then (nothing is left to do: the teardown
+   * completes as it went). `partial` and `total` alone are ignored.
    */
   asyncTeardown(role: Role, handler: Handler<TeardownSignature>): void {
     const layer = this;
@@ -205,13 +209,22 @@ export class Http2Layer implements AsyncStream {
       const s = layer.#stream;
       if (s === null) return self.complete(netError.notConnected);
       if (role === 'server') layer.shutdown();
+      // A request recorded while a step's completion was queued stops the teardown before its
+      // next step (DESIGN section 4.5); none is left once the stream closed.
+      const stopped = (): boolean => self.cancelled() !== CancellationType.none;
       let ec: ErrorCode | null = null;
       for (;;) {
         const [e] = yield* self.call<IoSignature>((h) => layer.asyncReadSome(scratch, h));
-        if (e === null) continue;
-        ec = e === netError.eof ? null : e;
-        break;
+        if (e !== null) {
+          ec = e === netError.eof ? null : e;
+          break;
+        }
+        if (stopped()) {
+          ec = netError.operationAborted;
+          break;
+        }
       }
+      if (ec === null && !s.closed && stopped()) ec = netError.operationAborted;
       if (ec === null && role === 'client') layer.shutdown();
       if (ec === null && !s.closed) {
         const [we] = yield* self.call<WaitSignature>((h) => asyncWaitFor(layer.#executor, s, ['close'], h, () => (s.closed ? [null, 'close', undefined] : null)));

@@ -10,6 +10,9 @@ import type { ClientHttp2Session } from 'node:http2';
 import {
   type Handler,
   asyncCompose,
+  CancellationType,
+  enableTotalCancellation,
+  error as netError,
   toExecutor,
   type ExecutorLike,
   type ErrorCode,
@@ -50,9 +53,12 @@ export function supportsWebSockets(session: ClientHttp2Session): boolean {
  *   never inside this call, through its associated executor.
  *
  * #### Per-operation cancellation
- * Supports the cancellation type `terminal`: the wait completes with `operationAborted`, and
- * the session is as it was (a PING sent meanwhile still gets its answer). `partial` and `total`
- * alone are ignored.
+ * Supports the cancellation types `terminal`, `partial` and `total`: the wait completes with
+ * `operationAborted` and `false`, and the session is as it was (a PING sent meanwhile still gets
+ * its answer, and changes nothing the caller can see), so the wait may simply be started again:
+ * it has no side effect, as a timer's wait has none. A request that arrives while the wait for
+ * the connection is completing is honoured before a PING asks for the SETTINGS (unless they are
+ * in already: the wait has then nothing left to do, and completes with them).
  */
 export function asyncWaitForSettings(executor: ExecutorLike, session: ClientHttp2Session, handler: Handler<SettingsSignature>): void;
 /**
@@ -67,6 +73,8 @@ export function asyncWaitForSettings<T extends CompletionToken = UsePromise>(
 ): AsyncResult<T, SettingsSignature>;
 export function asyncWaitForSettings(executor: ExecutorLike, session: ClientHttp2Session, token?: TokenFor<SettingsSignature>): unknown {
   return asyncCompose<SettingsSignature, TokenFor<SettingsSignature> | undefined>(function* (self) {
+    // Nothing observable happens while waiting: every type is accepted and passed on.
+    self.resetCancellationState(enableTotalCancellation, enableTotalCancellation);
     const [ec, supported] = yield* self.call<SettingsSignature>((h) => waitForSettings(executor, session, Infinity, h));
     self.complete(ec, supported);
   }, token, executor);
@@ -99,10 +107,15 @@ function relayOf(session: ClientHttp2Session): Relay {
   return relay;
 }
 
-/** {@link asyncWaitForSettings} with a time limit (`beast.error.timeout`), for the handshake. */
+/**
+ * {@link asyncWaitForSettings} with a time limit (`beast.error.timeout`), for the handshake. Its
+ * cancellation is {@link asyncWaitForSettings}'s: `terminal`, `partial` and `total`, whichever
+ * the caller passes on (the handshake passes `terminal` only).
+ */
 export function waitForSettings(executor: ExecutorLike, session: ClientHttp2Session, timeoutMs: number, handler: Handler<SettingsSignature>): void {
   const ex = toExecutor(executor);
   asyncCompose<SettingsSignature, Handler<SettingsSignature>>(function* (self) {
+    self.resetCancellationState(enableTotalCancellation, enableTotalCancellation);
     const deadline = Date.now() + timeoutMs;
     const closedNow = (): WaitSignature | null => (session.destroyed || session.closed ? [error.sessionClosed, 'close', undefined] : null);
     const closed = closedNow();
@@ -114,6 +127,9 @@ export function waitForSettings(executor: ExecutorLike, session: ClientHttp2Sess
       if (event !== 'connect') return self.complete(error.sessionClosed, false);
     }
     if (supportsWebSockets(session)) return self.complete(null, true);
+    // A request recorded while the connect wait's completion was queued (DESIGN section 4.5)
+    // stops the wait before it asks for the SETTINGS.
+    if (self.cancelled() !== CancellationType.none) return self.complete(netError.operationAborted, false);
     // Not (yet) offered: the SETTINGS or the PING's answer, whichever comes first, tells.
     if (!relay.pinging) {
       try {
