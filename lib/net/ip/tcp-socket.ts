@@ -320,11 +320,11 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
    * Writes all of `buffers` (Asio's `basic_stream_socket::async_write_some`, which may write
    * fewer; here a write is never partial, since Node queues what the kernel does not take).
    *
-   * A small write (up to 16 KiB, while less than 256 KiB wait in Node) is copied into a batch
+   * A small write (up to 16 KiB, while less than 256 KiB wait to be sent) is copied into a batch
    * that goes to Node at the end of the event loop's turn, with the turn's other small writes: it
-   * completes without waiting, and a failure to send it is reported by a later operation. A
-   * larger one is handed to Node as it is (a list as one corked batch), not copied, and completes
-   * when Node's write callback runs.
+   * completes without waiting, and a failure to send it is reported by a later operation (see
+   * the differences from Asio). Any other write is handed to Node as it is (a list as one corked
+   * batch), not copied, and completes when Node's write callback runs.
    *
    * Completes with `[ec, bytesTransferred]`: `null` and the total; `[null, 0]` for empty
    * buffers; `brokenPipe` after `shutdown(send)` or once the connection is gone; the socket's
