@@ -9,7 +9,6 @@ import type { FlatBuffer } from '../../net/dynamic-buffer.js';
 import { error as netError, type ErrorCode } from '../../net/error.js';
 import type { Executor } from '../../net/executor.js';
 import type { AsyncStream, IoSignature, LazyReadStream, ReadTargetSource } from '../../net/stream.js';
-import { SteadyTimer } from '../../net/timer.js';
 import { error as beastError } from '../core/error.js';
 import { closeReason, encodeClosePayload, type CloseReason } from './close.js';
 import { encodeFrameHeader, FrameHeaderDecoder, isControl, Opcode, type Role } from './frame.js';
@@ -472,21 +471,53 @@ export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSour
     this.#wait(ts, ms);
   }
 
+  // The timer holds one unit of work on the executor while armed, as a SteadyTimer wait would,
+  // and its expiry runs through the executor (posted from Node's timer callback).
   #wait(ts: TimeoutState, ms: number): void {
-    const timer = (ts.timer ??= new SteadyTimer(this.executor));
-    timer.expiresAfter(ms);
-    timer.asyncWait((ts.onTimer ??= (ec) => this.#expired(ec)));
+    ts.generation++;
+    if (!ts.holdsWork) {
+      ts.holdsWork = true;
+      this.executor.onWorkStarted();
+    }
+    if (ts.handle !== null && ts.ms === ms) {
+      ts.handle.refresh();
+      return;
+    }
+    if (ts.handle !== null) clearTimeout(ts.handle);
+    ts.ms = ms;
+    ts.handle = setTimeout((ts.onTimer ??= () => this.#fired()), ms);
   }
 
   #disarm(): void {
     const ts = this.#timeouts;
     if (ts === null) return;
     ts.armed = false;
-    ts.timer?.cancel();
+    ts.generation++;
+    if (ts.handle !== null) {
+      clearTimeout(ts.handle);
+      ts.handle = null;
+    }
+    if (ts.holdsWork) {
+      ts.holdsWork = false;
+      this.executor.onWorkFinished();
+    }
   }
 
-  #expired(ec: ErrorCode | null): void {
-    if (ec !== null) return; // re-armed or cancelled
+  /** Node's timer fired: the expiry goes to the executor, unless the timer is re-armed meanwhile. */
+  #fired(): void {
+    const ts = this.#timeouts!;
+    ts.handle = null;
+    const generation = ts.generation;
+    this.executor.post(() => {
+      if (ts.generation !== generation) return; // re-armed or disarmed since (and the work passed on)
+      // The expiry's unit of work is released after it ran; a re-arm in #expired takes its own.
+      ts.holdsWork = false;
+      this.#expired();
+      this.executor.onWorkFinished();
+    });
+  }
+
+  #expired(): void {
     const ts = this.#timeouts!;
     ts.armed = false;
     const t = ts.opts;
