@@ -18,7 +18,7 @@ import { asyncConnect as rangeConnect, type RangeConnectSignature } from '../../
 import { Endpoint } from '../../net/ip/endpoint.js';
 import { TcpSocket, type ConnectSignature, type ShutdownType } from '../../net/ip/tcp-socket.js';
 import type { NativeSocketLayer, OperationKind, OperationScope } from '../../net/ssl/next-layer.js';
-import type { AsyncStream, IoSignature } from '../../net/stream.js';
+import type { AsyncStream, IoSignature, LazyReadStream, ReadTargetSource } from '../../net/stream.js';
 import { steadyNow } from '../../net/timer.js';
 import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../../net/token.js';
 import { error } from './error.js';
@@ -58,7 +58,7 @@ interface Timed {
  * const n = await stream.asyncReadSome(buf);
  * ```
  */
-export class TcpStream implements AsyncStream, NativeSocketLayer {
+export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer {
   #socket: TcpSocket;
   #readExpiry = Infinity;
   #writeExpiry = Infinity;
@@ -265,6 +265,24 @@ export class TcpStream implements AsyncStream, NativeSocketLayer {
   }
 
   /**
+   * Reads as {@link TcpStream.asyncReadSome}, into the buffers `source.readTarget()` gives once
+   * bytes have arrived (`TcpSocket.asyncReadSomeLazy`): a read that waits holds no buffer. With
+   * no read deadline the read is the socket's own, with nothing of this stream's around it, so an
+   * idle WebSocket connection over a TcpStream (the examples' configuration: the WebSocket
+   * timeouts, no stream deadline) costs what one over a bare TcpSocket does (bench/idle-memory).
+   */
+  asyncReadSomeLazy(source: ReadTargetSource, handler: Handler<IoSignature>): void;
+  asyncReadSomeLazy<T extends CompletionToken = UsePromise>(source: ReadTargetSource, token?: T): AsyncResult<T, IoSignature>;
+  asyncReadSomeLazy(source: ReadTargetSource, token?: CompletionToken | Handler<IoSignature>): unknown {
+    if (this.#readExpiry === Infinity && this.#reading === null) return this.#socket.asyncReadSomeLazy(source, token as Handler<IoSignature>);
+    return asyncInitiate<IoSignature>(
+      (h) => this.#run<IoSignature>('read', h, [netError.operationAborted, 0], (done) => this.#socket.asyncReadSomeLazy(source, done)),
+      token,
+      this.getExecutor(),
+    );
+  }
+
+  /**
    * Writes all of `buffers` (`TcpSocket.asyncWriteSome`: a small write is copied and completes
    * without waiting), under the write side's deadline (Beast's `basic_stream::async_write_some`).
    *
@@ -399,10 +417,12 @@ export class TcpStream implements AsyncStream, NativeSocketLayer {
     this.#timer = null;
     this.#timerAt = at;
     if (at === Infinity) return;
-    this.#timer = setTimeout(this.#onTimer, Math.max(0, Math.ceil(at - steadyNow())));
+    // A closure per arming rather than one per stream: most streams never arm (an idle
+    // WebSocket over a TcpStream sets no deadline; bench/idle-memory).
+    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, Math.ceil(at - steadyNow())));
   }
 
-  readonly #onTimer = (): void => {
+  #onTimer(): void {
     this.#timer = null;
     this.#timerAt = Infinity;
     const now = steadyNow();
@@ -417,7 +437,7 @@ export class TcpStream implements AsyncStream, NativeSocketLayer {
     // that into the timeout. A timer that fired early (Node rounds) is simply armed again.
     if (expired) this.#socket.close();
     this.#arm();
-  };
+  }
 }
 
 function isEndpointList(x: Endpoint | readonly Endpoint[]): x is readonly Endpoint[] {

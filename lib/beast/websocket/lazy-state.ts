@@ -5,9 +5,7 @@
  * quiet connections never touches lives here, behind one pointer per part.
  */
 
-import type { ErrorCode } from '../../net/error.js';
 import type { Executor } from '../../net/executor.js';
-import type { SteadyTimer } from '../../net/timer.js';
 import type { PermessageDeflate } from './deflate.js';
 import type { Timeout } from './options.js';
 import { SavedHandler } from './saved-handler.js';
@@ -44,12 +42,23 @@ export class ParkedOps {
   }
 }
 
-/** The timeout options and the timer behind them; made when a Timeout option is set. */
+/**
+ * The timeout options and the timer behind them; made when a Timeout option is set. The timer is
+ * one Node timer, re-armed in place (`refresh()` when the duration is the same): a SteadyTimer
+ * wait per re-arm cost an idle connection a wait record, its work, a cancellation closure and a
+ * new Node timer each time (bench/idle-memory, the examples' configuration).
+ */
 export class TimeoutState {
-  /** Made when a timeout is first armed. */
-  timer: SteadyTimer | null = null;
-  /** The timer's handler, made with the timer. */
-  onTimer: ((ec: ErrorCode | null) => void) | null = null;
+  /** The Node timer while armed (or its expiry is on its way to the executor), else null. */
+  handle: NodeJS.Timeout | null = null;
+  /** The duration `handle` was set with. */
+  ms = 0;
+  /** Counts arms and disarms: an expiry posted under an older count is stale. */
+  generation = 0;
+  /** One unit of work is held on the executor while armed or while an expiry is posted. */
+  holdsWork = false;
+  /** The Node timer's callback, made with the first timer. */
+  onTimer: (() => void) | null = null;
   /** A handshake or idle timeout is armed. */
   armed = false;
   /** Idle periods passed without anything arriving (a keep-alive ping is sent after the first). */

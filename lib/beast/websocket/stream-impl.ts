@@ -9,7 +9,6 @@ import type { FlatBuffer } from '../../net/dynamic-buffer.js';
 import { error as netError, type ErrorCode } from '../../net/error.js';
 import type { Executor } from '../../net/executor.js';
 import type { AsyncStream, IoSignature, LazyReadStream, ReadTargetSource } from '../../net/stream.js';
-import { SteadyTimer } from '../../net/timer.js';
 import { error as beastError } from '../core/error.js';
 import { closeReason, encodeClosePayload, type CloseReason } from './close.js';
 import { encodeFrameHeader, FrameHeaderDecoder, isControl, Opcode, type Role } from './frame.js';
@@ -412,8 +411,19 @@ export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSour
     if (ec === null) return undefined;
     if (this.ecDelivered) return netError.operationAborted;
     this.ecDelivered = true;
-    this.status = 'failed';
+    this.fail();
     return ec;
+  }
+
+  /**
+   * The stream failed: nothing more will be read or written, so the next layer is closed now.
+   * Beast leaves that to the destructor of the session owning the socket; JavaScript has none,
+   * and a failed stream whose owner forgets it would hold its socket for good (DESIGN section 8).
+   */
+  fail(): void {
+    this.status = 'failed';
+    this.#disarm();
+    this.closeNextLayer();
   }
 
   // ---- timeouts ----------------------------------------------------------------------------
@@ -461,21 +471,53 @@ export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSour
     this.#wait(ts, ms);
   }
 
+  // The timer holds one unit of work on the executor while armed, as a SteadyTimer wait would,
+  // and its expiry runs through the executor (posted from Node's timer callback).
   #wait(ts: TimeoutState, ms: number): void {
-    const timer = (ts.timer ??= new SteadyTimer(this.executor));
-    timer.expiresAfter(ms);
-    timer.asyncWait((ts.onTimer ??= (ec) => this.#expired(ec)));
+    ts.generation++;
+    if (!ts.holdsWork) {
+      ts.holdsWork = true;
+      this.executor.onWorkStarted();
+    }
+    if (ts.handle !== null && ts.ms === ms) {
+      ts.handle.refresh();
+      return;
+    }
+    if (ts.handle !== null) clearTimeout(ts.handle);
+    ts.ms = ms;
+    ts.handle = setTimeout((ts.onTimer ??= () => this.#fired()), ms);
   }
 
   #disarm(): void {
     const ts = this.#timeouts;
     if (ts === null) return;
     ts.armed = false;
-    ts.timer?.cancel();
+    ts.generation++;
+    if (ts.handle !== null) {
+      clearTimeout(ts.handle);
+      ts.handle = null;
+    }
+    if (ts.holdsWork) {
+      ts.holdsWork = false;
+      this.executor.onWorkFinished();
+    }
   }
 
-  #expired(ec: ErrorCode | null): void {
-    if (ec !== null) return; // re-armed or cancelled
+  /** Node's timer fired: the expiry goes to the executor, unless the timer is re-armed meanwhile. */
+  #fired(): void {
+    const ts = this.#timeouts!;
+    ts.handle = null;
+    const generation = ts.generation;
+    this.executor.post(() => {
+      if (ts.generation !== generation) return; // re-armed or disarmed since (and the work passed on)
+      // The expiry's unit of work is released after it ran; a re-arm in #expired takes its own.
+      ts.holdsWork = false;
+      this.#expired();
+      this.executor.onWorkFinished();
+    });
+  }
+
+  #expired(): void {
     const ts = this.#timeouts!;
     ts.armed = false;
     const t = ts.opts;
@@ -500,8 +542,7 @@ export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSour
   /** The timer expired: the next operation to look gets `beast.error.timeout`; the socket closes. */
   timeOut(): void {
     this.timedOut = true;
-    this.status = 'failed';
-    this.closeNextLayer();
+    this.fail();
   }
 
   /** Closes the lowest layer, as Beast's `close_socket` (pending I/O completes with an error). */
