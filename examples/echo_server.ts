@@ -8,7 +8,8 @@
 // not finished closing after 5 s, and exits 0. A session's error (a refused handshake, a reset,
 // a protocol violation) is logged and ends that session only; its socket is closed by the stream.
 
-import { Endpoint, error as netError, FlatBuffer, IoContext, SystemError, TcpAcceptor, type ErrorCode, TcpSocket } from 'tsbeast/net';
+import { constants } from 'node:os';
+import { Endpoint, error as netError, FlatBuffer, IoContext, SignalSet, SystemError, TcpAcceptor, type ErrorCode, TcpSocket } from 'tsbeast/net';
 import { CloseCode, error as wsError, PermessageDeflate, Stream, Timeout } from 'tsbeast/websocket';
 import { TcpStream } from 'tsbeast/core';
 
@@ -116,8 +117,6 @@ const closeTimeoutMs = 5000;
 
 function shutdown(signal: string): void {
   console.log(`${signal}: closing ${sessions.size} connection(s)`);
-  process.off('SIGINT', shutdown);
-  process.off('SIGTERM', shutdown);
   acceptor.close();
   for (const ws of sessions) {
     // One still in its opening handshake (or already closing) has no handshake to start: cut it.
@@ -131,8 +130,14 @@ function shutdown(signal: string): void {
     for (const ws of sessions) ws.nextLayer().close();
   }, closeTimeoutMs).unref();
 }
-process.once('SIGINT', shutdown);
-process.once('SIGTERM', shutdown);
+
+// Asio's signal_set: the first SIGINT or SIGTERM starts the shutdown. The wait holds work, as the
+// acceptor does; once it completed, a second Ctrl-C has Node's default action and ends at once.
+const signals = new SignalSet(ioc, 'SIGINT', 'SIGTERM');
+signals.asyncWait((ec, signalNumber) => {
+  if (ec !== null) return report(ec, 'signal wait');
+  shutdown(Object.entries(constants.signals).find(([, n]) => n === signalNumber)?.[0] ?? `signal ${signalNumber}`);
+});
 
 // run() resolves once no work is left: the acceptor is closed and every session has ended.
 await running;

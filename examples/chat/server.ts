@@ -12,7 +12,8 @@
 // seconds, destroys what is left, and exits. docs/howto/chat-scaling.md explains the topologies.
 
 import cluster from 'node:cluster';
-import { Endpoint, IoContext, SystemError, TcpAcceptor } from 'tsbeast/net';
+import { constants } from 'node:os';
+import { Endpoint, IoContext, SignalSet, SystemError, TcpAcceptor, type ErrorCode } from 'tsbeast/net';
 import { MemoryBus, type Bus } from './bus.js';
 import { ClusterBus, serveClusterHub } from './cluster-bus.js';
 import { HttpSession, OriginPolicy } from './http-session.js';
@@ -105,11 +106,21 @@ async function instance(): Promise<void> {
   }
   acceptLoop();
 
+  // Asio's signal_set. Ctrl-C reaches a cluster's workers and its primary, which passes SIGTERM
+  // on: the first signal starts the shutdown, and the set keeps waiting (so a second one is taken
+  // here, not by Node's default action) until the shutdown cancels it.
+  const signals = new SignalSet(ioc, 'SIGINT', 'SIGTERM');
   let stopping = false;
-  async function shutdown(signal: NodeJS.Signals): Promise<void> {
-    // Ctrl-C reaches a cluster's workers and its primary, which passes SIGTERM on: once is enough.
+  const onSignal = (ec: ErrorCode | null, signalNumber: number): void => {
+    if (ec !== null) return; // cancelled by the shutdown
+    signals.asyncWait(onSignal);
     if (stopping) return;
     stopping = true;
+    void shutdown(Object.entries(constants.signals).find(([, n]) => n === signalNumber)?.[0] ?? `signal ${signalNumber}`);
+  };
+  signals.asyncWait(onSignal);
+
+  async function shutdown(signal: string): Promise<void> {
     if (!cluster.isWorker) console.log(`${signal}: shutting down`);
     acceptor.close();
     // Members see 1001 (going away) and reconnect, perhaps to another instance; a member that does
@@ -117,11 +128,10 @@ async function instance(): Promise<void> {
     const destroyed = await room.stopAll(closeGraceMs + 500);
     if (destroyed > 0) console.log(`${destroyed} connections did not close in time and were destroyed`);
     await bus.close();
+    signals.cancel();
     // Every handler has run once run() resolves; a second is plenty for the last ones.
     await Promise.race([running, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     if (!cluster.isWorker) console.log('stopped');
     process.exit(0);
   }
-  process.on('SIGINT', (s) => void shutdown(s));
-  process.on('SIGTERM', (s) => void shutdown(s));
 }
