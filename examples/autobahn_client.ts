@@ -74,7 +74,7 @@ async function echoUntilClosed(ws: Stream<TcpStream>): Promise<ErrorCode> {
 
 /**
  * Closes the socket if it is still open. A stream that failed or finished its closing handshake
- * has already closed it (docs/differences.md); this is for every other way out.
+ * has already closed it (docs/topics/differences.md); this is for every other way out.
  */
 function dispose(ws: Stream<TcpStream>): void {
   if (ws.nextLayer().isOpen()) ws.nextLayer().close();

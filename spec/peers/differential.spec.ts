@@ -326,7 +326,7 @@ add('handshake', 'Sec-WebSocket-Version: 8', { request: request({ version: '8' }
 add('handshake', 'a request line that is not HTTP', {
   request: 'HELLO\r\n\r\n',
   beast: h(null, 'http.badMethod'),
-  tsbeast: { ...h(400, 'http.badMethod'), why: 'a request that does not parse is answered, then closed (docs/differences.md, Resources)' },
+  tsbeast: { ...h(400, 'http.badMethod'), why: 'a request that does not parse is answered, then closed (docs/topics/differences.md, Resources)' },
 });
 add('handshake', 'bare LF line endings', {
   request: request({ eol: '\n' }),

@@ -283,7 +283,7 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncHandshake(a: Response | string, b: string, c?: string | TokenFor<HandshakeSignature>, d?: TokenFor<HandshakeSignature>): unknown {
     const [resOut, host, target, token] =
       a instanceof Response ? [a, b, c as string, d] : [null, a, b, c as TokenFor<HandshakeSignature> | undefined];
-    // Argument errors are thrown here, before anything changed (docs/asio-model.md).
+    // Argument errors are thrown here, before anything changed (docs/topics/asio-model.md).
     if (target === '') throw new RangeError('asyncHandshake: the target must not be empty');
     const decorator = this.#decorator;
     return this.#start('handshake', token, false, (h, done) =>
