@@ -6,6 +6,7 @@
 export * from './error.js';
 export * from './executor.js';
 export * from './io-context.js';
+export * from './system-executor.js';
 export * from './strand.js';
 export * from './work-guard.js';
 export * from './cancellation.js';
