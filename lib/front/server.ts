@@ -222,6 +222,7 @@ export class WebSocketServer {
     const info: { -readonly [K in keyof UpgradeInfo]: UpgradeInfo[K] } = {
       request, path, query, origin: request.fields.get('Origin'), protocols: offered, protocol: '', peer, incoming: upgrade.incoming,
     };
+    if (this.#options.path !== undefined && path !== this.#options.path) return upgrade.refuse(404);
     if (this.#closing) return upgrade.refuse(503, { 'Retry-After': '1' });
     const ioc = ioContextOf(this.#options.executor);
     if (ioc !== null && ioc.stopped()) {
