@@ -15,7 +15,7 @@ import {
   type ErrorCode,
 } from '../net/index.js';
 import { CloseCode, error as wsError, type CloseReason, type Stream } from '../beast/websocket/index.js';
-import { settleTimers } from './close.js';
+import { destroyStream, settleTimers } from './close.js';
 import { describe, placeOf } from './errors.js';
 
 /** A whole text message, as a string (UTF-8 already validated by the stream). */
@@ -91,6 +91,9 @@ export async function* messages<L extends AsyncStream>(
       // Our own close finished while the loop waited (the consumer closed from inside it): the
       // read that was outstanding is aborted, and the stream ended as cleanly as a peer's close.
       if (ec === netError.operationAborted && signal?.aborted !== true && closedCleanly(stream)) return;
+      // A failed stream is done with (DESIGN section 8): its socket goes now, whatever the layer
+      // below did. After an abort the stream stays, fit for an asyncClose.
+      if (ec !== netError.operationAborted) destroyStream(stream);
       throw readError(stream, ec, signal);
     }
     const kind = stream.gotText() ? 'text' : 'binary';
