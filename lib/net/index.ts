@@ -13,6 +13,7 @@ export {
   trackOperations,
   type HandlerTrackingOutput,
 } from './handler-tracking.js';
+export * from './system-executor.js';
 export * from './strand.js';
 export * from './work-guard.js';
 export * from './cancellation.js';
