@@ -119,9 +119,13 @@ export function refuse(stream: ServerHttp2Stream, status: number, reason?: Error
   const headers: Record<string, string | number> = { ':status': status, 'content-type': 'text/plain; charset=utf-8', server: serverName };
   if (reason === wsError.badSecVersion) headers['sec-websocket-version'] = '13';
   try {
-    stream.respond(headers, { endStream: text === '' });
-    if (text !== '') stream.end(text);
-    stream.close(constants.NGHTTP2_NO_ERROR);
+    // The client has not ended its side: once the whole answer has left, RST_STREAM NO_ERROR asks
+    // it to stop sending (RFC 9113 section 8.1). Reset at once instead, and Node may put the reset
+    // on the wire ahead of the answer (seen on Node 22), so the client sees a reset, not a status.
+    stream.respond(headers);
+    stream.end(text, () => {
+      if (!stream.closed && !stream.destroyed) stream.close(constants.NGHTTP2_NO_ERROR);
+    });
   } catch {
     // The client reset the stream meanwhile: nothing left to answer.
   }
