@@ -7,6 +7,7 @@
  */
 
 import { expect } from 'chai';
+import * as http2 from 'node:http2';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { connect, messages, send, streamInfo, acceptWebSockets, type ClientStream } from '../../lib/front/index.js';
 import { pooledSessions } from '../../lib/front/http2-pool.js';
@@ -14,7 +15,7 @@ import { asTuple, error as netError, SystemError, type ErrorCode } from '../../l
 import { error as beastError } from '../../lib/beast/core/index.js';
 import { error as wsError } from '../../lib/beast/websocket/index.js';
 import { Harness } from './http2/support.js';
-import { cert, startHttp } from './support.js';
+import { cert, key, startHttp } from './support.js';
 
 async function echoOnce(ws: ClientStream, text: string): Promise<string> {
   await send(ws, text);
@@ -185,6 +186,50 @@ describe('front: connect(url, { http2 })', () => {
       expect(pooledSessions()).to.equal(0);
     } finally {
       await stop();
+    }
+  });
+
+  it('acceptWebSockets on an Http2SecureServer takes extended CONNECTs and HTTP/1.1 upgrades on one port', async () => {
+    const server = http2.createSecureServer({ cert, key, allowHTTP1: true, settings: { enableConnectProtocol: true } });
+    const sessions = new Set<http2.ServerHttp2Session>();
+    server.on('session', (s: http2.ServerHttp2Session) => {
+      sessions.add(s);
+      s.once('close', () => sessions.delete(s));
+    });
+    const sockets = new Set<Socket>();
+    server.on('secureConnection', (s: Socket) => {
+      sockets.add(s);
+      s.once('close', () => sockets.delete(s));
+    });
+    const seen: string[] = [];
+    const wss = acceptWebSockets(server, { path: '/echo', protocols: ['chat'], verify: (info) => info.request.fields.get('X-Token') !== 'bad' }, async (ws, info) => {
+      seen.push(`${streamInfo(ws)?.via ?? '?'} ${info.protocol}`);
+      for await (const m of messages(ws)) await send(ws, m.data);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const url = `wss://localhost:${port}/echo`;
+      const a = await connect(url, { http2: true, ca: cert, protocols: ['chat'] });
+      const b = await connect(url, { ca: cert, protocols: ['chat'] });
+      expect(streamInfo(a)?.via).to.equal('h2');
+      expect(streamInfo(a)?.protocol).to.equal('chat');
+      expect(streamInfo(b)?.via).to.equal('http/1.1');
+      expect(await echoOnce(a, 'over h2')).to.equal('over h2');
+      expect(await echoOnce(b, 'over 1.1')).to.equal('over 1.1');
+      expect(seen.sort()).to.deep.equal(['h2 chat', 'http/1.1 chat']);
+      const refused = await failure(connect(url, { http2: true, ca: cert, headers: { 'X-Token': 'bad' } }));
+      expect(refused.message).to.contain('HTTP 403');
+      const missing = await failure(connect(`wss://localhost:${port}/nowhere`, { http2: true, ca: cert }));
+      expect(missing.message).to.contain('HTTP 404');
+      await a.asyncClose(1000);
+      await b.asyncClose(1000);
+      await until(() => sessions.size === 0 && pooledSessions() === 0, 'the sessions to close');
+    } finally {
+      await wss.close();
+      for (const s of sessions) s.destroy();
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
