@@ -108,16 +108,40 @@ export interface ConnectOptions {
  * the last address tried, `hostNotFound`, `beast.error.timeout`, an `ssl.error` value such as
  * `hostnameMismatch`, `websocket.error.upgradeDeclined` when the server answered with a status
  * other than 101…) and the stream, closed. With the default token the promise rejects with a
- * `SystemError` whose message names the URL and the addresses tried. Per-operation cancellation:
- * terminal, through a bound slot or `options.signal`.
+ * `SystemError` whose message names the URL and the addresses tried.
+ *
+ * With `options.http2` the WebSocket is opened over HTTP/2 (RFC 8441) when the server offers it:
+ * on the origin's pooled session (one per scheme, host, port and TLS context, shared by every
+ * WebSocket `connect` opens there, closed when the last of them ends), after the server's
+ * SETTINGS, with an extended CONNECT carrying the same fields, subprotocols and extension offer
+ * as the upgrade request. When ALPN picks `http/1.1`, or the SETTINGS do not enable the extended
+ * CONNECT, `connect` falls back to the HTTP/1.1 upgrade; `streamInfo(ws).via` says which was used
+ * (`'h2'`: the stream's next layer is an `Http2Layer`). The handshake timeout covers the session's
+ * connection, the SETTINGS and the CONNECT's answer.
+ *
+ * @param url The `ws://` or `wss://` URL to connect to.
+ * @param options What to offer and how long to wait; see {@link ConnectOptions}.
  *
  * @throws TypeError at once for a URL that does not parse or whose scheme is not `ws:` / `wss:`.
  *
+ * #### Per-operation cancellation
+ * Supports the cancellation type `terminal`, through a cancellation slot bound to the token or
+ * `options.signal`: the step in progress (lookup, TCP connect, TLS, the wait for an HTTP/2
+ * session or its SETTINGS, the handshake) is cancelled, the connection closed (over HTTP/2 the
+ * stream is reset and the session released, closed when no other WebSocket holds it), and
+ * `connect` completes with `operationAborted` and the closed stream. `partial` and `total` alone
+ * are ignored.
+ *
  * ```ts
- * const ws = await connect('wss://example.com/chat', { protocols: ['chat'] });
+ * const ws = await connect('wss://example.com/chat', { protocols: ['chat'], http2: true });
  * ```
  */
 export function connect(url: string | URL, options?: ConnectOptions): Promise<ClientStream>;
+/**
+ * {@inheritDoc connect:0}
+ * @param token Any completion token. The result is what the token makes of the completion
+ *   `(ec, stream)`.
+ */
 export function connect<T extends TokenFor<ConnectSignature>>(
   url: string | URL,
   options: ConnectOptions | undefined,

@@ -51,6 +51,9 @@ function ignore(): void {}
  * `streamInfo(ws).via` says which. The same options apply to both (`verify`, `protocols`,
  * `deflate`…); a refusal over HTTP/2 is its status on the stream.
  *
+ * @param server The Node server whose upgrades (and, on an HTTP/2 server, extended CONNECTs) to take.
+ * @param handler Called with each open stream and what is known of its request.
+ *
  * ```ts
  * const server = http.createServer().listen(8080);
  * acceptWebSockets(server, async (ws) => {
@@ -59,6 +62,10 @@ function ignore(): void {}
  * ```
  */
 export function acceptWebSockets(server: NodeServer, handler: StreamHandler): WebSocketServer;
+/**
+ * {@inheritDoc acceptWebSockets:0}
+ * @param options The path to take, subprotocols, `verify`, compression, timeouts; see {@link ServerOptions}.
+ */
 export function acceptWebSockets(server: NodeServer, options: ServerOptions, handler: StreamHandler): WebSocketServer;
 export function acceptWebSockets(server: NodeServer, a: ServerOptions | StreamHandler, b?: StreamHandler): WebSocketServer {
   const [options, handler] = typeof a === 'function' ? [{}, a] : [a, b];
