@@ -25,8 +25,8 @@ import { setPlace } from './errors.js';
 import { asyncHandshake } from './http2/handshake.js';
 import { error as h2Error } from './http2/error.js';
 import { Http2Layer } from './http2/layer.js';
-import { asyncWaitFor, type WaitSignature } from './http2/wait.js';
-import { releaseSession, takeSession } from './http2-pool.js';
+import { waitForSettings, type SettingsSignature } from './http2/settings.js';
+import { maxStreams, releaseSession, takeSession, type PooledSession } from './http2-pool.js';
 import type { WebSocketUrl } from './url.js';
 
 /** Whether `connect` tries HTTP/2 for `target`: `wss:` with `http2: true`, or either with `'h2c'`. */
@@ -53,17 +53,17 @@ export function* http2Steps(
 ): Generator<ChildOp, Http2Outcome, readonly unknown[]> {
   const executor = self.getIoExecutor();
   const context = target.secure ? (options.sslContext ?? clientContext(options.ca)) : null;
-  const entry = takeSession(target, context);
-  const { session, socket } = entry;
   const layer = new Http2Layer(executor);
   const ws = new Stream<Http2Layer>(layer);
+  const cancelled = (): boolean => self.cancelled() !== CancellationType.none;
+  let entry: PooledSession;
+  let claimed = false;
   let released = false;
   const release = (destroy = false): void => {
     if (released) return;
     released = true;
-    releaseSession(entry, destroy);
+    releaseSession(entry, destroy, claimed);
   };
-  const cancelled = (): boolean => self.cancelled() !== CancellationType.none;
   const fail = (ec: ErrorCode): Http2Outcome => {
     layer.close();
     release();
@@ -71,29 +71,33 @@ export function* http2Steps(
     self.complete(cancelled() ? netError.operationAborted : ec, ws as ClientStream);
     return 'completed';
   };
-  // ALPN is known once TLS is up, and stays known after the socket closed.
-  const refusedH2 = (): boolean => {
-    const alpn = target.secure ? (socket as TLSSocket).alpnProtocol : 'h2c';
-    return alpn !== undefined && alpn !== null && alpn !== 'h2' && alpn !== 'h2c';
-  };
 
-  // The session's connection (shared with whoever opened it first), within the deadline.
-  const [ce, event, value] = yield* self.call<WaitSignature>((h) =>
-    asyncWaitFor(executor, session, ['connect', 'error', 'close'], h, () => {
-      if (refusedH2()) return [null, 'refused', undefined];
-      if (session.destroyed || session.closed) return [h2Error.sessionClosed, 'close', undefined];
-      return session.connecting ? null : [null, 'connect', undefined];
-    }, remaining()),
-  );
-  if (cancelled()) return fail(netError.operationAborted);
-  if (refusedH2()) {
-    // The server chose HTTP/1.1: this session is of no use to anyone.
-    release(true);
-    return 'fallback';
+  // A session with a free stream: the origin's pooled one, or a new one when it is full.
+  for (;;) {
+    entry = takeSession(target, context);
+    released = false;
+    const { session, socket } = entry;
+    const [se, supported] = yield* self.call<SettingsSignature>((h) => waitForSettings(executor, session, remaining(), h));
+    if (cancelled()) return fail(netError.operationAborted);
+    // ALPN is known once TLS is up, and stays known after the socket closed.
+    const picked = target.secure ? (socket as TLSSocket).alpnProtocol : 'h2c';
+    if (typeof picked === 'string' && picked !== 'h2' && picked !== 'h2c') {
+      // The server chose HTTP/1.1: this session is of no use to anyone.
+      release(true);
+      return 'fallback';
+    }
+    if (se !== null) return fail(se === h2Error.sessionClosed && entry.error !== undefined ? fromNodeError(entry.error) : se);
+    entry.settled = true;
+    if (!supported) {
+      release();
+      return 'fallback';
+    }
+    if (entry.active < maxStreams(entry)) break;
+    release(); // full (SETTINGS_MAX_CONCURRENT_STREAMS): the next take opens another session
   }
-  if (ce !== null) return fail(ce);
-  if (event === 'error') return fail(fromNodeError(value));
-  if (event === 'close') return fail(h2Error.sessionClosed);
+  entry.active++;
+  claimed = true;
+  const { session, socket } = entry;
   const peerAddress = socket.remoteAddress ?? '';
   tried.splice(0, tried.length, peerAddress.includes(':') ? `[${peerAddress}]:${socket.remotePort}` : `${peerAddress}:${socket.remotePort}`);
 

@@ -20,6 +20,14 @@ export interface PooledSession {
   readonly socket: net.Socket;
   readonly key: string;
   users: number;
+  /** The server sent GOAWAY: streams open go on, new ones go to a new session. */
+  goingAway: boolean;
+  /** The WebSockets that claimed one of the session's streams (opening or open). */
+  active: number;
+  /** Whether the server's SETTINGS are known (its stream limit then counts). */
+  settled: boolean;
+  /** The first error the session or its socket reported (why it closed: refused, reset…). */
+  error: unknown;
 }
 
 const pool = new Map<string, PooledSession>();
@@ -33,9 +41,18 @@ function contextId(context: ssl.SslContext | null): number {
   return id;
 }
 
+// A session takes one more WebSocket while it is open, not going away, and below the server's
+// SETTINGS_MAX_CONCURRENT_STREAMS (a stream beyond it would be refused); else a new one is opened.
 function usable(entry: PooledSession): boolean {
   const s = entry.session;
-  return !s.closed && !s.destroyed && !(entry.socket.destroyed);
+  if (s.closed || s.destroyed || entry.socket.destroyed || entry.goingAway) return false;
+  return entry.active < maxStreams(entry);
+}
+
+/** The server's SETTINGS_MAX_CONCURRENT_STREAMS, once its SETTINGS came (unbounded before). */
+export function maxStreams(entry: PooledSession): number {
+  const s = entry.session;
+  return s.connecting || !entry.settled ? Infinity : (s.remoteSettings?.maxConcurrentStreams ?? Infinity);
 }
 
 /**
@@ -64,11 +81,15 @@ export function takeSession(target: WebSocketUrl, context: ssl.SslContext | null
         });
   const authority = `${context === null ? 'http' : 'https'}://${target.hostHeader}`;
   const session = http2.connect(authority, { createConnection: () => socket });
+  const entry: PooledSession = { session, socket, key, users: 1, goingAway: false, active: 0, settled: false, error: undefined };
   // Failures reach the waiting operations through 'close'; an 'error' without a listener would throw.
-  session.on('error', () => {});
-  socket.on('error', () => {});
-  const entry: PooledSession = { session, socket, key, users: 1 };
+  session.on('error', (err: unknown) => void (entry.error ??= err));
+  socket.on('error', (err: unknown) => void (entry.error ??= err));
   pool.set(key, entry);
+  session.once('goaway', () => {
+    entry.goingAway = true;
+    if (pool.get(key) === entry) pool.delete(key);
+  });
   session.once('close', () => {
     if (pool.get(key) === entry) pool.delete(key);
   });
@@ -76,11 +97,12 @@ export function takeSession(target: WebSocketUrl, context: ssl.SslContext | null
 }
 
 /**
- * Counts one user less; the last one closes the session (gracefully: streams still closing finish).
+ * Counts one user less (and, with `claimed`, one stream less); the last one closes the session (gracefully: streams still closing finish).
  * With `destroy`, the session goes at once whoever uses it (the server picked HTTP/1.1).
  */
-export function releaseSession(entry: PooledSession, destroy = false): void {
+export function releaseSession(entry: PooledSession, destroy = false, claimed = false): void {
   entry.users = Math.max(0, entry.users - 1);
+  if (claimed) entry.active = Math.max(0, entry.active - 1);
   if (destroy) {
     if (pool.get(entry.key) === entry) pool.delete(entry.key);
     entry.session.destroy();

@@ -88,6 +88,22 @@ describe('front: connect(url, { http2 })', () => {
     }
   });
 
+  it("opens another session when the server's SETTINGS_MAX_CONCURRENT_STREAMS is reached", async () => {
+    const h = await new Harness('tls', { enableConnectProtocol: true, maxConcurrentStreams: 3 }).start();
+    try {
+      const url = `wss://localhost:${h.port}/echo`;
+      const all = await Promise.all([1, 2, 3, 4, 5, 6, 7].map(() => connect(url, { http2: true, ca: cert })));
+      for (const [i, ws] of all.entries()) expect(await echoOnce(ws, `s${i}`)).to.equal(`s${i}`);
+      expect(all.every((ws) => streamInfo(ws)?.via === 'h2')).to.equal(true);
+      expect(h.seen.sessions).to.equal(3);
+      expect(h.seen.connections).to.equal(3);
+      for (const ws of all) await ws.asyncClose(1000);
+      await until(() => h.sessions.size === 0 && pooledSessions() === 0, 'the sessions to close');
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('opens a new session for a WebSocket after the pooled one was closed', async () => {
     const h = await new Harness('tls').start();
     try {
@@ -187,6 +203,16 @@ describe('front: connect(url, { http2 })', () => {
     } finally {
       await stop();
     }
+  });
+
+  it('fails with the connection error, naming the URL, when nothing listens', async () => {
+    const { port, stop } = await silentServer();
+    await stop();
+    const url = `wss://127.0.0.1:${port}/`;
+    const e = await failure(connect(url, { http2: true, ca: cert }));
+    expect(e.code).to.equal(netError.connectionRefused);
+    expect(e.message).to.contain(url);
+    expect(pooledSessions()).to.equal(0);
   });
 
   it('acceptWebSockets on an Http2SecureServer takes extended CONNECTs and HTTP/1.1 upgrades on one port', async () => {
