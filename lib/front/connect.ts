@@ -36,9 +36,14 @@ import { settleTimers } from './close.js';
 import { frontExecutor, watchContext } from './context.js';
 import { initiateDescribed, setPlace } from './errors.js';
 import { interleaveFamilies, parseWebSocketUrl, type WebSocketUrl } from './url.js';
+import { http2Steps, wantsHttp2 } from './connect-http2.js';
+import type { Http2Layer } from './http2/layer.js';
 
-/** The stream `connect` yields: a WebSocket over TCP (`ws:`) or over TLS over TCP (`wss:`). */
-export type ClientStream = Stream<TcpStream | ssl.SslStream<TcpStream>>;
+/**
+ * The stream `connect` yields: a WebSocket over TCP (`ws:`), over TLS over TCP (`wss:`), or over
+ * one stream of an HTTP/2 session (`http2` option; `streamInfo(ws).via` says which was used).
+ */
+export type ClientStream = Stream<TcpStream | ssl.SslStream<TcpStream> | Http2Layer>;
 
 /** The completion signature of {@link connect}: the error and the stream (closed on failure). */
 export type ConnectSignature = [ec: ErrorCode | null, stream: ClientStream];
@@ -77,6 +82,15 @@ export interface ConnectOptions {
   readonly ca?: Pem | readonly Pem[];
   /** For `wss:`: a context of your own (client certificates, pinned versions); `ca` then is ignored. */
   readonly sslContext?: ssl.SslContext;
+  /**
+   * Open the WebSocket over HTTP/2 (RFC 8441's extended CONNECT) when the server offers it.
+   * `true`: for `wss:` only, with ALPN `h2` (a `ws:` URL then goes over HTTP/1.1, as browsers
+   * do); `'h2c'`: for `ws:` only, cleartext HTTP/2 with prior knowledge (the server must speak
+   * it). WebSockets to one origin share one pooled session, closed when the last of them ends.
+   * When the server picks HTTP/1.1 in ALPN, or its SETTINGS do not enable the extended CONNECT,
+   * `connect` falls back to the HTTP/1.1 upgrade. Default: `false`, HTTP/1.1 only.
+   */
+  readonly http2?: boolean | 'h2c';
 }
 
 /**
@@ -94,16 +108,40 @@ export interface ConnectOptions {
  * the last address tried, `hostNotFound`, `beast.error.timeout`, an `ssl.error` value such as
  * `hostnameMismatch`, `websocket.error.upgradeDeclined` when the server answered with a status
  * other than 101…) and the stream, closed. With the default token the promise rejects with a
- * `SystemError` whose message names the URL and the addresses tried. Per-operation cancellation:
- * terminal, through a bound slot or `options.signal`.
+ * `SystemError` whose message names the URL and the addresses tried.
+ *
+ * With `options.http2` the WebSocket is opened over HTTP/2 (RFC 8441) when the server offers it:
+ * on the origin's pooled session (one per scheme, host, port and TLS context, shared by every
+ * WebSocket `connect` opens there, closed when the last of them ends), after the server's
+ * SETTINGS, with an extended CONNECT carrying the same fields, subprotocols and extension offer
+ * as the upgrade request. When ALPN picks `http/1.1`, or the SETTINGS do not enable the extended
+ * CONNECT, `connect` falls back to the HTTP/1.1 upgrade; `streamInfo(ws).via` says which was used
+ * (`'h2'`: the stream's next layer is an `Http2Layer`). The handshake timeout covers the session's
+ * connection, the SETTINGS and the CONNECT's answer.
+ *
+ * @param url The `ws://` or `wss://` URL to connect to.
+ * @param options What to offer and how long to wait; see {@link ConnectOptions}.
  *
  * @throws TypeError at once for a URL that does not parse or whose scheme is not `ws:` / `wss:`.
  *
+ * #### Per-operation cancellation
+ * Supports the cancellation type `terminal`, through a cancellation slot bound to the token or
+ * `options.signal`: the step in progress (lookup, TCP connect, TLS, the wait for an HTTP/2
+ * session or its SETTINGS, the handshake) is cancelled, the connection closed (over HTTP/2 the
+ * stream is reset and the session released, closed when no other WebSocket holds it), and
+ * `connect` completes with `operationAborted` and the closed stream. `partial` and `total` alone
+ * are ignored.
+ *
  * ```ts
- * const ws = await connect('wss://example.com/chat', { protocols: ['chat'] });
+ * const ws = await connect('wss://example.com/chat', { protocols: ['chat'], http2: true });
  * ```
  */
 export function connect(url: string | URL, options?: ConnectOptions): Promise<ClientStream>;
+/**
+ * {@inheritDoc connect:0}
+ * @param token Any completion token. The result is what the token makes of the completion
+ *   `(ec, stream)`.
+ */
 export function connect<T extends TokenFor<ConnectSignature>>(
   url: string | URL,
   options: ConnectOptions | undefined,
@@ -144,6 +182,11 @@ function* connectSteps(
   const executor = self.getIoExecutor();
   const deadline = performance.now() + timeoutMs;
   const remaining = (): number => Math.max(1, deadline - performance.now());
+  if (wantsHttp2(target, options)) {
+    const outcome = yield* http2Steps(self, target, options, () => (timeoutMs === Infinity ? Infinity : remaining()), tried, setStatus);
+    if (outcome === 'completed') return;
+    if (self.cancelled() !== CancellationType.none) return self.complete(netError.operationAborted, new Stream<TcpStream>(new TcpStream(executor)) as ClientStream);
+  }
   const tcp = new TcpStream(executor);
   const tls = target.secure ? new ssl.SslStream(tcp, options.sslContext ?? clientContext(options.ca)) : null;
   const ws: ClientStream = new Stream<TcpStream | ssl.SslStream<TcpStream>>(tls ?? tcp);
@@ -204,11 +247,12 @@ function* connectSteps(
 
   const suggested = Timeout.suggested('client');
   ws.setOption(new Timeout(timeoutMs === Infinity ? none : timeoutMs, suggested.idleTimeout, suggested.keepAlivePings));
-  setPlace(ws, { url: target.href, peer: tried[0] ?? '', protocol: res.fields.get('Sec-WebSocket-Protocol') ?? '' });
+  setPlace(ws, { url: target.href, peer: tried[0] ?? '', protocol: res.fields.get('Sec-WebSocket-Protocol') ?? '', via: 'http/1.1' });
   self.complete(null, ws);
 }
 
-function decorateRequest(fields: { set(name: string, value: string): unknown }, options: ConnectOptions): void {
+/** Adds the subprotocols and extra fields of `options` to an opening request. */
+export function decorateRequest(fields: { set(name: string, value: string): unknown }, options: ConnectOptions): void {
   if (options.protocols !== undefined && options.protocols.length > 0) {
     fields.set('Sec-WebSocket-Protocol', options.protocols.join(', '));
   }
@@ -218,8 +262,11 @@ function decorateRequest(fields: { set(name: string, value: string): unknown }, 
 // One context per set of authorities: a SecureContext is costly to build and safe to share.
 const defaultContexts = new WeakMap<object, ssl.SslContext>();
 let rootsContext: ssl.SslContext | null = null;
+// A PEM given as text: a few, kept by value (bounded: a program has few sets of authorities).
+const textContexts = new Map<string, ssl.SslContext>();
 
-function clientContext(ca: Pem | readonly Pem[] | undefined): ssl.SslContext {
+/** The TLS context for `ca` (Node's roots when absent), built once per set of authorities. */
+export function clientContext(ca: Pem | readonly Pem[] | undefined): ssl.SslContext {
   if (ca === undefined) {
     if (rootsContext === null) {
       rootsContext = new ssl.SslContext('tlsClient');
@@ -228,10 +275,12 @@ function clientContext(ca: Pem | readonly Pem[] | undefined): ssl.SslContext {
     return rootsContext;
   }
   const key = typeof ca === 'object' ? ca : null;
-  const cached = key === null ? undefined : defaultContexts.get(key);
+  const cached = key === null ? textContexts.get(ca as string) : defaultContexts.get(key);
   if (cached !== undefined) return cached;
   const ctx = new ssl.SslContext('tlsClient');
   for (const pem of Array.isArray(ca) ? (ca as readonly Pem[]) : [ca as Pem]) ctx.addCertificateAuthority(pem);
+  // The same context for the same authorities, so that HTTP/2 connects share a pooled session.
   if (key !== null) defaultContexts.set(key, ctx);
+  else if (textContexts.size < 16) textContexts.set(ca as string, ctx);
   return ctx;
 }

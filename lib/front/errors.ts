@@ -25,6 +25,11 @@ export interface StreamPlace {
   readonly peer: string;
   /** The subprotocol agreed on in the handshake, `''` for none. */
   readonly protocol: string;
+  /**
+   * How the WebSocket was opened: `'http/1.1'` (the upgrade) or `'h2'` (RFC 8441's extended
+   * CONNECT on an HTTP/2 session); absent for streams whose server side did not record it.
+   */
+  readonly via?: 'http/1.1' | 'h2';
 }
 
 const places = new WeakMap<object, StreamPlace>();

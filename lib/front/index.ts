@@ -15,7 +15,7 @@ export {
   type Verdict,
   type CloseSignature,
 } from './server.js';
-export { acceptWebSockets } from './upgrade.js';
+export { acceptWebSockets, type NodeServer } from './upgrade.js';
 export { listenWebSockets, type ListenOptions, type ListenSignature } from './listener.js';
 export { messages, isNormalClose, type Message, type TextMessage, type BinaryMessage, type ByteMessage, type MessagesOptions } from './messages.js';
 export { SendQueue, send, sendQueueOf, type SendQueueOptions, type SendSignature, type WhenFull } from './send-queue.js';

@@ -34,9 +34,13 @@ import {
 import { closeWithin, destroyStream } from './close.js';
 import { frontExecutor, ioContextOf, warnNotRunning, watchContext } from './context.js';
 import { describe, initiateDescribed, setPlace } from './errors.js';
+import type { Http2Layer } from './http2/layer.js';
 
-/** The streams a {@link WebSocketServer} accepts: a WebSocket over the connection's TcpStream. */
-export type ServerStream = Stream<TcpStream>;
+/**
+ * The streams a {@link WebSocketServer} accepts: a WebSocket over the connection's TcpStream, or,
+ * on a Node HTTP/2 server, over the HTTP/2 stream of an extended CONNECT (RFC 8441).
+ */
+export type ServerStream = Stream<TcpStream | Http2Layer>;
 
 /** What the `verify` hook and the stream handler learn of an upgrade request. */
 export interface UpgradeInfo {
@@ -214,7 +218,9 @@ export class WebSocketServer {
     head: ConstBufferSequence;
     incoming: IncomingMessage | undefined;
     refuse: (status: number, headers?: Readonly<Record<string, string>>, body?: string) => void;
-    adopt: (executor: Executor) => TcpStream;
+    adopt: (executor: Executor) => TcpStream | Http2Layer;
+    /** How the opening handshake is answered; default the HTTP/1.1 upgrade's (an extended CONNECT's differs). */
+    accept?: (stream: ServerStream, handler: (ec: ErrorCode | null) => void) => void;
   }): void {
     const { request, peer } = upgrade;
     const [path, query] = splitTarget(request.target);
@@ -242,7 +248,8 @@ export class WebSocketServer {
         return upgrade.refuse(refusal.status, refusal.headers, refusal.body);
       }
       info.protocol = chooseProtocol(this.#options.protocols, offered, info) ?? '';
-      this.#accept(upgrade.adopt(this.#executor), request, upgrade.head, info);
+      const accept = upgrade.accept ?? ((stream, h): void => stream.asyncAccept(request, upgrade.head, h));
+      this.#accept(upgrade.adopt(this.#executor), accept, info, upgrade.accept === undefined ? 'http/1.1' : 'h2');
     };
     const verify = this.#options.verify;
     if (verify === undefined) return proceed(true);
@@ -262,9 +269,9 @@ export class WebSocketServer {
     });
   }
 
-  #accept(tcp: TcpStream, request: Request, head: ConstBufferSequence, info: UpgradeInfo): void {
+  #accept(layer: TcpStream | Http2Layer, accept: (stream: ServerStream, handler: (ec: ErrorCode | null) => void) => void, info: UpgradeInfo, via: 'http/1.1' | 'h2'): void {
     const o = this.#options;
-    const stream: ServerStream = new Stream(tcp);
+    const stream: ServerStream = new Stream<TcpStream | Http2Layer>(layer);
     stream.setOption(o.timeout ?? Timeout.suggested('server'));
     if (o.maxMessageSize !== undefined) stream.readMessageMax(o.maxMessageSize);
     if (o.deflate !== undefined && o.deflate !== false) {
@@ -273,11 +280,11 @@ export class WebSocketServer {
     if (info.protocol !== '') {
       stream.setOption(new Decorator({ response: (res) => void res.fields.set('Sec-WebSocket-Protocol', info.protocol) }));
     }
-    const place = { url: info.path + info.query, peer: info.peer, protocol: info.protocol };
+    const place = { url: info.path + info.query, peer: info.peer, protocol: info.protocol, via };
     setPlace(stream, place);
     const pending = { destroy: (): void => destroyStream(stream) };
     this.#pending.add(pending);
-    stream.asyncAccept(request, head, (ec) => {
+    accept(stream, (ec) => {
       this.#pending.delete(pending);
       if (ec !== null) return this.#report(new SystemError(ec, describe('accept', place)), info);
       if (this.#closing) {
