@@ -1,6 +1,7 @@
 // The chat demo (grown from Beast's websocket chat-multi example): `npm start`, then open
-// http://127.0.0.1:8080/ in several browsers. One port serves the page over HTTP and the chat
-// over WebSocket (/chat). The room goes through a bus (bus.ts), so it can span processes:
+// http://127.0.0.1:8080/ in several browsers. One port serves the page over HTTP (node:http) and
+// the chat over WebSocket (/chat, through the front door's acceptWebSockets; routes.ts says which
+// upgrades are let in). The room goes through a bus (bus.ts), so it can span processes:
 //
 //   PORT=8080 HOST=127.0.0.1 node dist/examples/chat/server.js   one process, room in memory
 //   WORKERS=2 node dist/examples/chat/server.js                  node:cluster, one room for all workers
@@ -16,7 +17,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { constants } from 'node:os';
 import { SignalSet, systemExecutor, type ErrorCode } from 'tsbeast/net';
-import { acceptWebSockets } from 'tsbeast/front';
+import { CloseCode, closeReason } from 'tsbeast/websocket';
+import { acceptWebSockets, closeWithin } from 'tsbeast/front';
 import { MemoryBus, type Bus } from './bus.js';
 import { ClusterBus, serveClusterHub } from './cluster-bus.js';
 import { readMessageMax } from './protocol.js';
@@ -125,8 +127,11 @@ async function instance(): Promise<void> {
     if (!cluster.isWorker) console.log(`${signal}: shutting down`);
     http.close(); // no new connections
     http.closeAllConnections(); // page loads and idle keep-alives: nothing to say goodbye with
-    // Members see 1001 (going away) and reconnect, perhaps to another instance; a member that does
-    // not answer within the close timeout is cut off, so a shutdown is bounded.
+    // Members see 1001 (going away) with a reason the page shows, and reconnect, perhaps to another
+    // instance; a member that does not answer within the close timeout is cut off, so a shutdown
+    // is bounded. close() then refuses what is still upgrading and closes what opened meanwhile.
+    const goodbye = closeReason(CloseCode.goingAway, 'server shutting down');
+    await Promise.all([...chat.streams()].map((ws) => new Promise((done) => closeWithin(ws, goodbye, closeGraceMs, done))));
     await chat.close();
     await bus.close();
     signals.cancel();
