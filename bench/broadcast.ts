@@ -5,9 +5,14 @@
  * (`asyncWritePrepared`: framed once), tsbeast with `asyncWrite` per member (framed per member),
  * and ws's loop of `send` over its clients (what ws users write today). The clients are raw
  * sockets that do the opening handshake and then only count bytes, so the load generator does
- * little work per message. Uncompressed; members keep up (each member's writes are queued).
+ * little work per message. Members keep up (each member's writes are queued).
  *
- *   node dist/bench/broadcast.js [members] [messages] [payloadBytes]
+ * Twice: uncompressed, and with permessage-deflate without server context takeover (every
+ * member's frames of a message are then the same bytes: a PreparedMessage deflates once, a write
+ * per member or ws's `send` per client deflate once per member). The compressed payload is chat-
+ * like text, not one repeated byte, so that deflate has real work to do.
+ *
+ *   node dist/bench/broadcast.js [members] [messages] [payloadBytes] [plain|deflate|both]
  */
 
 import { fork, type ChildProcess } from 'node:child_process';
@@ -15,15 +20,29 @@ import { once } from 'node:events';
 import * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import WebSocket, { WebSocketServer } from 'ws';
-import { PreparedMessage, Stream } from '../lib/beast/websocket/index.js';
+import { PermessageDeflate, PreparedMessage, Stream } from '../lib/beast/websocket/index.js';
 import { Endpoint, IoContext, TcpAcceptor, type TcpSocket } from '../lib/net/index.js';
 import { fmt, printTable } from './report.js';
 
 type Kind = 'tsbeast-prepared' | 'tsbeast-write' | 'ws';
+type Mode = 'plain' | 'deflate';
 type ToServer = { broadcast: number; size: number };
 type FromServer = { port: number } | { cpuUs: number; ms: number };
 
 const self = fileURLToPath(import.meta.url);
+
+/** `size` bytes of chat-like text (the same for every run), or one repeated byte when uncompressed. */
+function payloadOf(size: number, mode: Mode): Buffer {
+  if (mode === 'plain') return Buffer.alloc(size, 0x61);
+  const words = ['the', 'room', 'says', 'hello', 'message', 'broadcast', 'member', 'tsbeast', 'frames', 'once', 'to', 'many', 'streams', 'and', 'deflate', 'saves', 'work'];
+  let text = '';
+  let seed = 12345;
+  while (text.length < size) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    text += words[seed % words.length] + (seed % 7 === 0 ? '. ' : ' ');
+  }
+  return Buffer.from(text.slice(0, size), 'utf8');
+}
 
 // ---- servers (child processes) -------------------------------------------------------------------
 
@@ -50,7 +69,7 @@ class TsMember {
   }
 }
 
-async function tsServer(prepared: boolean): Promise<void> {
+async function tsServer(prepared: boolean, mode: Mode): Promise<void> {
   const ioc = new IoContext();
   const acceptor = new TcpAcceptor(ioc, new Endpoint('127.0.0.1', 0));
   const members: TsMember[] = [];
@@ -63,6 +82,7 @@ async function tsServer(prepared: boolean): Promise<void> {
     acceptor.asyncAccept((ec, socket) => {
       if (ec !== null) return;
       const ws = new Stream(socket);
+      if (mode === 'deflate') ws.setOption(new PermessageDeflate({ serverEnable: true, serverNoContextTakeover: true }));
       ws.asyncAccept((aec) => (aec === null ? members.push(new TsMember(ws, done)) : socket.close()));
       accept();
     });
@@ -71,7 +91,7 @@ async function tsServer(prepared: boolean): Promise<void> {
   accept();
   process.send!({ port: acceptor.localEndpoint().port } satisfies FromServer);
   process.on('message', (m: ToServer) => {
-    const payload = Buffer.alloc(m.size, 0x61);
+    const payload = payloadOf(m.size, mode);
     left = m.broadcast * members.length;
     const t0 = process.hrtime.bigint();
     const c0 = process.cpuUsage();
@@ -87,12 +107,14 @@ async function tsServer(prepared: boolean): Promise<void> {
   });
 }
 
-async function wsServer(): Promise<void> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+async function wsServer(mode: Mode): Promise<void> {
+  // threshold 0: ws deflates from 1 KiB by default; tsbeast (as Beast) deflates every message.
+  const perMessageDeflate = mode === 'deflate' ? { serverNoContextTakeover: true, threshold: 0 } : false;
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate });
   await once(wss, 'listening');
   process.send!({ port: (wss.address() as net.AddressInfo).port } satisfies FromServer);
   process.on('message', (m: ToServer) => {
-    const payload = Buffer.alloc(m.size, 0x61);
+    const payload = payloadOf(m.size, mode);
     let left = m.broadcast * wss.clients.size;
     const t0 = process.hrtime.bigint();
     const c0 = process.cpuUsage();
@@ -113,10 +135,11 @@ async function wsServer(): Promise<void> {
 // ---- clients (this process) -------------------------------------------------------------------------
 
 /** `n` raw WebSocket clients: handshake, then count bytes. */
-async function connectClients(port: number, n: number): Promise<{ sockets: net.Socket[]; received: () => number }> {
+async function connectClients(port: number, n: number, mode: Mode): Promise<{ sockets: net.Socket[]; received: () => number }> {
   let total = 0;
   const sockets: net.Socket[] = [];
-  const request = `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+  const offer = mode === 'deflate' ? 'Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n' : '';
+  const request = `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${offer}\r\n`;
   for (let i = 0; i < n; i += 100) {
     await Promise.all(
       Array.from({ length: Math.min(100, n - i) }, async () => {
@@ -130,6 +153,7 @@ async function connectClients(port: number, n: number): Promise<{ sockets: net.S
             if (head) {
               const end = chunk.indexOf('\r\n\r\n');
               head = false;
+              if (mode === 'deflate' && !/permessage-deflate/i.test(chunk.subarray(0, end).toString())) throw new Error('the server did not accept permessage-deflate');
               total += chunk.length - end - 4;
               return resolve();
             }
@@ -142,19 +166,31 @@ async function connectClients(port: number, n: number): Promise<{ sockets: net.S
   return { sockets, received: () => total };
 }
 
-async function measure(kind: Kind, members: number, messages: number, size: number): Promise<{ cpuUs: number; ms: number }> {
-  const child: ChildProcess = fork(self, ['--server', kind], { stdio: 'inherit' });
+async function measure(kind: Kind, mode: Mode, members: number, messages: number, size: number): Promise<{ cpuUs: number; ms: number }> {
+  const child: ChildProcess = fork(self, ['--server', kind, mode], { stdio: 'inherit' });
   const [first] = (await once(child, 'message')) as [{ port: number }];
-  const { sockets, received } = await connectClients(first.port, members);
+  const { sockets, received } = await connectClients(first.port, members, mode);
   await new Promise((r) => setTimeout(r, 300)); // let the server finish its accepts
-  const frame = size + (size < 126 ? 2 : size < 65536 ? 4 : 10);
   const base = received();
   child.send({ broadcast: messages, size } satisfies ToServer);
   const [result] = (await once(child, 'message')) as [{ cpuUs: number; ms: number }];
-  // Every byte reached every client: nothing was lost on the way.
-  const deadline = Date.now() + 10_000;
-  while (received() - base < members * messages * frame && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  if (received() - base !== members * messages * frame) throw new Error(`${kind}: ${received() - base} bytes of ${members * messages * frame} arrived`);
+  // Every byte reached every client: nothing was lost on the way. Compressed, a message's frame
+  // has the same size for every member (no context takeover), so the total is a multiple.
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  if (mode === 'plain') {
+    const frame = size + (size < 126 ? 2 : size < 65536 ? 4 : 10);
+    const deadline = Date.now() + 10_000;
+    while (received() - base < members * messages * frame && Date.now() < deadline) await sleep(10);
+    if (received() - base !== members * messages * frame) throw new Error(`${kind}: ${received() - base} bytes of ${members * messages * frame} arrived`);
+  } else {
+    let last = -1;
+    for (let i = 0; i < 500 && received() !== last; i++) {
+      last = received();
+      await sleep(100);
+    }
+    const got = received() - base;
+    if (got === 0 || got % members !== 0 || got / members >= messages * size) throw new Error(`${kind}: ${got} compressed bytes arrived for ${members} members`);
+  }
   for (const s of sockets) s.destroy();
   child.kill();
   await once(child, 'exit');
@@ -164,24 +200,29 @@ async function measure(kind: Kind, members: number, messages: number, size: numb
 async function main(): Promise<void> {
   const members = Number(process.argv[2] ?? 1000);
   const messages = Number(process.argv[3] ?? 50);
-  const sizes = process.argv[4] !== undefined ? [Number(process.argv[4])] : [100, 4000];
+  const sizes = process.argv[4] !== undefined && process.argv[4] !== '' ? [Number(process.argv[4])] : [100, 4000];
+  const modes: Mode[] = process.argv[5] === 'plain' || process.argv[5] === 'deflate' ? [process.argv[5]] : ['plain', 'deflate'];
   console.log(`broadcast: ${members} members, ${messages} messages each, server CPU per delivered message`);
-  const rows = [['payload', 'server', 'CPU per delivery', 'vs ws', 'wall time']];
-  for (const size of sizes) {
-    const r: Partial<Record<Kind, { cpuUs: number; ms: number }>> = {};
-    for (const kind of ['ws', 'tsbeast-write', 'tsbeast-prepared'] as const) r[kind] = await measure(kind, members, messages, size);
-    const per = (k: Kind): number => r[k]!.cpuUs / (members * messages);
-    for (const kind of ['ws', 'tsbeast-write', 'tsbeast-prepared'] as const) {
-      rows.push([`${size} B`, kind, `${fmt(per(kind) * 1000, 0)} ns`, fmt(per(kind) / per('ws'), 2), `${fmt(r[kind]!.ms, 0)} ms`]);
+  const rows = [['payload', 'compression', 'server', 'CPU per delivery', 'vs ws', 'wall time']];
+  for (const mode of modes) {
+    for (const size of sizes) {
+      const r: Partial<Record<Kind, { cpuUs: number; ms: number }>> = {};
+      for (const kind of ['ws', 'tsbeast-write', 'tsbeast-prepared'] as const) r[kind] = await measure(kind, mode, members, messages, size);
+      const per = (k: Kind): number => r[k]!.cpuUs / (members * messages);
+      for (const kind of ['ws', 'tsbeast-write', 'tsbeast-prepared'] as const) {
+        const label = mode === 'plain' ? 'none' : 'deflate, no server context takeover';
+        rows.push([`${size} B`, label, kind, `${fmt(per(kind) * 1000, 0)} ns`, fmt(per(kind) / per('ws'), 2), `${fmt(r[kind]!.ms, 0)} ms`]);
+      }
     }
   }
-  printTable(rows, 2);
+  printTable(rows, 3);
 }
 
 const at = process.argv.indexOf('--server');
 if (at >= 0) {
   const kind = process.argv[at + 1] as Kind;
-  await (kind === 'ws' ? wsServer() : tsServer(kind === 'tsbeast-prepared'));
+  const mode = process.argv[at + 2] as Mode;
+  await (kind === 'ws' ? wsServer(mode) : tsServer(kind === 'tsbeast-prepared', mode));
 } else {
   await main();
 }

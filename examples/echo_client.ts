@@ -1,14 +1,15 @@
 // echo_client: sends messages to a WebSocket echo server, checks every echo, and prints round trips.
 //
-//   node dist/examples/echo_client.js --url ws://HOST:PORT/ [--messages N] [--size BYTES] [--deflate]
+//   node dist/examples/echo_client.js --url ws[s]://HOST:PORT/ [--messages N] [--size BYTES] [--deflate]
 //
 // Messages alternate between text and binary; each must come back with the same bytes and the same
 // type. Exits 1 on the first mismatch.
 
 import { randomBytes } from 'node:crypto';
-import { buffersToBytes, FlatBuffer, IoContext, Resolver, TcpSocket } from 'tsbeast/net';
-import { CloseCode, PermessageDeflate, Stream } from 'tsbeast/websocket';
+import { buffersToBytes, FlatBuffer, TcpSocket } from 'tsbeast/net';
+import { CloseCode } from 'tsbeast/websocket';
 import { TcpStream } from 'tsbeast/core';
+import { connect } from 'tsbeast/front';
 
 import { parseCommandLine } from './command-line.js';
 
@@ -24,20 +25,13 @@ const args = parseCommandLine({
 const url = new URL(args.url);
 const count = Number(args.messages);
 const size = Number(args.size);
-if (url.protocol !== 'ws:') throw new Error(`only ws:// URLs, not ${url.protocol}`);
 
-const ioc = new IoContext();
-const running = ioc.run();
-
-// Resolve, connect, handshake: the `Host` field carries the port when it is not the default.
-const endpoints = await new Resolver(ioc).asyncResolve(url.hostname, url.port || '80');
-const ws = new Stream(new TcpStream(ioc));
-if (args.deflate) ws.setOption(new PermessageDeflate({ clientEnable: true }));
+// Resolve, connect, (TLS for wss://), handshake, on Node's own loop.
+const ws = await connect(url, { deflate: args.deflate });
 ws.readMessageMax(Math.max(ws.readMessageMax(), size)); // echoes as large as --size
 // Round trips are measured, so Nagle's algorithm must not hold back the last frame of a message.
-ws.nextLayer().socket().setOption(TcpSocket.noDelay(true));
-await ws.nextLayer().asyncConnect(endpoints);
-await ws.asyncHandshake(url.host, url.pathname + url.search);
+const layer = ws.nextLayer();
+(layer instanceof TcpStream ? layer : layer.nextLayer()).socket().setOption(TcpSocket.noDelay(true));
 console.log(`connected to ${url.href} (permessage-deflate: ${ws.getStatus().active ? 'on' : 'off'})`);
 
 /** A message of `size` bytes: printable ASCII for text (valid UTF-8), random bytes for binary. */
@@ -67,7 +61,6 @@ for (let i = 0; i < count; i++) {
   reply.consume(reply.size());
 }
 await ws.asyncClose(CloseCode.normal);
-await running;
 
 if (process.exitCode !== 1) {
   const sorted = [...rtts].sort((a, b) => a - b);

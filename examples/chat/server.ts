@@ -1,6 +1,7 @@
 // The chat demo (grown from Beast's websocket chat-multi example): `npm start`, then open
-// http://127.0.0.1:8080/ in several browsers. One port serves the page over HTTP and the chat
-// over WebSocket (/chat). The room goes through a bus (bus.ts), so it can span processes:
+// http://127.0.0.1:8080/ in several browsers. One port serves the page over HTTP (node:http) and
+// the chat over WebSocket (/chat, through the front door's acceptWebSockets; routes.ts says which
+// upgrades are let in). The room goes through a bus (bus.ts), so it can span processes:
 //
 //   PORT=8080 HOST=127.0.0.1 node dist/examples/chat/server.js   one process, room in memory
 //   WORKERS=2 node dist/examples/chat/server.js                  node:cluster, one room for all workers
@@ -12,14 +13,19 @@
 // seconds, destroys what is left, and exits. docs/howto/chat-scaling.md explains the topologies.
 
 import cluster from 'node:cluster';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { constants } from 'node:os';
-import { Endpoint, IoContext, SignalSet, SystemError, TcpAcceptor, type ErrorCode } from 'tsbeast/net';
+import { SignalSet, systemExecutor, type ErrorCode } from 'tsbeast/net';
+import { CloseCode, closeReason } from 'tsbeast/websocket';
+import { acceptWebSockets, closeWithin } from 'tsbeast/front';
 import { MemoryBus, type Bus } from './bus.js';
 import { ClusterBus, serveClusterHub } from './cluster-bus.js';
-import { HttpSession, OriginPolicy } from './http-session.js';
+import { readMessageMax } from './protocol.js';
 import { RedisBus } from './redis-bus.js';
 import { Room } from './room.js';
-import { closeGraceMs } from './websocket-session.js';
+import { identityOf, OriginPolicy, servePage, verifier } from './routes.js';
+import { closeGraceMs, WebSocketSession } from './websocket-session.js';
 import { parseCommandLine } from '../command-line.js';
 
 parseCommandLine({}, `usage: [PORT=8080] [HOST=127.0.0.1] [WORKERS=1] [REDIS_URL=...] [ORIGINS=...] node dist/examples/chat/server.js
@@ -80,36 +86,33 @@ async function instance(): Promise<void> {
     process.exit(1);
   }
   const room = new Room(bus);
-  const origins = new OriginPolicy(process.env.ORIGINS);
-  const ioc = new IoContext();
-  const acceptor = new TcpAcceptor(ioc, new Endpoint(host, port));
-  const running = ioc.run();
+  // Node's HTTP server serves the page; its upgrades go to the front door, which checks them
+  // (verify), accepts them (with compression but no context takeover on our side, so that every
+  // member's frames of an event are the same bytes, deflated once) and hands each member's
+  // stream to a session. A client that takes over 30 s to send its request is cut off.
+  const http = createServer({ requestTimeout: 30_000, headersTimeout: 30_000 }, servePage);
+  const chat = acceptWebSockets(http, {
+    verify: verifier(new OriginPolicy(process.env.ORIGINS)),
+    deflate: { serverNoContextTakeover: true, msgSizeThreshold: 512 }, // short lines are not worth deflating
+    maxMessageSize: readMessageMax, // the page knows this limit and never sends more; past it, 1009
+    closeTimeout: closeGraceMs,
+    onError: (err, info) => console.log(`refused ${info?.peer ?? 'a peer'}: ${err.message}`),
+  }, (ws, info) => new WebSocketSession(ws, room, info.peer, identityOf(info)).run());
   try {
-    await acceptor.asyncListen();
+    await new Promise<void>((resolve, reject) => http.once('error', reject).listen(port, host, resolve));
   } catch (err) {
-    if (!(err instanceof SystemError)) throw err;
-    console.error(`cannot listen on ${host}:${port}: ${err.message}`);
+    console.error(`cannot listen on ${host}:${port}: ${(err as Error).message}`);
     await bus.close();
     process.exit(1);
   }
-  const bound = acceptor.localEndpoint().port;
+  const bound = (http.address() as AddressInfo).port;
   if (cluster.isWorker) process.send!({ chat: 'listening', port: bound });
   else console.log(`chat demo on http://${host}:${bound}/ (${redisUrl ? `Redis bus, instance ${bus.instance}` : 'in-memory bus'})`);
-
-  /** Accepts connections until the acceptor is closed; each starts as an HTTP session. */
-  function acceptLoop(): void {
-    acceptor.asyncAccept((ec, socket) => {
-      if (ec !== null) return; // closed: we are shutting down
-      new HttpSession(socket, room, origins).run();
-      acceptLoop();
-    });
-  }
-  acceptLoop();
 
   // Asio's signal_set. Ctrl-C reaches a cluster's workers and its primary, which passes SIGTERM
   // on: the first signal starts the shutdown, and the set keeps waiting (so a second one is taken
   // here, not by Node's default action) until the shutdown cancels it.
-  const signals = new SignalSet(ioc, 'SIGINT', 'SIGTERM');
+  const signals = new SignalSet(systemExecutor, 'SIGINT', 'SIGTERM');
   let stopping = false;
   const onSignal = (ec: ErrorCode | null, signalNumber: number): void => {
     if (ec !== null) return; // cancelled by the shutdown
@@ -122,15 +125,16 @@ async function instance(): Promise<void> {
 
   async function shutdown(signal: string): Promise<void> {
     if (!cluster.isWorker) console.log(`${signal}: shutting down`);
-    acceptor.close();
-    // Members see 1001 (going away) and reconnect, perhaps to another instance; a member that does
-    // not answer within the close timeout is cut off, so a shutdown is bounded.
-    const destroyed = await room.stopAll(closeGraceMs + 500);
-    if (destroyed > 0) console.log(`${destroyed} connections did not close in time and were destroyed`);
+    http.close(); // no new connections
+    http.closeAllConnections(); // page loads and idle keep-alives: nothing to say goodbye with
+    // Members see 1001 (going away) with a reason the page shows, and reconnect, perhaps to another
+    // instance; a member that does not answer within the close timeout is cut off, so a shutdown
+    // is bounded. close() then refuses what is still upgrading and closes what opened meanwhile.
+    const goodbye = closeReason(CloseCode.goingAway, 'server shutting down');
+    await Promise.all([...chat.streams()].map((ws) => new Promise((done) => closeWithin(ws, goodbye, closeGraceMs, done))));
+    await chat.close();
     await bus.close();
     signals.cancel();
-    // Every handler has run once run() resolves; a second is plenty for the last ones.
-    await Promise.race([running, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     if (!cluster.isWorker) console.log('stopped');
     process.exit(0);
   }

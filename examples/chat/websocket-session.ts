@@ -1,25 +1,15 @@
-// One chat member's WebSocket connection (Beast's chat-multi `websocket_session`): it reads the
-// member's messages and hands them to the bus, and writes the room's events from its own bounded
-// send queue of prepared messages. It owns its socket: every way the connection ends (a refused
-// handshake, a read or write error, a protocol violation, our own close, a shutdown) goes
-// through #end, which closes the socket, leaves the room, and logs once.
+// One chat member's WebSocket connection (Beast's chat-multi `websocket_session`), handed over
+// open by the front door (server.ts). It reads the member's messages in a loop of asyncRead and
+// hands them to the bus; the room's events go out through the member's bounded SendQueue of
+// prepared messages, which closes a member that falls too far behind with 1008. Every way the
+// connection ends (a read error, a protocol violation, our own close, a shutdown) ends the read
+// loop, and #end leaves the room and logs once.
 
-import { buffersToString, cancelAfter, error as netError, FlatBuffer, type ConstBufferSequence, type ErrorCode, type TcpSocket } from 'tsbeast/net';
-import type { Request } from 'tsbeast/http';
-import {
-  CloseCode,
-  closeReason,
-  Decorator,
-  error as wsError,
-  PermessageDeflate,
-  PreparedMessage,
-  Stream,
-  Timeout,
-  type CloseReason,
-} from 'tsbeast/websocket';
-import { TcpStream } from 'tsbeast/core';
-import { maxTextBytes, nameCandidates, readMessageMax, type RoomEvent, type Welcome } from './protocol.js';
-import type { Connection, Member, Room } from './room.js';
+import { buffersToString, FlatBuffer, SystemError, type ErrorCode } from 'tsbeast/net';
+import { CloseCode, closeReason, error as wsError, PreparedMessage, type CloseReason } from 'tsbeast/websocket';
+import { closeWithin, SendQueue, type ServerStream } from 'tsbeast/front';
+import { nameCandidates, maxTextBytes, type RoomEvent, type Welcome } from './protocol.js';
+import type { Member, Room } from './room.js';
 
 /** The most messages waiting for one member before it is considered too slow. */
 export const maxQueuedMessages = 256;
@@ -30,28 +20,29 @@ export const closeGraceMs = 3000;
 
 let sessions = 0;
 
-/** Who the member asked to be: a valid name and the browser's token (see http-session.ts). */
+/** Who the member asked to be: a valid name and the browser's token (see routes.ts). */
 export interface Identity {
   name: string;
   token: string;
 }
 
 /**
- * A member's WebSocket connection: one read loop feeding the bus, one write loop draining this
- * member's queue. Everything happens in handlers on the one context, so no strand is needed.
+ * A member's WebSocket connection: one read loop feeding the bus, one send queue written to by
+ * the room. Everything happens on Node's loop, one handler at a time, so no strand is needed.
  */
-export class WebSocketSession implements Member, Connection {
-  readonly #ws: Stream<TcpStream>;
+export class WebSocketSession implements Member {
+  readonly #ws: ServerStream;
   readonly #room: Room;
   readonly #peer: string;
   readonly #id = String(++sessions);
   readonly #buffer = new FlatBuffer();
-  readonly #queue: PreparedMessage[] = [];
-  #queuedBytes = 0;
+  readonly #queue: SendQueue;
   #name: string;
   readonly #token: string;
   /** Until the welcome is queued, events wait here (the history is being fetched). */
-  #early: Array<[RoomEvent, PreparedMessage]> | null = null;
+  #early: Array<[RoomEvent, PreparedMessage]> | null = [];
+  /** What the member said before it had a name: said once it has one. */
+  #unsaid: string[] | null = [];
   /** Messages up to this seq were in the history; presence events before our join are old. */
   #seenMessage = 0;
   #joinSeq = 0;
@@ -59,36 +50,22 @@ export class WebSocketSession implements Member, Connection {
   #closing = false;
   #ended = false;
 
-  /** Takes over `socket`, whose HTTP upgrade request has been read (see `run`). */
-  constructor(socket: TcpSocket, room: Room, peer: string, who: Identity) {
-    this.#ws = new Stream(new TcpStream(socket));
+  /** Takes over the open stream `ws` of the member at `peer`. */
+  constructor(ws: ServerStream, room: Room, peer: string, who: Identity) {
+    this.#ws = ws;
+    this.#queue = new SendQueue(ws, { maxMessages: maxQueuedMessages, maxBytes: maxQueuedBytes, whenFull: 'close', closeTimeout: closeGraceMs });
     this.#room = room;
     this.#peer = peer;
     this.#name = who.name;
     this.#token = who.token;
-    room.opened(this);
-  }
-
-  /** Accepts the upgrade `request` (with `head`, bytes that came after it) and joins the room. */
-  run(request: Request, head: ConstBufferSequence): void {
-    this.#ws.setOption(Timeout.suggested('server'));
-    this.#ws.setOption(new Decorator({ response: (res) => res.fields.set('Server', 'tsbeast chat demo') }));
-    // No context takeover on our side: every member's frames of an event are then the same
-    // bytes, compressed once for all (PreparedMessage). Short lines are not worth deflating.
-    this.#ws.setOption(new PermessageDeflate({ serverEnable: true, serverNoContextTakeover: true, msgSizeThreshold: 512 }));
-    // The page knows this limit and never sends more; anything larger fails with 1009.
-    this.#ws.readMessageMax(readMessageMax);
-    this.#ws.asyncAccept(request, head, (ec) => {
-      if (ec !== null) return this.#end(ec, 'accept');
-      void this.#join();
-    });
   }
 
   /** Claims a name (the one asked for, else with a suffix), then sends the welcome and history. */
-  async #join(): Promise<void> {
+  async run(): Promise<void> {
     const bus = this.#room.bus;
-    this.#early = [];
     this.#room.add(this);
+    // The read loop runs from the start, so that a peer leaving during the join is noticed.
+    this.#read();
     try {
       let joined: RoomEvent | null = null;
       for (const candidate of nameCandidates(this.#name)) {
@@ -105,11 +82,13 @@ export class WebSocketSession implements Member, Connection {
       this.#seenMessage = history.reduce((max, e) => Math.max(max, e.seq), 0);
       const welcome: Welcome = { type: 'welcome', name: joined.name, count: joined.count, instance: bus.instance, maxTextBytes, history };
       this.#send(new PreparedMessage(JSON.stringify(welcome)));
-      const early = this.#early;
+      const early = this.#early ?? [];
       this.#early = null;
       for (const [event, message] of early) this.deliver(event, message);
+      const unsaid = this.#unsaid ?? [];
+      this.#unsaid = null;
+      for (const text of unsaid) this.#say(text);
       console.log(`join ${this.#peer} as ${joined.name} on ${bus.instance} (${joined.count} in the room)`);
-      this.#read();
     } catch (err) {
       console.error(`error ${this.#peer} bus: ${(err as Error).message}`);
       this.#close(closeReason(CloseCode.tryAgainLater, 'the room is unavailable'));
@@ -123,85 +102,63 @@ export class WebSocketSession implements Member, Connection {
     this.#send(message);
   }
 
-  /** Closes the connection because the server is going away. */
-  stop(): void {
-    if (this.#ws.isOpen()) this.#close(closeReason(CloseCode.goingAway, 'server shutting down'));
-    else this.destroy(); // still in its opening handshake: nothing to say goodbye with
-  }
-
-  /** Closes the socket now; the pending operations end with errors, and #end follows. */
-  destroy(): void {
-    this.#ws.nextLayer().close();
-  }
-
-  /** Queues a message for this member; a member too far behind is closed with 1008. */
+  /** Queues a message; the queue closes a member too far behind with 1008 (its `whenFull`). */
   #send(message: PreparedMessage): void {
     if (this.#closing || this.#ended) return;
-    if (this.#queue.length >= maxQueuedMessages || this.#queuedBytes + message.size() > maxQueuedBytes) {
-      console.log(`error ${this.#peer}: fell behind with ${this.#queue.length} messages (${this.#queuedBytes} bytes) queued; closing with 1008 policy error`);
-      this.#close(closeReason(CloseCode.policyError, 'too slow'));
-      return;
-    }
-    this.#queue.push(message);
-    this.#queuedBytes += message.size();
-    // One write at a time: the write's handler starts the next one.
-    if (this.#queue.length === 1) this.#write();
+    const [messages, bytes] = [this.#queue.pendingMessages(), this.#queue.pendingBytes()];
+    this.#queue.send(message).catch((err: SystemError) => {
+      // Other failures (the stream closed or failed) end the read loop too, which reports them.
+      if (!err.message.includes('send queue full')) return;
+      this.#closing = true;
+      console.log(`error ${this.#peer}: fell behind with ${messages} messages (${bytes} bytes) queued; closing with 1008 policy error`);
+    });
   }
 
+  /** The read loop: each text message goes to the bus under the member's name. */
   #read(): void {
     this.#ws.asyncRead(this.#buffer, (ec) => {
-      if (ec !== null) return this.#end(ec, 'read');
+      if (ec !== null) return this.#end(ec);
       if (!this.#ws.gotText()) return this.#close(closeReason(CloseCode.unknownData, 'text only'));
       const text = buffersToString(this.#buffer.data()).trim();
       this.#buffer.consume(this.#buffer.size());
-      // The name is the server's: a member says things only as itself.
       if (text !== '') {
-        this.#room.bus.say(this.#name, text).catch((err: Error) => console.error(`error ${this.#peer} bus: ${err.message}`));
+        if (this.#unsaid !== null && this.#unsaid.length < maxQueuedMessages) this.#unsaid.push(text);
+        else if (this.#unsaid === null) this.#say(text);
+        else return this.#close(closeReason(CloseCode.policyError, 'too much before the welcome'));
       }
       this.#read();
     });
   }
 
-  #write(): void {
-    this.#ws.asyncWritePrepared(this.#queue[0]!, (ec) => {
-      if (ec !== null) return this.#end(ec, 'write');
-      this.#queuedBytes -= this.#queue.shift()!.size();
-      if (this.#queue.length > 0 && !this.#closing) this.#write();
-    });
+  /** The name is the server's: a member says things only as itself. */
+  #say(text: string): void {
+    this.#room.bus.say(this.#name, text).catch((err: Error) => console.error(`error ${this.#peer} bus: ${err.message}`));
   }
 
-  /**
-   * Starts the closing handshake. It waits behind a write in progress, which a peer that stopped
-   * reading may never let finish; after a grace period the socket is simply closed.
-   */
+  /** Starts the closing handshake, bounded: a peer that stopped reading is cut off after a grace period. */
   #close(reason: CloseReason): void {
     if (this.#closing || this.#ended) return;
     this.#closing = true;
-    this.#queue.splice(1); // drop what was not written yet; the first may be on the wire
-    this.#ws.asyncClose(reason, cancelAfter(closeGraceMs, (ec: ErrorCode | null) => {
-      if (ec !== null) this.#end(ec, 'close');
-      else this.#end(wsError.closed, 'close');
-    }));
+    closeWithin(this.#ws, reason, closeGraceMs, () => {});
   }
 
-  /** The connection ended: the socket is closed, the member leaves the room, once. */
-  #end(ec: ErrorCode, what: string): void {
+  /** The read loop ended: the connection is over; the member leaves the room, once. */
+  #end(ec: ErrorCode): void {
     if (this.#ended) return;
     this.#ended = true;
     this.#ws.nextLayer().close();
     this.#room.remove(this);
-    this.#room.closed(this);
     if (this.#joined) this.#room.bus.leave(this.#name, this.#id).catch((err: Error) => console.error(`error ${this.#peer} bus: ${err.message}`));
+    const { code, reason } = this.#ws.reason();
     // A browser closing a page sends its close frame and drops the connection without waiting for
     // ours, so the teardown after a peer's close may fail with a reset: still a clean goodbye.
-    const peerClosed = what === 'read' && this.#ws.reason().code !== CloseCode.none;
-    if (this.#closing && (ec === netError.operationAborted || what === 'close')) {
+    if (ec === wsError.closed || code !== CloseCode.none) {
+      const by = this.#closing ? 'closed by the server, ' : '';
+      console.log(`close ${this.#peer} ${this.#name}: ${by}clean, code ${code}${reason ? ` "${reason}"` : ''}`);
+    } else if (this.#closing) {
       console.log(`close ${this.#peer} ${this.#name}: closed by the server`);
-    } else if (ec === wsError.closed || peerClosed) {
-      const { code, reason } = this.#ws.reason();
-      console.log(`close ${this.#peer} ${this.#name}: clean, code ${code}${reason ? ` "${reason}"` : ''}`);
     } else {
-      console.error(`error ${this.#peer} ${this.#name} ${what}: ${ec.message()}`);
+      console.error(`error ${this.#peer} ${this.#name} read: ${ec.message()}`);
     }
   }
 }

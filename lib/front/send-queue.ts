@@ -21,7 +21,7 @@ import {
   type TokenFor,
   type UsePromise,
 } from '../net/index.js';
-import { CloseCode, error as wsError, type Stream } from '../beast/websocket/index.js';
+import { CloseCode, PreparedMessage, error as wsError, type Stream } from '../beast/websocket/index.js';
 import { closeWithin } from './close.js';
 import { describe, initiateDescribed, placeOf } from './errors.js';
 
@@ -49,7 +49,9 @@ export interface SendQueueOptions {
 }
 
 interface Entry {
-  readonly bytes: Uint8Array;
+  readonly data: Uint8Array | PreparedMessage;
+  /** The payload's bytes, what the bounds count. */
+  readonly size: number;
   readonly text: boolean;
   readonly handler: Handler<SendSignature>;
   onCancel: ((type: CancellationType) => void) | null;
@@ -58,6 +60,8 @@ interface Entry {
 /**
  * A bounded queue of outgoing messages for one stream. Strings go as text messages, bytes as
  * binary; a message's bytes are kept by reference until its send completes (do not change them).
+ * A {@link PreparedMessage} goes as a text message, written with `asyncWritePrepared`: a
+ * broadcast frames (and, without context takeover, compresses) it once for every member's queue.
  * Only the queue may write to the stream while it is in use: use it for every message, or for none.
  *
  * ```ts
@@ -101,8 +105,9 @@ export class SendQueue<L extends AsyncStream = AsyncStream> {
   }
 
   /**
-   * Queues `data` (a string as a text message, bytes as a binary message) and completes once it
-   * was written to the stream.
+   * Queues `data` (a string or a {@link PreparedMessage} as a text message, bytes as a binary
+   * message) and completes once it was written to the stream. A prepared message counts its
+   * payload's size against `maxBytes`.
    *
    * Signature `[ec]`: `null` when written; `net.error.noBufferSpace` when the queue is full and
    * the policy is `'fail'`; `websocket.error.closed` when the stream is closed, or closes before
@@ -112,11 +117,11 @@ export class SendQueue<L extends AsyncStream = AsyncStream> {
    * while it is being written (forwarded to the write; the stream is then fit only for closing).
    * Cancelled sends complete with `operationAborted`.
    */
-  send(data: string | Uint8Array, handler: Handler<SendSignature>): void;
-  send<T extends TokenFor<SendSignature> | undefined = undefined>(data: string | Uint8Array, token?: T): AsyncResult<T extends undefined ? UsePromise : T, SendSignature>;
-  send(data: string | Uint8Array, token?: TokenFor<SendSignature>): unknown {
-    const text = typeof data === 'string';
-    const bytes = text ? Buffer.from(data, 'utf8') : data;
+  send(data: string | Uint8Array | PreparedMessage, handler: Handler<SendSignature>): void;
+  send<T extends TokenFor<SendSignature> | undefined = undefined>(data: string | Uint8Array | PreparedMessage, token?: T): AsyncResult<T extends undefined ? UsePromise : T, SendSignature>;
+  send(data: string | Uint8Array | PreparedMessage, token?: TokenFor<SendSignature>): unknown {
+    const text = typeof data === 'string' || data instanceof PreparedMessage;
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let reason = '';
     const queue = this;
     return initiateDescribed<SendSignature, TokenFor<SendSignature> | undefined>(
@@ -134,12 +139,13 @@ export class SendQueue<L extends AsyncStream = AsyncStream> {
   }
 
   /** Takes a message; returns a note for the error message when it is refused. */
-  #enqueue(bytes: Uint8Array, text: boolean, handler: Handler<SendSignature>): string {
+  #enqueue(data: Uint8Array | PreparedMessage, text: boolean, handler: Handler<SendSignature>): string {
+    const size = data instanceof PreparedMessage ? data.size() : data.length;
     if (this.#closed || !this.#stream.isOpen()) {
       handler(wsError.closed);
       return '';
     }
-    if (this.pendingMessages() + 1 > this.#maxMessages || this.#bytes + bytes.length > this.#maxBytes) {
+    if (this.pendingMessages() + 1 > this.#maxMessages || this.#bytes + size > this.#maxBytes) {
       const note = ` (send queue full: ${this.pendingMessages()} messages, ${this.#bytes} bytes)`;
       if (this.#whenFull === 'fail') {
         handler(netError.noBufferSpace);
@@ -149,7 +155,7 @@ export class SendQueue<L extends AsyncStream = AsyncStream> {
       handler(wsError.closed);
       return `, closed with 1008${note}`;
     }
-    const entry: Entry = { bytes, text, handler, onCancel: null };
+    const entry: Entry = { data, size, text, handler, onCancel: null };
     const slot = getAssociatedCancellationSlot(handler);
     if (slot.isConnected()) {
       entry.onCancel = (type) => {
@@ -157,14 +163,14 @@ export class SendQueue<L extends AsyncStream = AsyncStream> {
         const i = this.#queue.indexOf(entry);
         if (i < 0) return; // being written: the write's own slot has it
         this.#queue.splice(i, 1);
-        this.#bytes -= entry.bytes.length;
+        this.#bytes -= entry.size;
         slot.clear();
         // Not inside the caller's emit(): the handler runs after it returns.
         queueMicrotask(() => entry.handler(netError.operationAborted));
       };
       slot.assign(entry.onCancel);
     }
-    this.#bytes += bytes.length;
+    this.#bytes += size;
     this.#queue.push(entry);
     if (this.#writing === null) this.#next();
     return '';
@@ -179,17 +185,16 @@ export class SendQueue<L extends AsyncStream = AsyncStream> {
     stream.text(entry.text);
     const slot = getAssociatedCancellationSlot(entry.handler);
     const onWrite = (ec: ErrorCode | null): void => this.#finish(entry, ec);
-    if (slot.isConnected()) {
-      slot.clear();
-      stream.asyncWrite(entry.bytes, bindCancellationSlot(slot, onWrite));
-    } else {
-      stream.asyncWrite(entry.bytes, onWrite);
-    }
+    const connected = slot.isConnected();
+    if (connected) slot.clear();
+    const h = connected ? bindCancellationSlot(slot, onWrite) : onWrite;
+    if (entry.data instanceof PreparedMessage) stream.asyncWritePrepared(entry.data, h);
+    else stream.asyncWrite(entry.data, h);
   }
 
   #finish(entry: Entry, ec: ErrorCode | null): void {
     this.#writing = null;
-    this.#bytes -= entry.bytes.length;
+    this.#bytes -= entry.size;
     entry.handler(ec);
     if (ec === null) return this.#next();
     // The stream failed or closed: nothing queued can be written any more.
@@ -199,7 +204,7 @@ export class SendQueue<L extends AsyncStream = AsyncStream> {
   #failAll(ec: ErrorCode): void {
     const all = this.#queue.splice(0);
     for (const e of all) {
-      this.#bytes -= e.bytes.length;
+      this.#bytes -= e.size;
       e.handler(ec);
     }
   }
@@ -240,12 +245,12 @@ export function sendQueueOf<L extends AsyncStream>(stream: Stream<L>, options?: 
  * await send(ws, 'hello');
  * ```
  */
-export function send<L extends AsyncStream>(stream: Stream<L>, data: string | Uint8Array, handler: Handler<SendSignature>): void;
+export function send<L extends AsyncStream>(stream: Stream<L>, data: string | Uint8Array | PreparedMessage, handler: Handler<SendSignature>): void;
 export function send<L extends AsyncStream, T extends TokenFor<SendSignature> | undefined = undefined>(
   stream: Stream<L>,
-  data: string | Uint8Array,
+  data: string | Uint8Array | PreparedMessage,
   token?: T,
 ): AsyncResult<T extends undefined ? UsePromise : T, SendSignature>;
-export function send<L extends AsyncStream>(stream: Stream<L>, data: string | Uint8Array, token?: TokenFor<SendSignature>): unknown {
+export function send<L extends AsyncStream>(stream: Stream<L>, data: string | Uint8Array | PreparedMessage, token?: TokenFor<SendSignature>): unknown {
   return sendQueueOf(stream).send(data, token);
 }

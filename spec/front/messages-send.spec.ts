@@ -8,9 +8,9 @@ import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer as WsServer } from 'ws';
-import { connect, messages, send, SendQueue, type ClientStream, type Message } from '../../lib/front/index.js';
+import { acceptWebSockets, connect, messages, send, SendQueue, type ClientStream, type Message, type ServerStream } from '../../lib/front/index.js';
 import { error as netError, SystemError } from '../../lib/net/index.js';
-import { error as wsError } from '../../lib/beast/websocket/index.js';
+import { error as wsError, PreparedMessage } from '../../lib/beast/websocket/index.js';
 
 describe('front: messages() and the send queue', () => {
   let http: Server;
@@ -158,6 +158,38 @@ describe('front: messages() and the send queue', () => {
     expect(results[2]!.status).to.equal('rejected');
     expect(((results[2] as PromiseRejectedResult).reason as SystemError).code).to.equal(wsError.closed);
     expect(await code).to.equal(1008);
+  });
+
+  it('sends a PreparedMessage as text from many queues, framed once, its payload counted against the bounds', async () => {
+    // Server streams this time (a client masks each frame, so only a server shares the frames).
+    const prepHttp = createServer();
+    const streams: ServerStream[] = [];
+    let resolveTwo = (): void => {};
+    const two = new Promise<void>((resolve) => (resolveTwo = resolve));
+    const server = acceptWebSockets(prepHttp, { path: '/p', closeTimeout: 1000 }, (ws) => {
+      streams.push(ws);
+      if (streams.length === 2) resolveTwo();
+    });
+    await new Promise<void>((resolve) => prepHttp.listen(0, '127.0.0.1', resolve));
+    const url = `ws://127.0.0.1:${(prepHttp.address() as AddressInfo).port}/p`;
+    const clients = [new WebSocket(url), new WebSocket(url)];
+    const got = clients.map((c) => new Promise<[string, boolean]>((resolve) => c.once('message', (m, bin) => resolve([String(m), bin]))));
+    const code = new Promise<number>((resolve) => clients[1]!.once('close', (c) => resolve(c)));
+    await two;
+    const message = new PreparedMessage('to everyone');
+    const queues = streams.map((ws, i) => new SendQueue(ws, { maxBytes: 11 + i, whenFull: 'close', closeTimeout: 1000 }));
+    await Promise.all(queues.map((q) => q.send(message)));
+    expect(await Promise.all(got)).to.deep.equal([['to everyone', false], ['to everyone', false]]);
+    expect(message.encodings()).to.equal(1);
+    // 11 payload bytes fill the first queue's bound while one waits behind the other: 1008.
+    const second = new PreparedMessage('again');
+    const results = await Promise.allSettled([queues[1]!.send(message), queues[1]!.send(second)]);
+    expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'rejected']);
+    expect(await code).to.equal(1008);
+    await server.close(); // the upgraded sockets are the WebSocketServer's, not the http.Server's
+    for (const c of clients) c.terminate();
+    prepHttp.closeAllConnections();
+    await new Promise((resolve) => prepHttp.close(resolve));
   });
 
   it('says a send after close is on a closed stream', async () => {
