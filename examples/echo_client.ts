@@ -6,9 +6,8 @@
 // type. Exits 1 on the first mismatch.
 
 import { randomBytes } from 'node:crypto';
-import { buffersToBytes, FlatBuffer, TcpSocket } from 'tsbeast/net';
+import { buffersToBytes, FlatBuffer } from 'tsbeast/net';
 import { CloseCode } from 'tsbeast/websocket';
-import { TcpStream } from 'tsbeast/core';
 import { connect } from 'tsbeast/front';
 
 import { parseCommandLine } from './command-line.js';
@@ -29,9 +28,7 @@ const size = Number(args.size);
 // Resolve, connect, (TLS for wss://), handshake, on Node's own loop.
 const ws = await connect(url, { deflate: args.deflate });
 ws.readMessageMax(Math.max(ws.readMessageMax(), size)); // echoes as large as --size
-// Round trips are measured, so Nagle's algorithm must not hold back the last frame of a message.
-const layer = ws.nextLayer();
-(layer instanceof TcpStream ? layer : layer.nextLayer()).socket().setOption(TcpSocket.noDelay(true));
+// Round trips are measured: Nagle's algorithm is already off on every socket tsbeast connects.
 console.log(`connected to ${url.href} (permessage-deflate: ${ws.getStatus().active ? 'on' : 'off'})`);
 
 /** A message of `size` bytes: printable ASCII for text (valid UTF-8), random bytes for binary. */
