@@ -323,11 +323,15 @@ add('handshake', 'a 24-character key that is not base64', {
 });
 add('handshake', 'no Sec-WebSocket-Version', { request: request({ version: null }), beast: h(400, ws('noSecVersion')) });
 add('handshake', 'Sec-WebSocket-Version: 8', { request: request({ version: '8' }), beast: h(426, ws('badSecVersion')) });
-add('handshake', 'a request line that is not HTTP', { request: 'HELLO\r\n\r\n', beast: h(null, 'http.badMethod') });
+add('handshake', 'a request line that is not HTTP', {
+  request: 'HELLO\r\n\r\n',
+  beast: h(null, 'http.badMethod'),
+  tsbeast: { ...h(400, 'http.badMethod'), why: 'a request that does not parse is answered, then closed (docs/differences.md, Resources)' },
+});
 add('handshake', 'bare LF line endings', {
   request: request({ eol: '\n' }),
   beast: h(null, 'http.badVersion'),
-  tsbeast: { ...h(null, 'http.badLineEnding'), why: 'a bare LF is always `badLineEnding` (docs/differences.md, HTTP)' },
+  tsbeast: { ...h(400, 'http.badLineEnding'), why: 'a bare LF is always `badLineEnding` (docs/differences.md, HTTP), and answered' },
 });
 add('handshake', 'an empty line before the request line', {
   request: `\r\n${request()}`,

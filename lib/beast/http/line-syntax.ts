@@ -49,6 +49,14 @@ function parseVersion(b: Buffer, i: number, e: number): number {
 }
 
 /**
+ * The HTTP-version that ends a request-line, when it is well formed (`HTTP/2.0` is 20), or -1: what
+ * a server answers a request of a version it does not speak with (505, RFC 9110 section 15.6.6).
+ */
+export function trailingVersion(b: Buffer, s: number, e: number): number {
+  return e - s < 8 || b[e - 9] !== SP ? -1 : parseVersion(b, e - 8, e);
+}
+
+/**
  * request-line = method SP request-target SP HTTP-version (RFC 9112 section 3). Exactly one SP
  * between the parts; the target may hold any visible byte or obs-text (Beast's rule; RFC 9112
  * section 3.2 forms are not told apart here).

@@ -30,7 +30,7 @@ import { appendChecked, Fields } from './fields.js';
 import { Framing } from './framing.js';
 import { FieldSection } from './field-section.js';
 import { KEPT, LineReader, TOO_LONG } from './line-reader.js';
-import { isFoldStart, parseChunkLine, parseRequestLine, parseStatusLine } from './line-syntax.js';
+import { isFoldStart, parseChunkLine, parseRequestLine, parseStatusLine, trailingVersion } from './line-syntax.js';
 import { Request, Response, type Message } from './message.js';
 
 /** What {@link BasicParser.put} returns: the error (or null) and how many bytes it consumed. */
@@ -300,8 +300,12 @@ export abstract class BasicParser<M extends Message> {
     this.#gotSome = true;
     if (this.#isRequest) {
       const r = parseRequestLine(b, s, e);
-      if (!('version' in r)) return void this.#fail(r);
       const req = this.#msg as Request;
+      if (!('version' in r)) {
+        // The version of a well-formed line is kept, so that a server can answer 505 to it.
+        if (r === error.badVersion) req.version = trailingVersion(b, s, e);
+        return void this.#fail(r);
+      }
       [req.method, req.target, req.version] = [r.method, r.target, r.version];
     } else {
       const r = parseStatusLine(b, s, e);

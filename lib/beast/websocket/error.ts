@@ -39,6 +39,7 @@ const messages: Readonly<Record<number, string>> = {
   33: 'The WebSocket close frame payload was not valid utf8',
   34: 'The WebSocket server accepted an extension the client did not offer',
   35: 'The WebSocket server selected a subprotocol the client did not offer',
+  36: 'The WebSocket handshake repeated a field that must appear once (Host, Sec-WebSocket-Key or Sec-WebSocket-Version)',
 };
 
 /** The WebSocket error category. */
@@ -84,6 +85,11 @@ export const error = Object.freeze({
   badExtensionResponse: c(34),
   /** Not in Beast: the server's response selected a subprotocol the client did not offer (RFC 6455 section 4.1). */
   badSubprotocol: c(35),
+  /**
+   * Not in Beast: the upgrade request repeated Host (RFC 9112 section 3.2), Sec-WebSocket-Key or
+   * Sec-WebSocket-Version (RFC 6455 section 4.2.1: exactly one of each); answered with 400.
+   */
+  duplicateField: c(36),
 });
 
 const inRange = (lo: number, hi: number) => (ec: ErrorCode): boolean =>
@@ -92,7 +98,7 @@ const inRange = (lo: number, hi: number) => (ec: ErrorCode): boolean =>
 /** The `websocket.condition` values. */
 export const condition = Object.freeze({
   /** Every error of the opening handshake. */
-  handshakeFailed: new ErrorCondition('websocket.handshakeFailed', (ec) => inRange(7, 20)(ec) || inRange(34, 35)(ec)),
+  handshakeFailed: new ErrorCondition('websocket.handshakeFailed', (ec) => inRange(7, 20)(ec) || inRange(34, 36)(ec)),
   /** Every violation of the framing rules by the peer. */
   protocolViolation: new ErrorCondition('websocket.protocolViolation', inRange(21, 33)),
 });

@@ -412,8 +412,19 @@ export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSour
     if (ec === null) return undefined;
     if (this.ecDelivered) return netError.operationAborted;
     this.ecDelivered = true;
-    this.status = 'failed';
+    this.fail();
     return ec;
+  }
+
+  /**
+   * The stream failed: nothing more will be read or written, so the next layer is closed now.
+   * Beast leaves that to the destructor of the session owning the socket; JavaScript has none,
+   * and a failed stream whose owner forgets it would hold its socket for good (DESIGN section 8).
+   */
+  fail(): void {
+    this.status = 'failed';
+    this.#disarm();
+    this.closeNextLayer();
   }
 
   // ---- timeouts ----------------------------------------------------------------------------
@@ -500,8 +511,7 @@ export class StreamImpl<NextLayer extends AsyncStream> implements ReadTargetSour
   /** The timer expired: the next operation to look gets `beast.error.timeout`; the socket closes. */
   timeOut(): void {
     this.timedOut = true;
-    this.status = 'failed';
-    this.closeNextLayer();
+    this.fail();
   }
 
   /** Closes the lowest layer, as Beast's `close_socket` (pending I/O completes with an error). */

@@ -12,7 +12,8 @@ import { LengthError } from '../../../net/dynamic-buffer.js';
 import type { ErrorCode } from '../../../net/error.js';
 import type { AsyncStream, IoSignature } from '../../../net/stream.js';
 import type { TokenFor } from '../../../net/token.js';
-import { error as httpError } from '../../http/error.js';
+import { CancellationType } from '../../../net/cancellation.js';
+import { error as httpError, httpCategory } from '../../http/error.js';
 import { tokenListContains } from '../../http/fields.js';
 import { Request, Response } from '../../http/message.js';
 import { RequestParser } from '../../http/parser.js';
@@ -24,6 +25,7 @@ import type { Decorator } from '../options.js';
 import { negotiate, PermessageDeflate, type PmdConfig } from '../deflate.js';
 import type { StreamImpl } from '../stream-impl.js';
 import { stopAfterStep, writeAll } from './common.js';
+import { lingerSteps } from './linger.js';
 import type { HandshakeSignature } from './handshake.js';
 
 /** The Server field a response gets unless the decorator sets one. */
@@ -64,6 +66,13 @@ export function asyncAcceptOp<N extends AsyncStream>(
     parser.eager(true); // as http.asyncRead: the whole message, body included
     let [re] = yield* readMessageSteps(self, impl.next, impl.rdBuf, parser, false);
     if (re === httpError.endOfStream) re = error.closed;
+    // A request that does not parse is answered too (Beast sends nothing), then the connection closed.
+    const status = re === null || self.cancelled() !== CancellationType.none || impl.timedOut ? 0 : parseFailureStatus(re, parser.get());
+    if (status !== 0) {
+      const res = refusal(status, re!, 11, decorator);
+      const [we] = yield* self.call<IoSignature>((h) => writeAll(impl.next, serialize(res), h));
+      if (we === null) yield* lingerSteps(self, impl);
+    }
     const stop = stopAfterStep(self, impl, re);
     if (stop !== undefined) return self.complete(stop);
     self.complete(yield* respondSteps(self, impl, parser.get(), decorator));
@@ -113,7 +122,12 @@ function* respondSteps<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, r
     if (stop !== undefined) return stop;
   }
   const [we] = yield* self.call<IoSignature>((h) => writeAll(impl.next, res.bytes, h));
-  const stop = stopAfterStep(self, impl, we) ?? (result !== null ? impl.checkStopNow(result) : undefined);
+  let stop = stopAfterStep(self, impl, we);
+  if (stop === undefined && result !== null) {
+    // Refused: the answer says `Connection: close`; the peer gets the time to read it.
+    yield* lingerSteps(self, impl);
+    stop = impl.checkStopNow(result);
+  }
   if (stop !== undefined) return stop;
   impl.setPmd(pmd);
   impl.open();
@@ -164,6 +178,8 @@ function checkRequest(req: Request): readonly [ErrorCode, number] | null {
   if (req.version !== 11) return [error.badHttpVersion, 400];
   if (req.method !== 'GET') return [error.badMethod, 400];
   if (!req.fields.has('Host')) return [error.noHost, 400];
+  // Fields that must appear once (RFC 9112 section 3.2, RFC 6455 section 4.2.1); Beast reads the first.
+  for (const name of onceFields) if (req.fields.count(name) > 1) return [error.duplicateField, 400];
   const connection = req.fields.get('Connection');
   if (connection === undefined) return [error.noConnection, 400];
   if (!tokenListContains(connection, 'upgrade')) return [error.noConnectionUpgrade, 400];
@@ -177,6 +193,43 @@ function checkRequest(req: Request): readonly [ErrorCode, number] | null {
   if (version === undefined) return [error.noSecVersion, 400];
   if (version !== '13') return [error.badSecVersion, 426];
   return null;
+}
+
+const onceFields = ['Host', 'Sec-WebSocket-Key', 'Sec-WebSocket-Version'] as const;
+
+const reasons: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  426: 'Upgrade Required',
+  431: 'Request Header Fields Too Large',
+  505: 'HTTP Version Not Supported',
+};
+
+/**
+ * The status that answers a request the parser refused, or 0 when there is no one to answer:
+ * the peer ended the stream (or the read failed), so nothing was asked. 431 when the header
+ * section passed its limit (RFC 6585 section 5), 505 for a well-formed version other than 1.x
+ * (RFC 9110 section 15.6.6), 400 for any other malformed request (RFC 9112).
+ */
+function parseFailureStatus(ec: ErrorCode, req: Request): number {
+  if (ec.category !== httpCategory) return 0;
+  if (ec === httpError.endOfStream || ec === httpError.partialMessage || ec === httpError.shortRead) return 0;
+  if (ec === httpError.headerLimit || ec === httpError.bufferOverflow) return 431;
+  if (ec === httpError.badVersion && req.version >= 20) return 505;
+  return 400;
+}
+
+/**
+ * The answer to a refused request: `status`, the error's message as the body, and
+ * `Connection: close`, since the server closes the connection after it (RFC 9112 section 9.6);
+ * 426 also names the version the server speaks (RFC 6455 section 4.4).
+ */
+function refusal(status: number, ec: ErrorCode, version: number, decorator: Decorator | null): Response {
+  const res = new Response({ status, reason: reasons[status] ?? 'Bad Request', version: version === 10 ? 10 : 11, body: ec.message() });
+  if (status === 426) res.fields.set('Sec-WebSocket-Version', '13');
+  res.fields.set('Connection', 'close');
+  decorator?.decorators.response?.(res);
+  if (!res.fields.has('Server')) res.fields.set('Server', serverName);
+  return res;
 }
 
 /**
@@ -193,13 +246,8 @@ export function buildResponse(
     if (!res.fields.has('Server')) res.fields.set('Server', serverName);
     return res;
   };
-  const fail = (ec: ErrorCode, status = 400): { res: Response; result: ErrorCode; pmd: null } => {
-    const res = new Response({ status, reason: status === 400 ? 'Bad Request' : 'Upgrade Required', version: req.version, body: ec.message() });
-    if (status === 426) res.fields.set('Sec-WebSocket-Version', '13');
-    return { res: decorate(res), result: ec, pmd: null };
-  };
   const bad = checkRequest(req);
-  if (bad !== null) return fail(bad[0], bad[1]);
+  if (bad !== null) return { res: refusal(bad[1], bad[0], req.version, decorator), result: bad[0], pmd: null };
   const key = req.fields.get('Sec-WebSocket-Key')!;
   const res = new Response({ status: 101, reason: 'Switching Protocols', version: req.version });
   res.fields.set('Upgrade', 'websocket').set('Connection', 'Upgrade').set('Sec-WebSocket-Accept', makeSecAccept(key));

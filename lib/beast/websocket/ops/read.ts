@@ -194,6 +194,13 @@ function* readSome<N extends AsyncStream>(
             phase = 'close';
             break;
           }
+          if (outcome instanceof CorruptData) {
+            // RFC 7692 section 8: data that does not inflate fails the connection; 1007, as ws sends.
+            code = CloseCode.badPayload;
+            result = outcome.ec;
+            phase = 'close';
+            break;
+          }
           ec = outcome;
           phase = 'upcall';
           break;
@@ -327,8 +334,13 @@ function accept<N extends AsyncStream>(impl: StreamImpl<N>, out: BuffersSuffix, 
   return true;
 }
 
+/** The peer's compressed data did not inflate (zlib's error). */
+class CorruptData {
+  constructor(readonly ec: ErrorCode) {}
+}
+
 interface Inflated {
-  outcome: ErrorCode | 'tooBig' | 'badUtf8' | null;
+  outcome: ErrorCode | 'tooBig' | 'badUtf8' | CorruptData | null;
   produced: number;
 }
 
@@ -380,8 +392,9 @@ function* inflateSome<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, ou
       }
     } catch (err) {
       if (!(err instanceof SystemError)) throw err;
-      // Beast sends no close frame for corrupt compressed data: the error ends the stream.
-      return { outcome: impl.checkStopNow(err.code) ?? err.code, produced: total };
+      // Beast sends no close frame for corrupt compressed data; the connection is failed with
+      // 1007 here instead (see the read loop).
+      return { outcome: new CorruptData(err.code), produced: total };
     }
     if (max > 0 && impl.rdSize + produced > max) return { outcome: 'tooBig', produced: total };
     pieces.push(dest.subarray(0, produced));

@@ -558,7 +558,7 @@ describe('websocket/deflate compressed frames over TestStream', () => {
       ['a distance too far back', Uint8Array.of(0xf2, 0x00, 0x11, 0x00, 0x00)],
     ];
     for (const [what, bad] of corrupt) {
-      it(`${what}: the read completes with a zlib error, no close frame, and the stream is failed`, () => {
+      it(`${what}: the read completes with a zlib error after a 1007 close frame (RFC 7692 section 8), and the stream is closed`, () => {
         const { ioc, a, b, server } = pmdServerAgainstRaw('permessage-deflate');
         b.append(clientFrame({ opcode: Opcode.binary, rsv: 0x40, payload: bad }));
         const r = recorder();
@@ -569,7 +569,7 @@ describe('websocket/deflate compressed frames over TestStream', () => {
         expect((ec as ErrorCode).category).to.equal(zlibCategory);
         expect(ec).to.equal(zlibError.dataError);
         expect(server.isOpen()).to.equal(false);
-        expect(a.bufferedBytes(), 'nothing sent (Beast sends no close frame for inflate errors)').to.equal(0);
+        expect(a.buffer().dataView(), 'a close frame with 1007 (Beast sends none)').to.deep.equal(Uint8Array.of(0x88, 0x02, 0x03, 0xef));
         const r2 = recorder();
         const w = recorder();
         server.asyncRead(new FlatBuffer(), r2.h);
@@ -592,7 +592,10 @@ describe('websocket/deflate compressed frames over TestStream', () => {
       pumpBounded(ioc);
       expect(r.once()[0]).to.equal(zlibError.dataError);
       expect(client.isOpen()).to.equal(false);
-      expect(b.bufferedBytes()).to.equal(0);
+      // The client's masked close frame: 1007 under a 4-byte key.
+      const sent = b.buffer().dataView();
+      expect([sent.length, sent[0], sent[1]]).to.deep.equal([8, 0x88, 0x82]);
+      expect([sent[6]! ^ sent[2]!, sent[7]! ^ sent[3]!]).to.deep.equal([0x03, 0xef]);
       finish(ioc, a, b);
     });
   });
