@@ -106,17 +106,17 @@ export class Stream<NextLayer extends AsyncStream> {
 
   /** Whether the last message received (or being received) is text (also the initial answer). */
   gotText(): boolean {
-    return this.impl.rdOp === Opcode.text;
+    return this.impl.reader.op === Opcode.text;
   }
 
   /** Whether the last message received (or being received) is binary. */
   gotBinary(): boolean {
-    return this.impl.rdOp === Opcode.binary;
+    return this.impl.reader.op === Opcode.binary;
   }
 
   /** Whether the last read consumed the final byte of a message. */
   isMessageDone(): boolean {
-    return this.impl.rdDone;
+    return this.impl.reader.done;
   }
 
   /** The close reason the peer sent, once a read completed with `closed` or a close finished. */
@@ -144,33 +144,33 @@ export class Stream<NextLayer extends AsyncStream> {
   autoFragment(): boolean;
   autoFragment(value: boolean): void;
   autoFragment(value?: boolean): boolean | void {
-    if (value === undefined) return this.impl.wrFragOpt;
-    this.impl.wrFragOpt = value;
+    if (value === undefined) return this.impl.writer.fragOpt;
+    this.impl.writer.fragOpt = value;
   }
 
   /** Whether new messages are sent as binary. */
   binary(): boolean;
   binary(value: boolean): void;
   binary(value?: boolean): boolean | void {
-    if (value === undefined) return this.impl.wrOpcode === Opcode.binary;
-    this.impl.wrOpcode = value ? Opcode.binary : Opcode.text;
+    if (value === undefined) return this.impl.writer.opcode === Opcode.binary;
+    this.impl.writer.opcode = value ? Opcode.binary : Opcode.text;
   }
 
   /** Whether new messages are sent as text (the default). */
   text(): boolean;
   text(value: boolean): void;
   text(value?: boolean): boolean | void {
-    if (value === undefined) return this.impl.wrOpcode === Opcode.text;
-    this.impl.wrOpcode = value ? Opcode.text : Opcode.binary;
+    if (value === undefined) return this.impl.writer.opcode === Opcode.text;
+    this.impl.writer.opcode = value ? Opcode.text : Opcode.binary;
   }
 
   /** The largest message accepted, in bytes (16 MiB by default; 0: no limit). */
   readMessageMax(): number;
   readMessageMax(bytes: number): void;
   readMessageMax(bytes?: number): number | void {
-    if (bytes === undefined) return this.impl.decoder.readMessageMax;
+    if (bytes === undefined) return this.impl.reader.decoder.readMessageMax;
     if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError('readMessageMax: a byte count of 0 or more');
-    this.impl.decoder.readMessageMax = bytes;
+    this.impl.reader.decoder.readMessageMax = bytes;
   }
 
   /**
@@ -180,9 +180,9 @@ export class Stream<NextLayer extends AsyncStream> {
   writeBufferBytes(): number;
   writeBufferBytes(bytes: number): void;
   writeBufferBytes(bytes?: number): number | void {
-    if (bytes === undefined) return this.impl.wrBufOpt;
+    if (bytes === undefined) return this.impl.writer.bufOpt;
     if (!Number.isSafeInteger(bytes) || bytes < 8) throw new RangeError('writeBufferBytes: at least 8');
-    this.impl.wrBufOpt = bytes;
+    this.impl.writer.bufOpt = bytes;
   }
 
   /** Sets (or, with no argument, clears) the callback that sees every control frame a read receives. */
@@ -232,8 +232,8 @@ export class Stream<NextLayer extends AsyncStream> {
   compress(): boolean;
   compress(value: boolean): void;
   compress(value?: boolean): boolean | void {
-    if (value === undefined) return this.impl.wrCompressOpt;
-    this.impl.wrCompressOpt = value;
+    if (value === undefined) return this.impl.writer.compressOpt;
+    this.impl.writer.compressOpt = value;
   }
 
   // ---- opening handshake -----------------------------------------------------------------------

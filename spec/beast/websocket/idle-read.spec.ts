@@ -10,7 +10,6 @@ import { expect } from 'chai';
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { Stream } from '../../../lib/beast/websocket/index.js';
-import { ReadBuffer } from '../../../lib/beast/websocket/read-buffer.js';
 import {
   asTuple,
   bindCancellationSlot,
@@ -23,6 +22,7 @@ import {
 import { Endpoint, TcpAcceptor, type TcpSocket } from '../../../lib/net/ip/tcp.js';
 import { error } from '../../../lib/beast/websocket/error.js';
 import { clientFrame, closePayload, concat, Opcode, pattern } from './stream/fixture.js';
+import { implOf } from '../../support/internals.js';
 
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -62,7 +62,7 @@ describe('websocket/Stream idle reads over TcpSocket', () => {
     await running;
   });
 
-  const readBlock = (): number => (ws.impl.rdBuf as ReadBuffer).capacity();
+  const readBlock = (): number => implOf(ws).reader.buf.capacity();
 
   it('waits holding no block; messages read after waits arrive whole, whatever their size and cuts', async () => {
     // Up to the spare block's size, every wait holds no block; a larger message grows the block,

@@ -59,7 +59,7 @@ export function asyncHandshakeOp<N extends AsyncStream>(
     if (stop !== undefined) return self.complete(stop);
 
     const parser = new ResponseParser();
-    const [re] = yield* self.call<IoSignature>((h) => httpAsyncRead(impl.next, impl.rdBuf, parser, h));
+    const [re] = yield* self.call<IoSignature>((h) => httpAsyncRead(impl.next, impl.reader.buf, parser, h));
     if (resOut !== null && parser.isHeaderDone()) Object.assign(resOut, parser.get());
     stop = stopAfterStep(self, impl, re);
     if (stop !== undefined) return self.complete(stop);

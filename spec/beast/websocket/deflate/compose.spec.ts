@@ -32,6 +32,7 @@ import {
   type WsStream,
 } from '../stream/fixture.js';
 import { deflateMessage, inflateMessage, jsonText, KiB, pmdClientAgainstRaw, pmdPair, pmdServerAgainstRaw, pumpBounded, runIsolated } from './support.js';
+import { implOf } from '../../../support/internals.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
@@ -489,7 +490,7 @@ describe('websocket/deflate compressed frames over TestStream', () => {
       const ping = recorder<[Ec]>();
       p.client.asyncWrite(first, bindCancellationSlot(sig.slot(), w.h));
       p.client.asyncPing('p', ping.h);
-      stepUntil(p.ioc, () => p.client.impl.opWr.hasValue());
+      stepUntil(p.ioc, () => implOf(p.client).locks.waits('wr'));
       sig.emit(CancellationType.total);
       pump(p.ioc);
       const [ec, sent] = w.once();

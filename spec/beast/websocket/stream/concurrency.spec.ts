@@ -41,6 +41,7 @@ import {
   type Ec,
   type WsStream,
 } from './fixture.js';
+import { implOf } from '../../../support/internals.js';
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
 
@@ -91,7 +92,7 @@ describe('websocket/Stream concurrency', () => {
       const p = ctl('ping');
       const c = ctl('close');
       client.asyncPing('', p.h);
-      expect((client.impl.wrOwner !== null)).to.equal(true);
+      expect(implOf(client).locks.wr.isLocked()).to.equal(true);
       client.asyncClose(1000, c.h);
       pump(ioc);
       expect([p.ec(), c.ec()]).to.deep.equal([null, null]);
@@ -237,7 +238,7 @@ describe('websocket/Stream concurrency', () => {
       const r = io('read');
       const buf = new FlatBuffer();
       client.asyncRead(buf, r.h);
-      stepUntil(ioc, () => (client.impl.wrOwner !== null));
+      stepUntil(ioc, () => implOf(client).locks.wr.isLocked());
       expect(r.called).to.equal(false);
       const c = ctl('close');
       client.asyncClose(1000, c.h);
@@ -255,7 +256,7 @@ describe('websocket/Stream concurrency', () => {
       const { io, ctl } = ordered(order);
       const r = io('read');
       client.asyncRead(new FlatBuffer(), r.h);
-      stepUntil(ioc, () => (client.impl.wrOwner !== null));
+      stepUntil(ioc, () => implOf(client).locks.wr.isLocked());
       const c = ctl('close');
       client.asyncClose(1001, c.h);
       pump(ioc);
@@ -294,7 +295,7 @@ describe('websocket/Stream concurrency', () => {
       const { io, ctl } = ordered(order);
       const r = io('read');
       client.asyncRead(new FlatBuffer(), r.h);
-      stepUntil(ioc, () => (client.impl.wrOwner !== null));
+      stepUntil(ioc, () => implOf(client).locks.wr.isLocked());
       const c = ctl('close');
       client.asyncClose(1000, c.h);
       pump(ioc);
@@ -339,7 +340,7 @@ describe('websocket/Stream concurrency', () => {
       const c = ctl('close');
       client.asyncWrite(bytesOf('Hello, world!'), w.h);
       client.asyncRead(new FlatBuffer(), r.h);
-      expect((client.impl.rdOwner !== null)).to.equal(true);
+      expect(implOf(client).locks.rd.isLocked()).to.equal(true);
       client.asyncClose(1000, c.h);
       expect(client.isOpen()).to.equal(true);
       pump(ioc);
@@ -357,7 +358,7 @@ describe('websocket/Stream concurrency', () => {
       const { io, ctl } = ordered(order);
       const c = ctl('close');
       client.asyncClose(1000, c.h);
-      stepUntil(ioc, () => (client.impl.rdOwner !== null));
+      stepUntil(ioc, () => implOf(client).locks.rd.isLocked());
       const r = io('read');
       client.asyncRead(new FlatBuffer(), r.h);
       pump(ioc);
@@ -374,10 +375,10 @@ describe('websocket/Stream concurrency', () => {
       const buf = new FlatBuffer();
       const r = recorder();
       client.asyncRead(buf, r.h);
-      expect((client.impl.rdOwner !== null)).to.equal(true);
+      expect(implOf(client).locks.rd.isLocked()).to.equal(true);
       const w = recorder();
       client.asyncWrite(bytesOf('Hello, world'), w.h);
-      expect((client.impl.wrOwner !== null)).to.equal(true);
+      expect(implOf(client).locks.wr.isLocked()).to.equal(true);
       pump(ioc);
       expect(w.once()).to.deep.equal([null, 12]);
       expect(r.once()).to.deep.equal([null, 12]);
@@ -403,10 +404,10 @@ describe('websocket/Stream concurrency', () => {
         client.asyncRead(new FlatBuffer(), r2.h);
       });
       client.asyncRead(buf, first.h);
-      expect((client.impl.rdOwner !== null)).to.equal(true);
+      expect(implOf(client).locks.rd.isLocked()).to.equal(true);
       const c = ctl('close');
       client.asyncClose(1000, c.h);
-      expect((client.impl.wrOwner !== null)).to.equal(true);
+      expect(implOf(client).locks.wr.isLocked()).to.equal(true);
       pump(ioc);
       expect(first.once()).to.deep.equal([null, 2]);
       expect(text(buf.dataView())).to.equal('**');
@@ -547,7 +548,7 @@ describe('websocket/Stream concurrency', () => {
       a.append(serverFrame({ opcode: Opcode.ping, payload: 'q' }));
       const r = recorder();
       client.asyncRead(new FlatBuffer(), r.h);
-      stepUntil(ioc, () => client.impl.opRd.hasValue());
+      stepUntil(ioc, () => implOf(client).locks.waits('rd'));
       pump(ioc);
       expect(p.ec()).to.equal(null);
       expect(w.once()).to.deep.equal([null, 3]);
@@ -565,7 +566,7 @@ describe('websocket/Stream concurrency', () => {
       a.append(serverFrame({ opcode: Opcode.ping, payload: 'a long ping payload' }));
       const r = recorder();
       client.asyncRead(new FlatBuffer(), r.h);
-      stepUntil(ioc, () => (client.impl.wrOwner !== null));
+      stepUntil(ioc, () => implOf(client).locks.wr.isLocked());
       const w = recorder();
       client.asyncWrite(bytesOf('msg'), w.h);
       const p = recorder<[Ec]>();
@@ -683,7 +684,7 @@ describe('websocket/Stream concurrency', () => {
       client.asyncWrite(bytesOf('abcdefgh'.repeat(130)), bindCancellationSlot(sig.slot(), w.h));
       client.asyncPing('p', p.h);
       // The first gathered write (64 frames) goes, then the ping takes the write side and the write parks.
-      stepUntil(ioc, () => client.impl.opWr.hasValue());
+      stepUntil(ioc, () => implOf(client).locks.waits('wr'));
       sig.emit(CancellationType.total);
       pump(ioc);
       expect(w.once()).to.deep.equal([netError.operationAborted, 64 * 8]);
@@ -786,14 +787,14 @@ describe('websocket/Stream concurrency', () => {
       const c = ctl('close');
       client.asyncClose(1000, c.h);
       pump(ioc);
-      expect((client.impl.rdOwner !== null)).to.equal(true);
+      expect(implOf(client).locks.rd.isLocked()).to.equal(true);
       const sig = new CancellationSignal();
       const r = io('read');
       const token = bindCancellationSlot(sig.slot(), r.h);
       if (form === 'asyncRead(dynamic buffer)') client.asyncRead(new FlatBuffer(), token);
       else if (form === 'asyncReadSome(dynamic buffer, limit)') client.asyncReadSome(new FlatBuffer(), 10, token);
       else client.asyncReadSome(new Uint8Array(10), token);
-      expect(client.impl.opRRd.hasValue(), 'parked').to.equal(true);
+      expect(implOf(client).locks.waits('rRd'), 'parked').to.equal(true);
       pump(ioc);
       expect(r.called).to.equal(false);
       sig.emit(CancellationType.total);
@@ -907,11 +908,11 @@ describe('websocket/Stream concurrency', () => {
       const sig = new CancellationSignal();
       const r = recorder();
       client.asyncRead(new FlatBuffer(), bindCancellationSlot(sig.slot(), r.h));
-      stepUntil(ioc, () => client.impl.opRd.hasValue());
+      stepUntil(ioc, () => implOf(client).locks.waits('rd'));
       sig.emit(CancellationType.total);
       sig.emit(CancellationType.partial);
       for (let i = 0; i < 3; i++) ioc.pollOne();
-      expect(client.impl.opRd.hasValue(), 'still parked').to.equal(true);
+      expect(implOf(client).locks.waits('rd'), 'still parked').to.equal(true);
       expect(r.called).to.equal(false);
       expect(w.called).to.equal(false);
       sig.emit(CancellationType.terminal);
@@ -933,7 +934,7 @@ describe('websocket/Stream concurrency', () => {
       const c = ctl('close');
       client.asyncClose(1000, bindCancellationSlot(sig.slot(), c.h));
       pump(ioc);
-      expect(client.impl.opRClose.hasValue()).to.equal(true);
+      expect(implOf(client).locks.waits('rClose')).to.equal(true);
       expect(onlyCloseCode(peek(b), true)).to.equal(1000);
       sig.emit(CancellationType.total);
       pump(ioc);
