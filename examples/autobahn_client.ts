@@ -8,7 +8,7 @@
 // `docker run -it --rm -v "$PWD/autobahn:/config" -p 9001:9001 crossbario/autobahn-testsuite`.
 
 import { parseArgs } from 'node:util';
-import { asTuple, buffersToString, FlatBuffer, IoContext, Resolver, type ErrorCode } from 'tsbeast/net';
+import { asTuple, buffersToString, ErrorCode, FlatBuffer, IoContext, Resolver } from 'tsbeast/net';
 import { error as wsError, PermessageDeflate, Stream } from 'tsbeast/websocket';
 import { TcpStream } from 'tsbeast/core';
 
@@ -25,16 +25,31 @@ const ioc = new IoContext();
 const running = ioc.run();
 const endpoints = await new Resolver(ioc).asyncResolve(url.hostname, url.port || '80');
 
-/** Opens a WebSocket connection to `target` on the fuzzing server. */
-async function connect(target: string): Promise<Stream<TcpStream>> {
+/**
+ * Opens a WebSocket connection to `target` on the fuzzing server, or returns why it could not:
+ * a fuzzing server tests refused handshakes too (a wrong Sec-WebSocket-Accept), and one failed
+ * case must not end the run.
+ */
+async function connect(target: string): Promise<Stream<TcpStream> | ErrorCode> {
   const ws = new Stream(new TcpStream(ioc));
   // Offer permessage-deflate so that the compression cases (12.x, 13.x) run too.
   ws.setOption(new PermessageDeflate({ clientEnable: true }));
   // The largest cases (9.x) send 16 MiB messages; leave room above that.
   ws.readMessageMax(64 * 1024 * 1024);
-  await ws.nextLayer().asyncConnect(endpoints);
-  await ws.asyncHandshake(url.host, target);
+  const [connectError] = await ws.nextLayer().asyncConnect(endpoints, asTuple());
+  if (connectError !== null) return connectError;
+  // A refused handshake closes the socket by itself; dispose is for symmetry.
+  const [handshakeError] = await ws.asyncHandshake(url.host, target, asTuple());
+  if (handshakeError !== null) return (dispose(ws), handshakeError);
   return ws;
+}
+
+/** Connects to an endpoint that the run cannot do without; a failure ends the run. */
+async function mustConnect(target: string): Promise<Stream<TcpStream>> {
+  const ws = await connect(target);
+  if (!(ws instanceof ErrorCode)) return ws;
+  console.error(`${target}: ${ws.message()}`);
+  process.exit(1);
 }
 
 /**
@@ -54,13 +69,16 @@ async function echoUntilClosed(ws: Stream<TcpStream>): Promise<ErrorCode> {
   }
 }
 
-/** After a failure the stream may have left its socket open; close it before the next case. */
+/**
+ * Closes the socket if it is still open. A stream that failed or finished its closing handshake
+ * has already closed it (docs/differences.md); this is for every other way out.
+ */
 function dispose(ws: Stream<TcpStream>): void {
   if (ws.nextLayer().isOpen()) ws.nextLayer().close();
 }
 
 // 1. How many cases?
-const counter = await connect('/getCaseCount');
+const counter = await mustConnect('/getCaseCount');
 const countMessage = new FlatBuffer();
 await counter.asyncRead(countMessage);
 const caseCount = Number(buffersToString(countMessage.data()));
@@ -71,6 +89,10 @@ console.log(`${caseCount} cases`);
 // 2. Run each case: the server drives it; we echo until it closes.
 for (let n = 1; n <= caseCount; n++) {
   const ws = await connect(`/runCase?case=${n}&agent=${agent}`);
+  if (ws instanceof ErrorCode) {
+    console.log(`case ${n}/${caseCount}: handshake failed: ${ws.message()}`);
+    continue;
+  }
   const ec = await echoUntilClosed(ws);
   dispose(ws);
   const how = ec === wsError.closed ? `closed (${ws.reason().code})` : `ended: ${ec.message()}`;
@@ -78,7 +100,7 @@ for (let n = 1; n <= caseCount; n++) {
 }
 
 // 3. Have the server write its report for this agent.
-const reports = await connect(`/updateReports?agent=${agent}`);
+const reports = await mustConnect(`/updateReports?agent=${agent}`);
 await reports.asyncRead(new FlatBuffer(), asTuple());
 dispose(reports);
 console.log(`reports updated for agent ${args.agent}`);

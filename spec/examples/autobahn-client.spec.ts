@@ -54,10 +54,19 @@ interface Record {
   extensions: Set<string>;
 }
 
-async function startFuzzingServer(perMessageDeflate: boolean): Promise<[WebSocketServer, Record]> {
+/** The case whose 101 carries a wrong Sec-WebSocket-Accept (a client must refuse it), if any. */
+async function startFuzzingServer(perMessageDeflate: boolean, badAcceptCase = 0): Promise<[WebSocketServer, Record]> {
   const record: Record = { results: new Map(), agents: new Set(), reportsFor: [], extensions: new Set() };
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate });
+  const isBadCase = (req: IncomingMessage): boolean => new URL(req.url ?? '/', 'ws://f').searchParams.get('case') === String(badAcceptCase);
+  wss.on('headers', (headers: string[], req: IncomingMessage) => {
+    if (!isBadCase(req)) return;
+    const i = headers.findIndex((h) => h.toLowerCase().startsWith('sec-websocket-accept:'));
+    headers[i] = 'Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+  });
   wss.on('connection', (ws, req: IncomingMessage) => {
+    ws.on('error', () => {});
+    if (isBadCase(req)) return; // the client refuses the handshake and leaves
     const url = new URL(req.url ?? '/', 'ws://fuzzing-server');
     record.extensions.add(ws.extensions);
     if (url.pathname === '/getCaseCount') {
@@ -94,6 +103,25 @@ describe('examples: autobahn_client against a fake fuzzing server', function () 
       wss = null;
     }
     await stopAll();
+  });
+
+  it('goes on to the next case when a case\'s handshake fails (a wrong Sec-WebSocket-Accept)', async () => {
+    const [server, record] = await startFuzzingServer(false, 2);
+    wss = server;
+    const { port } = server.address() as AddressInfo;
+    const client = new Example('autobahn_client', ['--url', `ws://127.0.0.1:${port}`, '--agent', 'tsbeast spec']);
+    expect(await client.exited(), client.output).to.deep.equal({ code: 0, signal: null });
+    expect([...record.results]).to.deep.equal([[1, 'ok'], [3, 'ok'], [4, 'ok']]);
+    expect(record.reportsFor).to.deep.equal(['tsbeast spec']);
+    expect(client.stdout).to.equal([
+      '4 cases',
+      'case 1/4: closed (1000)',
+      'case 2/4: handshake failed: The WebSocket handshake Sec-WebSocket-Accept field is invalid',
+      'case 3/4: closed (1000)',
+      'case 4/4: closed (1000)',
+      'reports updated for agent tsbeast spec',
+      '',
+    ].join('\n'));
   });
 
   for (const deflate of [false, true]) {

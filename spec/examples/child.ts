@@ -37,6 +37,11 @@ export class Example {
     });
   }
 
+  /** The child's process id (for /proc/<pid>/fd). */
+  get pid(): number {
+    return this.#child.pid!;
+  }
+
   get stdout(): string {
     return this.#stdout;
   }

@@ -293,6 +293,28 @@ describe('net/ssl', () => {
     expect(buffersToString(buf)).to.equal('adopted');
   });
 
+  describe('the handshake deadline of its own (a silent or stalled peer)', () => {
+    it('a server handshake with a peer that sends nothing completes with timedOut; the socket is closed', async () => {
+      const [c, s] = await tcpPair();
+      const server = track(new SslStream(s, serverContext()));
+      expect(server.handshakeTimeout()).to.equal(30_000);
+      server.handshakeTimeout(50);
+      const t0 = Date.now();
+      expect(await server.asyncHandshake('server', asTuple())).to.deep.equal([netError.timedOut]);
+      expect(Date.now() - t0).to.be.below(5000);
+      expect(s.isOpen(), 'the next layer is closed').to.equal(false);
+      // The silent peer sees the end of the connection.
+      expect(await c.asyncReadSome(new Uint8Array(8), asTuple())).to.deep.equal([netError.eof, 0]);
+    });
+
+    it('a handshake that completes in time leaves no timer (and Infinity disables the deadline)', async () => {
+      const [client, server] = await tlsPair();
+      client.setHostname('localhost');
+      server.handshakeTimeout(Infinity);
+      expect(await handshakes(client, server)).to.deep.equal([null, null]);
+    });
+  });
+
   describe('over a TcpStream (deadlines apply to TLS operations)', () => {
     it('a handshake with a peer that never answers completes with beast timeout', async () => {
       const [c] = await tcpPair();

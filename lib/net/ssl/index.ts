@@ -13,7 +13,7 @@ export {
   type VerifyMode,
   type HandshakeType,
 } from './context.js';
-export { SslStream, type SslSignature, type TeardownRole } from './stream.js';
+export { SslStream, defaultSslHandshakeTimeout, type SslSignature, type TeardownRole } from './stream.js';
 export { error, condition, sslCategory, fromTlsError } from './error.js';
 export { NextLayerDuplex, type AdaptedLayer } from './next-layer-duplex.js';
 export {

@@ -38,6 +38,12 @@ interface WriteOp extends SslOp<IoSignature> {
 }
 
 /**
+ * How long a TLS handshake may take unless {@link SslStream.handshakeTimeout} says otherwise:
+ * 30 s, the handshake timeout of Beast's suggested WebSocket settings.
+ */
+export const defaultSslHandshakeTimeout = 30_000;
+
+/**
  * A TLS stream over `NextLayer`.
  *
  * Call {@link SslStream.asyncHandshake} first (a client should name the server with
@@ -66,6 +72,8 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
   #read: ReadOp | null = null;
   #write: WriteOp | null = null;
   #shutdown: SslOp<SslSignature> | null = null;
+  #handshakeTimeout = defaultSslHandshakeTimeout;
+  #handshakeTimer: NodeJS.Timeout | null = null;
 
   /**
    * @param nextLayer - the stream to run TLS over: a connected TcpSocket or TcpStream, or any
@@ -106,6 +114,22 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
    */
   setHostname(name: string): void {
     this.#hostname = name;
+  }
+
+  /**
+   * The longest a TLS handshake may take, in milliseconds (`Infinity`: no limit); read with no
+   * argument. Not in Asio, where a deadline comes from the next layer (Beast's `tcp_stream`);
+   * here a stalled peer must not hold a connection for good even when nothing else bounds it
+   * (DESIGN section 8), so a handshake has {@link defaultSslHandshakeTimeout} unless set.
+   * On expiry the handshake completes with `net.error.timedOut` and the connection is closed.
+   * A deadline of a `TcpStream` next layer applies as well; the earlier one ends the handshake.
+   */
+  handshakeTimeout(): number;
+  handshakeTimeout(ms: number): void;
+  handshakeTimeout(ms?: number): number | void {
+    if (ms === undefined) return this.#handshakeTimeout;
+    if (!(ms > 0)) throw new RangeError('handshakeTimeout: a positive number of milliseconds, or Infinity');
+    this.#handshakeTimeout = ms;
   }
 
   /** Overrides the context's verify mode for this stream (Asio's `stream::set_verify_mode`). */
@@ -200,6 +224,7 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
     };
     const [h, r, w, s] = [this.#handshake, this.#read, this.#write, this.#shutdown];
     this.#handshake = this.#read = this.#write = this.#shutdown = null;
+    this.#clearHandshakeTimer();
     abort<SslSignature>(h, netError.operationAborted);
     abort<IoSignature>(r, netError.operationAborted, 0);
     abort<IoSignature>(w, netError.operationAborted, 0);
@@ -243,13 +268,28 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
     this.#state = 'handshaking';
     const op: SslOp<SslSignature> = { work, slot: getAssociatedCancellationSlot(handler), scope, onCancel: () => {} };
     this.#handshake = op;
-    onCancellation(op, CancellationType.terminal, () => {
+    const abandon = (ec: ErrorCode): void => {
       if (this.#handshake !== op) return;
       this.#handshake = null;
+      this.#clearHandshakeTimer();
       this.#state = 'failed';
-      finishOp(op, 'post', netError.operationAborted);
+      finishOp(op, 'post', ec);
       this.#conn?.destroy();
-    });
+      (this.#next as { close?: () => void }).close?.();
+    };
+    onCancellation(op, CancellationType.terminal, () => abandon(netError.operationAborted));
+    if (this.#handshakeTimeout !== Infinity) {
+      this.#handshakeTimer = setTimeout(() => {
+        this.#handshakeTimer = null;
+        abandon(netError.timedOut);
+      }, this.#handshakeTimeout);
+    }
+  }
+
+  #clearHandshakeTimer(): void {
+    if (this.#handshakeTimer === null) return;
+    clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = null;
   }
 
   /**
@@ -265,6 +305,7 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
       const failed = c.error ?? (c.ended || c.destroyed ? error.streamTruncated : null);
       if (c.secured || failed !== null) {
         this.#handshake = null;
+        this.#clearHandshakeTimer();
         this.#state = failed === null ? 'open' : 'failed';
         if (failed !== null) c.destroy();
         finishOp(h, fromIo, failed);
