@@ -21,7 +21,7 @@ import {
 } from '../../../lib/net/index.js';
 import { Endpoint, TcpAcceptor, type TcpSocket } from '../../../lib/net/ip/tcp.js';
 import { error } from '../../../lib/beast/websocket/error.js';
-import { clientFrame, closePayload, concat, Opcode, pattern } from './stream/fixture.js';
+import { clientFrame, closePayload, concat, Opcode, pattern } from './ops/fixture.js';
 import { implOf } from '../../support/internals.js';
 
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));

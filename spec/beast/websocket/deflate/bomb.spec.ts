@@ -29,7 +29,7 @@ import {
   serverFrame,
   take,
   type Ec,
-} from '../stream/fixture.js';
+} from '../ops/fixture.js';
 import { deflateMessage, MiB, pmdClientAgainstRaw, pmdServerAgainstRaw, requestWith, TAIL } from './support.js';
 
 const GiB = 1024 * MiB;

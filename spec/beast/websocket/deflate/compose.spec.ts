@@ -30,7 +30,7 @@ import {
   type DecodedFrame,
   type Ec,
   type WsStream,
-} from '../stream/fixture.js';
+} from '../ops/fixture.js';
 import { deflateMessage, inflateMessage, jsonText, KiB, pmdClientAgainstRaw, pmdPair, pmdServerAgainstRaw, pumpBounded, runIsolated } from './support.js';
 import { implOf } from '../../../support/internals.js';
 

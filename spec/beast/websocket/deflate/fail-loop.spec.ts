@@ -16,7 +16,7 @@ import type { FailCount } from '../../../../lib/beast/test/fail-count.js';
 import { failLoop } from '../../../../lib/beast/test/fail-loop.js';
 import { PermessageDeflate, type PermessageDeflateInit } from '../../../../lib/beast/websocket/deflate.js';
 import { error } from '../../../../lib/beast/websocket/error.js';
-import { makePair, pattern, pump, type Ec, type PairOptions } from '../stream/fixture.js';
+import { makePair, pattern, pump, type Ec, type PairOptions } from '../ops/fixture.js';
 import { jsonText } from './support.js';
 
 interface Scenario {

@@ -19,7 +19,7 @@ import {
 } from '../../../../lib/beast/websocket/deflate.js';
 import { condition, error } from '../../../../lib/beast/websocket/error.js';
 import { ErrorCode } from '../../../../lib/net/error.js';
-import { clientFrame, finish, onlyCloseCode, Opcode, pump, recorder, take, type Ec } from '../stream/fixture.js';
+import { clientFrame, finish, onlyCloseCode, Opcode, pump, recorder, take, type Ec } from '../ops/fixture.js';
 import { FlatBuffer } from '../../../../lib/net/dynamic-buffer.js';
 import { deflateMessage, extensionsOf, pmdClientAgainstRaw, pmdPair, pmdServerAgainstRaw } from './support.js';
 

@@ -40,7 +40,7 @@ import {
   take,
   type Ec,
   type WsStream,
-} from './fixture.js';
+} from '../ops/fixture.js';
 import { implOf } from '../../../support/internals.js';
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
