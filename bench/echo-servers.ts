@@ -10,14 +10,17 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import * as net from 'node:net';
 import { WebSocketServer } from 'ws';
-import { Stream } from '../lib/beast/websocket/index.js';
+import { TcpStream } from '../lib/beast/core/index.js';
+import { Stream, Timeout } from '../lib/beast/websocket/index.js';
+import type { AsyncStream } from '../lib/net/stream.js';
 import { bindAbortSignal, Endpoint, FlatBuffer, IoContext, TcpAcceptor, TcpSocket } from '../lib/net/index.js';
 
 /** `ws-js` is `ws` started with WS_NO_BUFFER_UTIL and WS_NO_UTF_8_VALIDATE: no native addons. */
-export type ServerKind = 'tsbeast-callback' | 'tsbeast-promise' | 'tsbeast-abort' | 'ws' | 'ws-js' | 'raw';
+/** `tsbeast-tcpstream` is the examples' configuration: callbacks over a TcpStream with `Timeout.suggested('server')`. */
+export type ServerKind = 'tsbeast-callback' | 'tsbeast-promise' | 'tsbeast-abort' | 'tsbeast-tcpstream' | 'ws' | 'ws-js' | 'raw';
 export type ServerMessage = { port: number } | { cpu: number; rss: number; heap: number };
 
-function echoWithCallbacks(ws: Stream<TcpSocket>): void {
+function echoWithCallbacks(ws: Stream<AsyncStream & { close(): void }>): void {
   const b = new FlatBuffer();
   const read = (): void =>
     ws.asyncRead(b, (ec) => {
@@ -64,13 +67,21 @@ async function echoWithAbortSignal(ws: Stream<TcpSocket>): Promise<void> {
   }
 }
 
-async function tsbeastServer(style: 'callback' | 'promise' | 'abort'): Promise<number> {
+async function tsbeastServer(style: 'callback' | 'promise' | 'abort' | 'tcpstream'): Promise<number> {
   const ioc = new IoContext();
   const acceptor = new TcpAcceptor(ioc, new Endpoint('127.0.0.1', 0));
   const accept = (): void =>
     acceptor.asyncAccept((ec, sock) => {
       if (ec !== null) return;
       sock.setOption(TcpSocket.noDelay(true));
+      if (style === 'tcpstream') {
+        // As examples/echo_server.ts sets it up.
+        const ws = new Stream(new TcpStream(sock));
+        ws.setOption(Timeout.suggested('server'));
+        ws.readMessageMax(64 * 1024 * 1024);
+        echoWithCallbacks(ws);
+        return accept();
+      }
       const ws = new Stream(sock);
       ws.readMessageMax(64 * 1024 * 1024);
       if (style === 'promise') void echoWithPromises(ws);
@@ -107,7 +118,7 @@ async function rawServer(): Promise<number> {
 /** Runs the server of `kind` in this (child) process until told to exit. */
 export async function serve(kind: ServerKind): Promise<void> {
   const port =
-    kind === 'raw' ? await rawServer() : kind === 'ws' || kind === 'ws-js' ? await wsServer() : await tsbeastServer(kind === 'tsbeast-promise' ? 'promise' : kind === 'tsbeast-abort' ? 'abort' : 'callback');
+    kind === 'raw' ? await rawServer() : kind === 'ws' || kind === 'ws-js' ? await wsServer() : await tsbeastServer(kind === 'tsbeast-promise' ? 'promise' : kind === 'tsbeast-abort' ? 'abort' : kind === 'tsbeast-tcpstream' ? 'tcpstream' : 'callback');
   let start = process.cpuUsage();
   process.on('message', (cmd: string) => {
     if (cmd === 'start') start = process.cpuUsage();

@@ -28,7 +28,8 @@ const echo = fileURLToPath(new URL('./echo.js', import.meta.url));
  */
 const idleMs = Number(process.env['TSBEAST_IDLE_MS'] ?? 15_000);
 
-const servers: ServerKind[] = ['tsbeast-callback', 'ws'];
+// tsbeast as the examples run it (over a TcpStream, Timeout.suggested('server')), over a bare TcpSocket, and ws.
+const servers: ServerKind[] = ['tsbeast-tcpstream', 'tsbeast-callback', 'ws'];
 
 interface Sample {
   heap: number;
@@ -87,15 +88,16 @@ async function main(): Promise<void> {
     }
   }
   printTable(rows);
-  const figure = (key: keyof Sample, what: string): Figure => ({
-    target: `${what} per idle connection (${n})`,
-    measured: kib(med('tsbeast-callback', key)),
+  const figure = (kind: ServerKind, key: keyof Sample, what: string): Figure => ({
+    target: `${what} per idle connection (${n}, ${kind === 'tsbeast-tcpstream' ? 'TcpStream with suggested timeouts' : 'TcpSocket'})`,
+    measured: kib(med(kind, key)),
     anchor: kib(med('ws', key)),
     unit: 'KiB',
     anchorName: 'ws',
     limit: 1,
   });
-  record([figure('heap', 'heap'), figure('rss', 'RSS')]);
+  const kinds = ['tsbeast-tcpstream', 'tsbeast-callback'] as const;
+  record(kinds.flatMap((kind) => [figure(kind, 'heap', 'heap'), figure(kind, 'rss', 'RSS')]));
 }
 
 const [role, port, count] = process.argv.slice(2);

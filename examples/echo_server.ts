@@ -4,7 +4,9 @@
 //
 // Every message comes back unchanged: text as text, binary as binary, a fragmented message as one
 // whole message. Reads answer pings and the peer's close by themselves. On SIGINT or SIGTERM the
-// server stops accepting, closes every connection with 1001 (going away) and exits 0.
+// server stops accepting, closes every connection with 1001 (going away), cuts those that have
+// not finished closing after 5 s, and exits 0. A session's error (a refused handshake, a reset,
+// a protocol violation) is logged and ends that session only; its socket is closed by the stream.
 
 import { parseArgs } from 'node:util';
 import { Endpoint, error as netError, FlatBuffer, IoContext, SystemError, TcpAcceptor, type ErrorCode, TcpSocket } from 'tsbeast/net';
@@ -106,6 +108,9 @@ function acceptLoop(): void {
 }
 acceptLoop();
 
+/** How long the closing handshakes may take on shutdown before what is left is cut. */
+const closeTimeoutMs = 5000;
+
 function shutdown(signal: string): void {
   console.log(`${signal}: closing ${sessions.size} connection(s)`);
   process.off('SIGINT', shutdown);
@@ -116,9 +121,15 @@ function shutdown(signal: string): void {
     if (!ws.isOpen()) ws.nextLayer().close();
     else ws.asyncClose(CloseCode.goingAway, (ec) => { if (ec !== null) report(ec, 'close'); });
   }
+  // A peer that never answers our close frame must not hold the exit: after the close timeout
+  // the sockets left are closed, which ends their sessions. Unreferenced: an earlier end exits.
+  setTimeout(() => {
+    if (sessions.size > 0) console.log(`closing ${sessions.size} connection(s) that did not finish closing`);
+    for (const ws of sessions) ws.nextLayer().close();
+  }, closeTimeoutMs).unref();
 }
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
+process.once('SIGINT', shutdown);
+process.once('SIGTERM', shutdown);
 
 // run() resolves once no work is left: the acceptor is closed and every session has ended.
 await running;

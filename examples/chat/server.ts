@@ -41,8 +41,8 @@ function shutdown(signal: string): void {
   acceptor.close();
   state.stopAll(); // browsers see 1001 (going away)
 }
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
+process.once('SIGINT', shutdown);
+process.once('SIGTERM', shutdown);
 
 // run() resolves once the acceptor is closed and every connection has ended.
 await running;

@@ -18,7 +18,7 @@ import { asyncConnect as rangeConnect, type RangeConnectSignature } from '../../
 import { Endpoint } from '../../net/ip/endpoint.js';
 import { TcpSocket, type ConnectSignature, type ShutdownType } from '../../net/ip/tcp-socket.js';
 import type { NativeSocketLayer, OperationKind, OperationScope } from '../../net/ssl/next-layer.js';
-import type { AsyncStream, IoSignature } from '../../net/stream.js';
+import type { AsyncStream, IoSignature, LazyReadStream, ReadTargetSource } from '../../net/stream.js';
 import { steadyNow } from '../../net/timer.js';
 import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../../net/token.js';
 import { error } from './error.js';
@@ -57,7 +57,7 @@ interface Timed {
  * const n = await stream.asyncReadSome(buf);
  * ```
  */
-export class TcpStream implements AsyncStream, NativeSocketLayer {
+export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer {
   #socket: TcpSocket;
   #readExpiry = Infinity;
   #writeExpiry = Infinity;
@@ -206,6 +206,24 @@ export class TcpStream implements AsyncStream, NativeSocketLayer {
     const bufs = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
     return asyncInitiate<IoSignature>(
       (h) => this.#transfer('read', bufs, h, (done) => this.#socket.asyncReadSome(bufs, done)),
+      token,
+      this.getExecutor(),
+    );
+  }
+
+  /**
+   * Reads as {@link TcpStream.asyncReadSome}, into the buffers `source.readTarget()` gives once
+   * bytes have arrived (`TcpSocket.asyncReadSomeLazy`): a read that waits holds no buffer. With
+   * no read deadline the read is the socket's own, with nothing of this stream's around it, so an
+   * idle WebSocket connection over a TcpStream (the examples' configuration: the WebSocket
+   * timeouts, no stream deadline) costs what one over a bare TcpSocket does (bench/idle-memory).
+   */
+  asyncReadSomeLazy(source: ReadTargetSource, handler: Handler<IoSignature>): void;
+  asyncReadSomeLazy<T extends CompletionToken = UsePromise>(source: ReadTargetSource, token?: T): AsyncResult<T, IoSignature>;
+  asyncReadSomeLazy(source: ReadTargetSource, token?: CompletionToken | Handler<IoSignature>): unknown {
+    if (this.#readExpiry === Infinity && this.#reading === null) return this.#socket.asyncReadSomeLazy(source, token as Handler<IoSignature>);
+    return asyncInitiate<IoSignature>(
+      (h) => this.#run<IoSignature>('read', h, [netError.operationAborted, 0], (done) => this.#socket.asyncReadSomeLazy(source, done)),
       token,
       this.getExecutor(),
     );

@@ -2,12 +2,13 @@
  * The stream's timer (Beast's `impl_type::timer` with `update_timer`, `reset_idle` and the
  * `timeout_handler`): the handshake timeout while opening and closing, the idle timeout while
  * open, and the keep-alive ping half-way through an idle period. Made when a Timeout option is
- * set: with the defaults (no timeouts) a stream holds none of this.
+ * set: with the defaults (no timeouts) a stream holds none of this. The timer is one Node timer,
+ * re-armed in place (`refresh()` when the duration is the same): a SteadyTimer wait per re-arm
+ * cost an idle connection a wait record, its work, a cancellation closure and a new Node timer
+ * each time (bench/idle-memory, the examples' configuration).
  */
 
-import type { ErrorCode } from '../../net/error.js';
 import type { Executor } from '../../net/executor.js';
-import { SteadyTimer } from '../../net/timer.js';
 import { none, type Timeout } from './options.js';
 
 /** What the timer needs of its stream. */
@@ -21,8 +22,16 @@ export interface TimeoutHost {
 }
 
 export class Timeouts {
-  #timer: SteadyTimer | null = null;
-  #onTimer: ((ec: ErrorCode | null) => void) | null = null;
+  /** The Node timer while armed (or its expiry is on its way to the executor), else null. */
+  #handle: NodeJS.Timeout | null = null;
+  /** The duration `#handle` was set with. */
+  #ms = 0;
+  /** Counts arms and disarms: an expiry posted under an older count is stale. */
+  #generation = 0;
+  /** One unit of work is held on the executor while armed or while an expiry is posted. */
+  #holdsWork = false;
+  /** The Node timer's callback, made with the first timer. */
+  #onTimer: (() => void) | null = null;
   /** A handshake or idle timeout is armed. */
   #armed = false;
   /** Idle periods passed without anything arriving (a keep-alive ping is sent after the first). */
@@ -66,7 +75,15 @@ export class Timeouts {
   /** No timer stays armed. */
   disarm(): void {
     this.#armed = false;
-    this.#timer?.cancel();
+    this.#generation++;
+    if (this.#handle !== null) {
+      clearTimeout(this.#handle);
+      this.#handle = null;
+    }
+    if (this.#holdsWork) {
+      this.#holdsWork = false;
+      this.host.executor.onWorkFinished();
+    }
   }
 
   #arm(ms: number): void {
@@ -74,14 +91,38 @@ export class Timeouts {
     this.#wait(ms);
   }
 
+  // The timer holds one unit of work on the executor while armed, as a SteadyTimer wait would,
+  // and its expiry runs through the executor (posted from Node's timer callback).
   #wait(ms: number): void {
-    const timer = (this.#timer ??= new SteadyTimer(this.host.executor));
-    timer.expiresAfter(ms);
-    timer.asyncWait((this.#onTimer ??= (ec) => this.#expired(ec)));
+    this.#generation++;
+    if (!this.#holdsWork) {
+      this.#holdsWork = true;
+      this.host.executor.onWorkStarted();
+    }
+    if (this.#handle !== null && this.#ms === ms) {
+      this.#handle.refresh();
+      return;
+    }
+    if (this.#handle !== null) clearTimeout(this.#handle);
+    this.#ms = ms;
+    this.#handle = setTimeout((this.#onTimer ??= () => this.#fired()), ms);
   }
 
-  #expired(ec: ErrorCode | null): void {
-    if (ec !== null) return; // re-armed or cancelled
+  /** Node's timer fired: the expiry goes to the executor, unless the timer is re-armed meanwhile. */
+  #fired(): void {
+    this.#handle = null;
+    const generation = this.#generation;
+    const executor = this.host.executor;
+    executor.post(() => {
+      if (this.#generation !== generation) return; // re-armed or disarmed since (and the work passed on)
+      // The expiry's unit of work is released after it ran; a re-arm in #expired takes its own.
+      this.#holdsWork = false;
+      this.#expired();
+      executor.onWorkFinished();
+    });
+  }
+
+  #expired(): void {
     this.#armed = false;
     const t = this.opts;
     switch (this.host.status) {

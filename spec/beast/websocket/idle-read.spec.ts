@@ -9,7 +9,9 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
 import * as net from 'node:net';
-import { Stream } from '../../../lib/beast/websocket/index.js';
+import { TcpStream } from '../../../lib/beast/core/index.js';
+import { Stream, Timeout } from '../../../lib/beast/websocket/index.js';
+import type { AsyncStream } from '../../../lib/net/stream.js';
 import {
   asTuple,
   bindCancellationSlot,
@@ -26,13 +28,14 @@ import { implOf } from '../../support/internals.js';
 
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-describe('websocket/Stream idle reads over TcpSocket', () => {
+for (const layer of ['TcpSocket', 'TcpStream'] as const)
+describe(`websocket/Stream idle reads over ${layer}`, () => {
   let ioc: IoContext;
   let running: Promise<number>;
   let acceptor: TcpAcceptor;
   let client: net.Socket;
   let sock: TcpSocket;
-  let ws: Stream<TcpSocket>;
+  let ws: Stream<AsyncStream>;
 
   beforeEach(async () => {
     ioc = new IoContext();
@@ -50,12 +53,17 @@ describe('websocket/Stream idle reads over TcpSocket', () => {
         'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
     );
     sock = await accepted;
-    ws = new Stream(sock);
+    // Over a TcpStream, as the examples run it: the suggested timeouts, no stream deadline.
+    ws = layer === 'TcpSocket' ? new Stream<AsyncStream>(sock) : new Stream<AsyncStream>(new TcpStream(sock));
+    if (layer === 'TcpStream') ws.setOption(Timeout.suggested('server'));
     await ws.asyncAccept();
     await once(client, 'data'); // the 101
   });
 
   afterEach(async () => {
+    // With timeouts, a read sees the end, fails the stream and so stops its timer (otherwise the
+    // idle timer would keep run() going); without, run() may already have returned.
+    if (layer === 'TcpStream') void ws.asyncRead(new FlatBuffer(), asTuple());
     client.destroy();
     sock.close();
     acceptor.close();
