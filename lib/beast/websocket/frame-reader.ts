@@ -97,6 +97,11 @@ export class FrameReader implements ReadTargetSource {
     return this.pmd !== null && this.decoder.messageCompressed;
   }
 
+  /** Whether the reader is at a message boundary with nothing buffered: the next step is to read. */
+  waitsForMessage(): boolean {
+    return this.done && this.remain === 0 && this.buf.size() === 0;
+  }
+
   /** Whether the next step is a frame header (Beast's condition at `loop`). */
   needsHeader(): boolean {
     return this.remain === 0 && (!this.fin || this.done);

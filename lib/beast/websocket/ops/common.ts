@@ -60,21 +60,28 @@ export function* lockWrite<N extends AsyncStream>(self: Self, impl: StreamImpl<N
 
 /**
  * Reads more bytes from the next layer into the read buffer (the read side's only input); returns
- * the error to stop with, if any. Waiting for the next frame with nothing buffered, over a next
+ * the error to stop with, if any.
+ */
+export function* fill<N extends AsyncStream>(self: Self, impl: StreamImpl<N>) {
+  const [e, n] = yield* self.call<IoSignature>((h) => readMore(impl, h));
+  impl.reader.commit(n);
+  const stop = stopAfterStep(self, impl, e);
+  if (stop === undefined) impl.resetIdle();
+  return stop;
+}
+
+/**
+ * Starts the next layer's read for {@link fill} (and for a read parked in ops/read-message.ts);
+ * the caller commits the bytes. Waiting for the next frame with nothing buffered, over a next
  * layer that can take its buffers when bytes arrive (`LazyReadStream`), the buffer lets go of its
  * block first and the read waits without one: an idle connection holds no read block
  * (bench/idle-memory).
  */
-export function* fill<N extends AsyncStream>(self: Self, impl: StreamImpl<N>) {
+export function readMore<N extends AsyncStream>(impl: StreamImpl<N>, handler: Handler<IoSignature>): void {
   const r = impl.reader;
   const next = impl.next as N & Partial<LazyReadStream>;
-  const [e, n] = yield* self.call<IoSignature>((h) =>
-    next.asyncReadSomeLazy !== undefined && r.releaseForLazyRead() ? next.asyncReadSomeLazy(r, h) : next.asyncReadSome(r.prepareRead(), h),
-  );
-  r.commit(n);
-  const stop = stopAfterStep(self, impl, e);
-  if (stop === undefined) impl.resetIdle();
-  return stop;
+  if (next.asyncReadSomeLazy !== undefined && r.releaseForLazyRead()) next.asyncReadSomeLazy(r, handler);
+  else next.asyncReadSome(r.prepareRead(), handler);
 }
 
 /**

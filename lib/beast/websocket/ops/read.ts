@@ -1,5 +1,5 @@
 /**
- * The read operations (Beast's `read_some_op` and `read_op`), over the sans-I/O frame reader
+ * The read operation (Beast's `read_some_op`), over the sans-I/O frame reader
  * (frame-reader.ts). What happens when something arrives during a read is here, in one place:
  * - a ping: reported, answered with a pong (ignored while closing), and the read goes on;
  * - a pong: reported (ignored once our close frame went out), and the read goes on;
@@ -10,32 +10,31 @@
  * - a close operation waiting for the read side: it takes the read side between reads, and the
  *   read then completes with `operationAborted` once the close is done.
  * The steps carry Beast's labels in comments (acquire_read_lock, loop, do_suspend, do_payload,
- * do_inflate, close, upcall) for cross-reference.
+ * do_inflate, close, upcall) for cross-reference. Reads of a whole message into a dynamic buffer
+ * (Beast's `read_op`) run these steps frame after frame: ops/read-message.ts.
  */
 
-import type { Handler } from '../../../net/associators.js';
 import { bufferSize, BuffersSuffix, type MutableBufferSequence } from '../../../net/buffer.js';
 import { CancellationType } from '../../../net/cancellation.js';
-import { asyncCompose, asyncComposeOr, type ChildOp, type ComposedSelf } from '../../../net/compose.js';
-import { LengthError, type DynamicBuffer } from '../../../net/dynamic-buffer.js';
+import { asyncCompose, type ChildOp, type ComposedSelf } from '../../../net/compose.js';
 import { error as netError, type ErrorCode } from '../../../net/error.js';
-import { HandlerWork } from '../../../net/handler-work.js';
 import type { AsyncStream, IoSignature } from '../../../net/stream.js';
 import type { TokenFor } from '../../../net/token.js';
 import { CloseCode, closeReason, parseClosePayload } from '../close.js';
 import { error } from '../error.js';
 import { Opcode } from '../frame.js';
 import { wakeOrders } from '../soft-mutex.js';
-import { tcpFrameSize, type StreamImpl } from '../stream-impl.js';
+import type { StreamImpl } from '../stream-impl.js';
 import { fill, lockWrite, park, resumeLater, stopAfterStep, writeAll } from './common.js';
-import { mayShortcut } from './shortcut.js';
 import { asyncTeardown, type TeardownHooks, type TeardownSignature } from './teardown.js';
 
 /** The completion signature of reads: the error and the bytes of message data read. */
 export type ReadSignature = IoSignature;
 
-type Self = ComposedSelf<ReadSignature>;
-type Steps<T> = Generator<ChildOp, T, readonly unknown[]>;
+/** The composed read operation, as its steps see it. */
+export type Self = ComposedSelf<ReadSignature>;
+/** A generator of read steps returning `T`. */
+export type Steps<T> = Generator<ChildOp, T, readonly unknown[]>;
 
 /** Where a step sends the read next: back to `loop`, back to `acquire_read_lock`, on to the payload, or done. */
 type Next = 'loop' | 'acquire' | 'payload' | ReadSignature;
@@ -67,7 +66,7 @@ export function asyncReadSomeOp<N extends AsyncStream>(
  * (so a whole-message read is one operation, not one per frame); returns the error and the bytes
  * written to the front of `out`.
  */
-function* readSome<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, out: BuffersSuffix): Steps<ReadSignature> {
+export function* readSome<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, out: BuffersSuffix): Steps<ReadSignature> {
   const r = impl.reader;
   for (;;) {
     // acquire_read_lock
@@ -244,84 +243,3 @@ function upcall<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, ec: Erro
   return [ec, bytes];
 }
 
-/**
- * Reads into a dynamic buffer (Beast's `read_op`): a whole message (`some` false), or some of one
- * with at most `limit` bytes (0: no limit). Bytes are appended; a buffer that cannot grow gives
- * `websocket.error.bufferOverflow`.
- */
-export function asyncReadOp<N extends AsyncStream>(
-  impl: StreamImpl<N>,
-  buffer: DynamicBuffer,
-  limit: number,
-  some: boolean,
-  token: TokenFor<ReadSignature> | undefined,
-  onDone?: () => void,
-): unknown {
-  return asyncComposeOr<ReadSignature, TokenFor<ReadSignature> | undefined>(
-    (handler) => !some && limit === 0 && readWhole(impl, buffer, handler, onDone),
-    readOpBody(impl, buffer, limit, some, onDone),
-    token,
-    impl.executor,
-  );
-}
-
-/**
- * The shortcut (see shortcut.ts): the reader already holds a whole message, as one unfragmented,
- * uncompressed data frame, and the read side is free. The general path would take it in its first
- * steps with no suspension (acquire_read_lock, loop, do_payload from the read buffer); here the
- * same reader steps run without the generator: the common case of a busy connection, where one
- * read from the socket brings many messages. Returns false when the general path must run; then
- * nothing was changed that its first step would not change in the same way (a header decoded is
- * one it would decode, and it then finds the payload buffered and unmasked).
- */
-function readWhole<N extends AsyncStream>(impl: StreamImpl<N>, buffer: DynamicBuffer, handler: Handler<ReadSignature>, onDone?: () => void): boolean {
-  const r = impl.reader;
-  if (!mayShortcut(impl, handler) || impl.locks.rd.isLocked() || !r.holdsWholeMessage(buffer.maxSize() - buffer.size())) return false;
-  impl.updateTimer();
-  // A fault of the header (masking, size limit) is the general path's to report: nothing was consumed.
-  if (r.nextFrame() !== 'data') return false;
-  r.done = false;
-  const n = r.takeWhole(buffer);
-  if (n < 0) return false;
-  onDone?.();
-  new HandlerWork(handler, impl.executor).complete(false, null, n);
-  return true;
-}
-
-function readOpBody<N extends AsyncStream>(
-  impl: StreamImpl<N>,
-  buffer: DynamicBuffer,
-  limit: number,
-  some: boolean,
-  onDone: (() => void) | undefined,
-): (self: Self) => Steps<void> {
-  const max = limit > 0 ? limit : Number.MAX_SAFE_INTEGER;
-  return function* (self) {
-    if (onDone !== undefined) self.onComplete(onDone);
-    let total = 0;
-    do {
-      let target: readonly Uint8Array[];
-      let stop: ErrorCode | undefined;
-      try {
-        target = buffer.prepare(Math.min(readSizeHintFor(impl, buffer), max));
-        stop = impl.checkStopNow(null);
-      } catch (err) {
-        if (!(err instanceof LengthError)) throw err;
-        target = [];
-        stop = impl.checkStopNow(error.bufferOverflow);
-      }
-      if (stop !== undefined) return self.complete(stop, total);
-      const [ec, n] = yield* readSome(self, impl, new BuffersSuffix(target));
-      buffer.commit(n);
-      total += n;
-      if (ec !== null) return self.complete(ec, total);
-    } while (!some && !impl.reader.done);
-    self.complete(null, total);
-  };
-}
-
-/** Beast's `read_size_hint(DynamicBuffer)`: what to prepare for the next read. */
-export function readSizeHintFor<N extends AsyncStream>(impl: StreamImpl<N>, buffer: DynamicBuffer): number {
-  const initial = Math.min(tcpFrameSize, buffer.maxSize() - buffer.size());
-  return initial === 0 ? 1 : impl.readSizeHint(initial);
-}

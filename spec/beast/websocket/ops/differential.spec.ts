@@ -7,7 +7,8 @@ import { Buffer } from 'node:buffer';
 
 import { expect } from 'chai';
 
-import { bindExecutor } from '../../../../lib/net/binders.js';
+import { bindCancellationSlot, bindExecutor } from '../../../../lib/net/binders.js';
+import { CancellationSignal, CancellationType } from '../../../../lib/net/cancellation.js';
 import { FlatBuffer, StaticBuffer } from '../../../../lib/net/dynamic-buffer.js';
 import { makeStrand } from '../../../../lib/net/strand.js';
 import { setShortcuts } from '../../../../lib/beast/websocket/ops/shortcut.js';
@@ -29,6 +30,9 @@ import {
   type Pair,
   type WsStream,
 } from './fixture.js';
+
+/** An error's message, or ok. */
+const said = (ec: Ec): string => (ec === null ? 'ok' : ec.message());
 
 /** What one run produced. */
 type Transcript = string[];
@@ -65,14 +69,14 @@ function makeCtx(p: Pair, wrap: Wrap = (_name, h) => h): Ctx {
     },
     read(what, ws, buf = new FlatBuffer(), bound = false) {
       const h = (ec: Ec, n: number): void => {
-        log.push(`${what} read ${ec?.message ?? 'ok'} ${n} ${Buffer.concat(buf.data()).toString('base64')} text=${ws.gotText()} done=${ws.isMessageDone()} open=${ws.isOpen()}`);
+        log.push(`${what} read ${said(ec)} ${n} ${Buffer.concat(buf.data()).toString('base64')} text=${ws.gotText()} done=${ws.isMessageDone()} open=${ws.isOpen()}`);
         buf.consume(buf.size());
       };
       const w = wrap(`${what} read`, h);
       ws.asyncRead(buf, bound ? bindExecutor(strand, w) : w);
     },
     write(what, ws, msg, bound = false) {
-      const h = (ec: Ec, n: number): void => void log.push(`${what} write ${ec?.message ?? 'ok'} ${n}`);
+      const h = (ec: Ec, n: number): void => void log.push(`${what} write ${said(ec)} ${n}`);
       const w = wrap(`${what} write`, h);
       ws.asyncWrite(msg, bound ? bindExecutor(strand, w) : w);
     },
@@ -216,13 +220,156 @@ scenarios.push({
   raw: false,
   run(c) {
     const { client, server } = c.p;
-    client.asyncPing('hi', c.wrap('ping', (ec: Ec) => void c.log.push(`ping ${ec?.message ?? 'ok'}`)));
+    client.asyncPing('hi', c.wrap('ping', (ec: Ec) => void c.log.push(`ping ${said(ec)}`)));
     c.write('client 1', client, pattern(5000));
     c.step();
     c.read('server 1', server);
     c.step();
     c.write('client 2', client, pattern(20));
     c.read('server 2', server);
+    c.step();
+  },
+});
+
+// A read that waits with nothing buffered at a message boundary parks as one object
+// (ops/read-message.ts, WaitingRead) until bytes arrive: every way its wait can end.
+scenarios.push({
+  name: 'a waiting read, then two messages in one read from the socket',
+  raw: true,
+  run(c) {
+    const { b, server } = c.p;
+    c.read('server 1', server);
+    c.step();
+    b.append(concat(clientFrame({ opcode: Opcode.binary, payload: pattern(40) }), clientFrame({ opcode: Opcode.text, payload: 'second' })));
+    c.step();
+    c.read('server 2', server);
+    c.step();
+  },
+});
+scenarios.push({
+  name: 'a waiting read, then half a header, then the rest of the message',
+  raw: true,
+  run(c) {
+    const { b, server } = c.p;
+    const frame = clientFrame({ opcode: Opcode.binary, payload: pattern(300) });
+    c.read('server', server);
+    c.step();
+    b.append(frame.subarray(0, 1));
+    c.step();
+    b.append(frame.subarray(1, 100));
+    c.step();
+    b.append(frame.subarray(100));
+    c.step();
+  },
+});
+scenarios.push({
+  name: 'a waiting read, then a ping and a message',
+  raw: true,
+  run(c) {
+    const { b, server } = c.p;
+    c.read('server', server);
+    c.step();
+    b.append(concat(clientFrame({ opcode: Opcode.ping, payload: 'p' }), clientFrame({ opcode: Opcode.binary, payload: pattern(7) })));
+    c.step();
+    c.wire('server', c.p.a);
+  },
+});
+scenarios.push({
+  name: 'a waiting read, then a fragmented message',
+  raw: true,
+  run(c) {
+    const { b, server } = c.p;
+    c.read('server', server);
+    c.step();
+    b.append(concat(clientFrame({ opcode: Opcode.text, fin: false, payload: 'frag' }), clientFrame({ opcode: Opcode.cont, payload: 'ment' })));
+    c.step();
+  },
+});
+scenarios.push({
+  name: 'a waiting read, then a frame with a bad header',
+  raw: true,
+  run(c) {
+    const { b, server } = c.p;
+    server.readMessageMax(5);
+    c.read('server', server);
+    c.step();
+    b.append(clientFrame({ opcode: Opcode.binary, payload: pattern(6) }));
+    c.step();
+    c.wire('server', c.p.a);
+  },
+});
+scenarios.push({
+  name: "a waiting read, a close started, then the peer's close",
+  raw: true,
+  run(c) {
+    const { b, server } = c.p;
+    c.read('server', server);
+    c.step();
+    server.asyncClose(1000, c.wrap('close', (ec: Ec) => void c.log.push(`close ${said(ec)}`)));
+    c.step();
+    c.wire('server', c.p.a);
+    b.append(clientFrame({ opcode: Opcode.close, payload: closePayload(1000) }));
+    c.step();
+    c.step();
+  },
+});
+scenarios.push({
+  name: "a waiting read, a close started, then a message and the peer's close",
+  raw: true,
+  run(c) {
+    const { b, server } = c.p;
+    c.read('server', server);
+    c.step();
+    server.asyncClose(1000, c.wrap('close', (ec: Ec) => void c.log.push(`close ${said(ec)}`)));
+    c.step();
+    c.wire('server', c.p.a);
+    b.append(concat(clientFrame({ opcode: Opcode.binary, payload: pattern(9) }), clientFrame({ opcode: Opcode.close, payload: closePayload(1000) })));
+    c.step();
+    c.step();
+  },
+});
+scenarios.push({
+  name: 'a waiting read, then the peer ends the stream',
+  raw: true,
+  run(c) {
+    const { b, server } = c.p;
+    c.read('server', server);
+    c.step();
+    b.close();
+    c.step();
+  },
+});
+scenarios.push({
+  name: 'a waiting read cancelled (terminal), then a message',
+  raw: true,
+  run(c) {
+    const { b, server } = c.p;
+    const signal = new CancellationSignal();
+    const buf = new FlatBuffer();
+    const h = c.wrap('server read', (ec: Ec, n: number) => void c.log.push(`server read ${said(ec)} ${n} open=${server.isOpen()}`));
+    server.asyncRead(buf, bindCancellationSlot(signal.slot(), h));
+    c.step();
+    signal.emit(CancellationType.total);
+    c.step();
+    signal.emit(CancellationType.terminal);
+    c.step();
+    b.append(clientFrame({ opcode: Opcode.binary, payload: pattern(3) }));
+    c.read('server after', server);
+    c.step();
+  },
+});
+scenarios.push({
+  name: 'a read into a full buffer with nothing buffered',
+  raw: true,
+  run(c) {
+    const { b, server } = c.p;
+    const full = new StaticBuffer(4);
+    for (const piece of full.prepare(4)) piece.fill(0x2a);
+    full.commit(4);
+    c.read('server', server, full);
+    c.step();
+    b.append(clientFrame({ opcode: Opcode.binary, payload: pattern(3) }));
+    c.read('server after', server);
     c.step();
   },
 });
