@@ -345,10 +345,12 @@ export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer
     this.#timer = null;
     this.#timerAt = at;
     if (at === Infinity) return;
-    this.#timer = setTimeout(this.#onTimer, Math.max(0, Math.ceil(at - steadyNow())));
+    // A closure per arming rather than one per stream: most streams never arm (an idle
+    // WebSocket over a TcpStream sets no deadline; bench/idle-memory).
+    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, Math.ceil(at - steadyNow())));
   }
 
-  readonly #onTimer = (): void => {
+  #onTimer(): void {
     this.#timer = null;
     this.#timerAt = Infinity;
     const now = steadyNow();
@@ -363,7 +365,7 @@ export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer
     // that into the timeout. A timer that fired early (Node rounds) is simply armed again.
     if (expired) this.#socket.close();
     this.#arm();
-  };
+  }
 }
 
 function isEndpointList(x: Endpoint | readonly Endpoint[]): x is readonly Endpoint[] {

@@ -30,9 +30,13 @@ export class Timeout {
    * silence with keep-alive pings, a client never does.
    */
   static suggested(role: Role): Timeout {
-    return role === 'server' ? new Timeout(30_000, 300_000, true) : new Timeout(30_000, none, false);
+    // Frozen, so one of each serves every stream (a server calls this per connection).
+    return role === 'server' ? suggestedServer : suggestedClient;
   }
 }
+
+const suggestedServer = new Timeout(30_000, 300_000, true);
+const suggestedClient = new Timeout(30_000, none, false);
 
 /** The kind of control frame reported to the control callback (Beast's `frame_type`). */
 export type FrameType = 'close' | 'ping' | 'pong';

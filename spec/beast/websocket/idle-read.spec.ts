@@ -124,6 +124,8 @@ describe(`websocket/Stream idle reads over ${layer}`, () => {
     signal.emit(CancellationType.terminal);
     expect(await p).to.deep.equal([netError.operationAborted, 0]);
     expect(readBlock()).to.equal(0);
+    // A terminal cancellation leaves the stream fit only for closing: its socket is closed.
+    expect(sock.isOpen(), 'the next layer is closed').to.equal(false);
   });
 
   it('the peer\'s close frame ends a wait with closed', async () => {
