@@ -14,7 +14,21 @@ export class DeflateState {
   #deflater: Deflater | null = null;
   #inflater: Inflater | null = null;
 
+  /** Bytes of the `00 00 FF FF` tail fed to the inflater at the end of the compressed message being read. */
+  ebConsumed = 0;
+  /**
+   * The peer ended its deflate stream inside the message being read (a block with BFINAL set,
+   * which RFC 7692 section 7.2.3.4 allows): the rest of the message's payload is dropped.
+   */
+  inflateEnded = false;
+
   constructor(public opts: PermessageDeflate) {}
+
+  /** A message begins: the inflation state of the last one is forgotten. */
+  startMessage(): void {
+    this.ebConsumed = 0;
+    this.inflateEnded = false;
+  }
 
   /** The deflate context for our messages (a `role` endpoint), created on first use. */
   deflater(role: Role): Deflater {

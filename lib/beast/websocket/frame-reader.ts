@@ -18,6 +18,7 @@ import type { DeflateState } from './deflate-state.js';
 import { error } from './error.js';
 import { FrameHeaderDecoder, isControl, Opcode, type Role } from './frame.js';
 import { applyMask } from './mask.js';
+import { packFlags } from './packed-flags.js';
 import { ReadBuffer } from './read-buffer.js';
 import { Utf8Checker } from './utf8.js';
 
@@ -39,10 +40,12 @@ export class FrameReader implements ReadTargetSource {
   readonly decoder = new FrameHeaderDecoder({ role: 'client', readMessageMax: 16 * 1024 * 1024 });
   /** Payload bytes of the current data frame not yet taken (Beast's `rd_remain`). */
   remain = 0;
+  /** The booleans below, packed (packed-flags.ts); `done` starts set. */
+  bits = 2;
   /** The current frame's FIN as the read loop sees it (cleared after a control frame). */
-  fin = false;
+  declare fin: boolean;
   /** The last read consumed the final byte of a message (Beast's `rd_done`). */
-  done = true;
+  declare done: boolean;
   /** The opcode of the message being read (text or binary). */
   op: number = Opcode.text;
   /** Message bytes delivered so far (inflated bytes for a compressed message). */
@@ -62,19 +65,10 @@ export class FrameReader implements ReadTargetSource {
   taken = 0;
   /** The deflate state when permessage-deflate is active for this connection, else null. */
   pmd: DeflateState | null = null;
-  #role: Role = 'client';
   #utf8: Utf8Checker | null = null;
-  /** Bytes of the `00 00 FF FF` tail fed to the inflater at the end of a compressed message. */
-  #ebConsumed = 0;
-  /**
-   * The peer ended its deflate stream inside the message (a block with BFINAL set, which RFC 7692
-   * section 7.2.3.4 allows): the rest of the message's payload is dropped.
-   */
-  #inflateEnded = false;
 
   /** Starts over for a new connection (a stream may be reused). */
   reset(role: Role): void {
-    this.#role = role;
     this.decoder.role = role;
     this.decoder.messageOpen = false;
     this.buf.clear();
@@ -136,8 +130,7 @@ export class FrameReader implements ReadTargetSource {
     if (d.opcode !== Opcode.cont) {
       this.op = d.opcode;
       this.size = 0;
-      this.#ebConsumed = 0;
-      this.#inflateEnded = false;
+      if (this.pmd !== null) this.pmd.startMessage();
       this.#utf8?.reset();
     }
     this.ctrlOp = 0;
@@ -295,7 +288,7 @@ export class FrameReader implements ReadTargetSource {
    */
   inflate(out: BuffersSuffix): boolean {
     const pmd = this.pmd!;
-    const inflater = pmd.inflater(this.#role);
+    const inflater = pmd.inflater(this.decoder.role);
     const pieces: Uint8Array[] = [];
     const max = this.decoder.readMessageMax;
     let total = 0;
@@ -308,7 +301,7 @@ export class FrameReader implements ReadTargetSource {
         if (this.remain > 0) {
           if (this.buf.size() === 0) break;
           const input = this.buf.dataView().subarray(0, Math.min(this.remain, this.buf.size()));
-          if (this.#inflateEnded) {
+          if (pmd.inflateEnded) {
             // Past the end of the peer's deflate stream: nothing more to inflate in this message.
             this.consumePayload(input.length);
             continue;
@@ -316,13 +309,13 @@ export class FrameReader implements ReadTargetSource {
           ({ consumed, produced } = inflater.write(input, dest));
           this.consumePayload(consumed);
           // zlib stopped short of both the input's end and the output's: the stream has ended.
-          if (consumed < input.length && produced < dest.length) this.#inflateEnded = true;
-        } else if (this.fin && this.#inflateEnded) {
+          if (consumed < input.length && produced < dest.length) pmd.inflateEnded = true;
+        } else if (this.fin && pmd.inflateEnded) {
           this.#endInflated();
           break;
         } else if (this.fin) {
-          ({ consumed, produced } = inflater.write(emptyBlock.subarray(this.#ebConsumed), dest));
-          this.#ebConsumed += consumed;
+          ({ consumed, produced } = inflater.write(emptyBlock.subarray(pmd.ebConsumed), dest));
+          pmd.ebConsumed += consumed;
           if (produced === 0) {
             this.#endInflated();
             break;
@@ -356,8 +349,9 @@ export class FrameReader implements ReadTargetSource {
   }
 
   #endInflated(): void {
-    this.pmd!.afterRead(this.#role, this.#inflateEnded);
-    this.#inflateEnded = false;
+    const pmd = this.pmd!;
+    pmd.afterRead(this.decoder.role, pmd.inflateEnded);
+    pmd.inflateEnded = false;
     this.done = true;
   }
 
@@ -431,6 +425,8 @@ export class FrameReader implements ReadTargetSource {
     return (this.#utf8 ??= new Utf8Checker());
   }
 }
+
+packFlags(FrameReader.prototype, ['fin', 'done']);
 
 function firstNonEmpty(buffers: readonly Uint8Array[]): Uint8Array {
   for (const b of buffers) if (b.length > 0) return b;

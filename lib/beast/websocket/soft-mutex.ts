@@ -8,46 +8,8 @@
 import type { Executor } from '../../net/executor.js';
 import { SavedHandler } from './saved-handler.js';
 
-/** A lock that records its owner (any object: the operation), as Beast's `soft_mutex`. */
-export class SoftMutex {
-  #owner: object | null = null;
-
-  /** Whether some operation holds the lock. */
-  isLocked(): boolean {
-    return this.#owner !== null;
-  }
-
-  /** Whether `op` holds the lock. */
-  isLockedBy(op: object): boolean {
-    return this.#owner === op;
-  }
-
-  /** Takes the lock for `op` if it is free. */
-  tryLock(op: object): boolean {
-    if (this.#owner !== null) return false;
-    this.#owner = op;
-    return true;
-  }
-
-  /** Takes the lock, which must be free (a woken operation taking the lock handed to it). */
-  lock(op: object): void {
-    if (this.#owner !== null) throw new Error('soft mutex: already locked');
-    this.#owner = op;
-  }
-
-  /** Releases the lock, which `op` must hold. */
-  unlock(op: object): void {
-    if (this.#owner !== op) throw new Error('soft mutex: not the owner');
-    this.#owner = null;
-  }
-
-  /** Releases the lock if `op` holds it; returns whether it did. */
-  tryUnlock(op: object): boolean {
-    if (this.#owner !== op) return false;
-    this.#owner = null;
-    return true;
-  }
-}
+/** The two sides: read (Beast's `rd_block`) and write (`wr_block`). */
+export type Side = 'rd' | 'wr';
 
 /**
  * The slots (Beast's `op_rd`, `op_wr`, `op_ping`, `op_idle_ping`, `op_close` wait for the write
@@ -83,13 +45,61 @@ export type WakeOrder = (typeof wakeOrders)[keyof typeof wakeOrders];
  * when the first operation parks: a connection that never waits holds none (bench/idle-memory).
  */
 export class SoftMutexes {
-  /** The read side (Beast's `rd_block`). */
-  readonly rd = new SoftMutex();
-  /** The write side (Beast's `wr_block`). */
-  readonly wr = new SoftMutex();
+  /** The owner of the read side (Beast's `rd_block`). */
+  #rd: object | null = null;
+  /** The owner of the write side (Beast's `wr_block`). */
+  #wr: object | null = null;
   #slots: Record<Slot, SavedHandler> | null = null;
 
   constructor(readonly executor: Executor) {}
+
+  // Each side is a lock that records its owner (any object: the operation), as Beast's
+  // `soft_mutex`; both live in this object, as plain fields (bench/idle-memory).
+
+  /** Whether some operation holds `side`. */
+  isLocked(side: Side): boolean {
+    return this.#owner(side) !== null;
+  }
+
+  /** Whether `op` holds `side`. */
+  isLockedBy(side: Side, op: object): boolean {
+    return this.#owner(side) === op;
+  }
+
+  /** Takes `side` for `op` if it is free. */
+  tryLock(side: Side, op: object): boolean {
+    if (this.#owner(side) !== null) return false;
+    this.#set(side, op);
+    return true;
+  }
+
+  /** Takes `side`, which must be free (a woken operation taking the lock handed to it). */
+  lock(side: Side, op: object): void {
+    if (this.#owner(side) !== null) throw new Error('soft mutex: already locked');
+    this.#set(side, op);
+  }
+
+  /** Releases `side`, which `op` must hold. */
+  unlock(side: Side, op: object): void {
+    if (this.#owner(side) !== op) throw new Error('soft mutex: not the owner');
+    this.#set(side, null);
+  }
+
+  /** Releases `side` if `op` holds it; returns whether it did. */
+  tryUnlock(side: Side, op: object): boolean {
+    if (this.#owner(side) !== op) return false;
+    this.#set(side, null);
+    return true;
+  }
+
+  #owner(side: Side): object | null {
+    return side === 'rd' ? this.#rd : this.#wr;
+  }
+
+  #set(side: Side, op: object | null): void {
+    if (side === 'rd') this.#rd = op;
+    else this.#wr = op;
+  }
 
   /** The slot where an operation of that kind parks. */
   slot(name: Slot): SavedHandler {

@@ -8,7 +8,6 @@
  */
 
 import { error as netError, type ErrorCode } from '../../net/error.js';
-import type { Executor } from '../../net/executor.js';
 import type { AsyncStream } from '../../net/stream.js';
 import { error as beastError } from '../core/error.js';
 import { closeReason, type CloseReason } from './close.js';
@@ -18,6 +17,7 @@ import { Opcode, type Role } from './frame.js';
 import { FrameReader } from './frame-reader.js';
 import { FrameWriter } from './frame-writer.js';
 import { Timeout, type ControlCallback } from './options.js';
+import { packFlags } from './packed-flags.js';
 import { SoftMutexes } from './soft-mutex.js';
 import { Timeouts } from './timeouts.js';
 
@@ -46,24 +46,27 @@ export interface NextLayerHooks {
   close?(): void;
 }
 
-export class StreamImpl<NextLayer extends AsyncStream> {
-  readonly executor: Executor;
+/**
+ * The stream's state. It extends {@link SoftMutexes} rather than holding one, only to save an
+ * object per connection (bench/idle-memory); the locks are still reached as {@link locks}.
+ */
+export class StreamImpl<NextLayer extends AsyncStream> extends SoftMutexes {
   role: Role = 'client';
   status: Status = 'closed';
   /** The read side: buffer, frame decoding, unmasking, UTF-8, inflation. */
   readonly reader = new FrameReader();
-  /** The write side's frame building: options, the message under way, headers and buffers. */
-  readonly writer = new FrameWriter();
-  /** The read and write soft mutexes, and the operations parked behind them. */
-  readonly locks: SoftMutexes;
+  /** The write side's frame building, made by the first write or write option (see {@link writer}). */
+  #writer: FrameWriter | null = null;
+  /** The booleans below, packed (packed-flags.ts). */
+  bits = 0;
   /** The peer's close frame was received (Beast's `rd_close`). */
-  rdClose = false;
+  declare rdClose: boolean;
   /** Our close frame was sent (Beast's `wr_close`). */
-  wrClose = false;
+  declare wrClose: boolean;
   /** The first error was delivered: later operations get operationAborted (Beast's `ec_delivered`). */
-  ecDelivered = false;
+  declare ecDelivered: boolean;
   /** The timer expired: the next operation to look gets the timeout (Beast's `timed_out`). */
-  timedOut = false;
+  declare timedOut: boolean;
   /** The peer's close reason (Beast's `cr`). */
   cr: CloseReason = noReason;
   ctrlCb: ControlCallback | null = null;
@@ -73,8 +76,12 @@ export class StreamImpl<NextLayer extends AsyncStream> {
   #timeouts: Timeouts | null = null;
 
   constructor(readonly next: NextLayer & NextLayerHooks) {
-    this.executor = next.getExecutor();
-    this.locks = new SoftMutexes(this.executor);
+    super(next.getExecutor());
+  }
+
+  /** The read and write soft mutexes, and the operations parked behind them (soft-mutex.ts). */
+  get locks(): SoftMutexes {
+    return this;
   }
 
   // ---- options ----------------------------------------------------------------------------------
@@ -132,6 +139,19 @@ export class StreamImpl<NextLayer extends AsyncStream> {
     this.#timeouts!.idlePinging = on;
   }
 
+  /**
+   * The write side's frame building: options, the message under way, headers and buffers. Made
+   * by the first write or write option: a connection that only waits for messages holds none
+   * (bench/idle-memory).
+   */
+  get writer(): FrameWriter {
+    if (this.#writer === null) {
+      this.#writer = new FrameWriter();
+      this.#writer.reset(this.role);
+    }
+    return this.#writer;
+  }
+
   // ---- life -------------------------------------------------------------------------------------
 
   /** Resets the per-connection state when a handshake or accept begins (a stream may be reused). */
@@ -139,7 +159,7 @@ export class StreamImpl<NextLayer extends AsyncStream> {
     this.role = role;
     this.status = 'handshake';
     this.reader.reset(role);
-    this.writer.reset(role);
+    this.#writer?.reset(role);
     this.rdClose = false;
     this.wrClose = false;
     this.setPmd(null);
@@ -232,3 +252,5 @@ export class StreamImpl<NextLayer extends AsyncStream> {
     return this.reader.op === Opcode.text;
   }
 }
+
+packFlags(StreamImpl.prototype, ['rdClose', 'wrClose', 'ecDelivered', 'timedOut']);

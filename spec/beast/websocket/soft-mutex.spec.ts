@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 
 import { IoContext } from '../../../lib/net/io-context.js';
-import { SoftMutex, SoftMutexes, wakeOrders, type Slot } from '../../../lib/beast/websocket/soft-mutex.js';
+import { SoftMutexes, wakeOrders, type Slot } from '../../../lib/beast/websocket/soft-mutex.js';
 
 // Beast's names: op_close, op_idle_ping, op_rd, op_ping, op_wr, op_r_rd, op_r_close.
 const beast: Record<keyof typeof wakeOrders, readonly string[]> = {
@@ -64,22 +64,28 @@ describe('websocket/soft-mutex', () => {
     });
   });
 
-  describe('SoftMutex', () => {
-    it('records its owner; lock and unlock misuse throws, try variants report', () => {
-      const m = new SoftMutex();
-      const a = {};
-      const b = {};
-      expect(m.tryLock(a)).to.equal(true);
-      expect(m.isLockedBy(a)).to.equal(true);
-      expect(m.tryLock(b)).to.equal(false);
-      expect(() => m.lock(b)).to.throw(/already locked/);
-      expect(() => m.unlock(b)).to.throw(/not the owner/);
-      expect(m.tryUnlock(b)).to.equal(false);
-      expect(m.tryUnlock(a)).to.equal(true);
-      expect(m.isLocked()).to.equal(false);
-      m.lock(b);
-      m.unlock(b);
-      expect(m.isLocked()).to.equal(false);
-    });
+  describe('the soft mutexes', () => {
+    for (const side of ['rd', 'wr'] as const) {
+      it(`${side}: records its owner; lock and unlock misuse throws, try variants report; the other side is apart`, () => {
+        const m = new SoftMutexes(new IoContext().getExecutor());
+        const other = side === 'rd' ? 'wr' : 'rd';
+        const a = {};
+        const b = {};
+        expect(m.tryLock(side, a)).to.equal(true);
+        expect(m.isLockedBy(side, a)).to.equal(true);
+        expect(m.isLocked(other)).to.equal(false);
+        expect(m.tryLock(side, b)).to.equal(false);
+        expect(() => m.lock(side, b)).to.throw(/already locked/);
+        expect(() => m.unlock(side, b)).to.throw(/not the owner/);
+        expect(m.tryUnlock(side, b)).to.equal(false);
+        expect(m.tryLock(other, b)).to.equal(true);
+        expect(m.tryUnlock(side, a)).to.equal(true);
+        expect(m.isLocked(side)).to.equal(false);
+        expect(m.isLockedBy(other, b)).to.equal(true);
+        m.lock(side, b);
+        m.unlock(side, b);
+        expect(m.isLocked(side)).to.equal(false);
+      });
+    }
   });
 });

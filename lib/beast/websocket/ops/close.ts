@@ -80,7 +80,7 @@ export function asyncCloseOp<N extends AsyncStream>(
       ec = stopAfterStep(self, impl, we);
     }
     if (ec === undefined && !impl.rdClose) {
-      if (!impl.locks.rd.tryLock(self)) {
+      if (!impl.locks.tryLock('rd', self)) {
         const parked = yield* park(self, impl.locks.slot('rClose'), CancellationType.terminal);
         if (parked !== null) {
           // Cancelled while the peer's close was awaited: close the socket (a dirty shutdown).
@@ -88,11 +88,11 @@ export function asyncCloseOp<N extends AsyncStream>(
           impl.status = 'closed';
           impl.close();
           impl.closeNextLayer();
-          impl.locks.wr.unlock(self);
+          impl.locks.unlock('wr', self);
           impl.locks.wake(wakeOrders.afterClose);
           return self.complete(netError.operationAborted);
         }
-        impl.locks.rd.lock(self);
+        impl.locks.lock('rd', self);
         yield* resumeLater(self, impl);
         ec = impl.checkStopNow(null);
       }
@@ -106,8 +106,8 @@ export function asyncCloseOp<N extends AsyncStream>(
       impl.close();
     }
     // upcall
-    impl.locks.wr.unlock(self);
-    if (impl.locks.rd.tryUnlock(self)) impl.locks.wake(wakeOrders.closeReadSide);
+    impl.locks.unlock('wr', self);
+    if (impl.locks.tryUnlock('rd', self)) impl.locks.wake(wakeOrders.closeReadSide);
     impl.locks.wake(wakeOrders.afterClose);
     self.complete(ec);
   }, token, impl.executor);

@@ -50,10 +50,10 @@ export function* resumeLater<N extends AsyncStream>(self: Self, impl: StreamImpl
  * error the parked wait ended with (cancelled: nothing is held then).
  */
 export function* lockWrite<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, saved: SavedHandler, allowed: CancellationType) {
-  if (impl.locks.wr.tryLock(self)) return null;
+  if (impl.locks.tryLock('wr', self)) return null;
   const parked = yield* park(self, saved, allowed);
   if (parked !== null) return parked;
-  impl.locks.wr.lock(self);
+  impl.locks.lock('wr', self);
   yield* resumeLater(self, impl);
   return null;
 }

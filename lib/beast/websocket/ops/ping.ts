@@ -39,7 +39,7 @@ export function asyncPingOp<N extends AsyncStream>(
       ec = stopAfterStep(self, impl, we);
     }
     // upcall
-    impl.locks.wr.unlock(self);
+    impl.locks.unlock('wr', self);
     impl.locks.wake(wakeOrders.afterPing);
     self.complete(ec ?? null);
   }, token, impl.executor);
@@ -58,7 +58,7 @@ export function startIdlePing<N extends AsyncStream>(impl: StreamImpl<N>): void 
       impl.checkStopNow(we);
     }
     impl.idlePinging = false;
-    impl.locks.wr.unlock(self);
+    impl.locks.unlock('wr', self);
     impl.locks.wake(wakeOrders.afterIdlePing);
     self.complete(null);
   }, () => {}, impl.executor);

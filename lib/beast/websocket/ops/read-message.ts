@@ -52,7 +52,7 @@ export function asyncReadOp<N extends AsyncStream>(
  * composed operation must run.
  */
 function readWithoutSteps<N extends AsyncStream>(impl: StreamImpl<N>, buffer: DynamicBuffer, handler: Handler<ReadSignature>, onDone?: () => void): boolean {
-  if (!mayShortcut(impl, handler) || impl.locks.rd.isLocked()) return false;
+  if (!mayShortcut(impl, handler) || impl.locks.isLocked('rd')) return false;
   // Nothing buffered at a message boundary, and room for a byte (else the composed operation
   // fails at once with bufferOverflow): the composed steps' first would be to wait for bytes.
   if (impl.reader.waitsForMessage() && buffer.size() < buffer.maxSize()) {
@@ -77,7 +77,7 @@ function readWithoutSteps<N extends AsyncStream>(impl: StreamImpl<N>, buffer: Dy
  */
 function takeWholeMessage<N extends AsyncStream>(impl: StreamImpl<N>, buffer: DynamicBuffer): number {
   const r = impl.reader;
-  if (impl.locks.rd.isLocked() || !r.holdsWholeMessage(buffer.maxSize() - buffer.size())) return -1;
+  if (impl.locks.isLocked('rd') || !r.holdsWholeMessage(buffer.maxSize() - buffer.size())) return -1;
   // A fault of the header (masking, size limit) is the composed steps' to report: nothing was consumed.
   if (r.nextFrame() !== 'data') return -1;
   r.done = false;
@@ -109,7 +109,7 @@ class WaitingRead<N extends AsyncStream> extends HandlerWork<ReadSignature> {
   start(): void {
     const impl = this.impl;
     impl.updateTimer();
-    impl.locks.rd.lock(this);
+    impl.locks.lock('rd', this);
     // A bound method rather than an arrow field: no context per wait (bench/idle-memory).
     readMore(impl, this.#relay.bind(this.arrived.bind(this)));
   }
@@ -119,7 +119,7 @@ class WaitingRead<N extends AsyncStream> extends HandlerWork<ReadSignature> {
     const impl = this.impl;
     impl.reader.commit(got);
     const stop = impl.checkStopNow(this.#relay.finish(e));
-    impl.locks.rd.unlock(this);
+    impl.locks.unlock('rd', this);
     // Between reads a close waiting for the read side takes it. It set the status to closing
     // before it parked, so mayShortcut below sends this read to the composed steps, which wait
     // behind the close as they would have.

@@ -71,11 +71,11 @@ export function* readSome<N extends AsyncStream>(self: Self, impl: StreamImpl<N>
   for (;;) {
     // acquire_read_lock
     impl.updateTimer();
-    if (!impl.locks.rd.tryLock(self)) {
+    if (!impl.locks.tryLock('rd', self)) {
       // do_suspend: only a close holds the read side against a read; the read ends once it is done.
       const parked = yield* park(self, impl.locks.slot('rRd'), CancellationType.all);
       if (parked !== null) return [parked, 0];
-      impl.locks.rd.lock(self);
+      impl.locks.lock('rd', self);
       yield* resumeLater(self, impl);
       return upcall(self, impl, impl.checkStopNow(null) ?? netError.operationAborted, 0);
     }
@@ -99,9 +99,9 @@ function* readFrame<N extends AsyncStream>(self: Self, impl: StreamImpl<N>): Ste
     const stop = yield* fill(self, impl);
     if (stop !== undefined) return upcall(self, impl, stop, 0);
     // Allow a close operation to acquire the read block between reads.
-    impl.locks.rd.unlock(self);
+    impl.locks.unlock('rd', self);
     if (impl.locks.wake(wakeOrders.readSide)) return 'acquire';
-    impl.locks.rd.lock(self);
+    impl.locks.lock('rd', self);
     ev = r.nextFrame();
   }
   if (ev === 'violation') return yield* failConnection(self, impl, r.closeCode, r.violation!, 0);
@@ -134,7 +134,7 @@ function* onControl<N extends AsyncStream>(self: Self, impl: StreamImpl<N>): Ste
     impl.ctrlCb?.('ping', textDecoder.decode(payload));
     const pong = impl.writer.controlFrame(Opcode.pong, payload);
     // Allow a close operation to acquire the read block while the pong waits for the write side.
-    impl.locks.rd.unlock(self);
+    impl.locks.unlock('rd', self);
     impl.locks.wake(wakeOrders.readSide);
     const parked = yield* lockWrite(self, impl, impl.locks.slot('rd'), CancellationType.terminal);
     if (parked !== null) return [parked, 0];
@@ -143,7 +143,7 @@ function* onControl<N extends AsyncStream>(self: Self, impl: StreamImpl<N>): Ste
     const [we] = yield* self.call<IoSignature>((h) => writeAll(impl.next, pong, h));
     const stop = stopAfterStep(self, impl, we);
     if (stop !== undefined) return upcall(self, impl, stop, 0);
-    impl.locks.wr.unlock(self);
+    impl.locks.unlock('wr', self);
     impl.locks.wake(wakeOrders.afterReadWrite);
     return 'acquire';
   }
@@ -204,15 +204,15 @@ function* readInflated<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, o
  * close frame unless we already did, tears down, and completes with `result`.
  */
 function* failConnection<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, code: number, result: ErrorCode, bytes: number): Steps<ReadSignature> {
-  if (!impl.locks.wr.tryLock(self)) {
+  if (!impl.locks.tryLock('wr', self)) {
     const parked = yield* park(self, impl.locks.slot('rd'), CancellationType.terminal);
     if (parked !== null) {
       // Unlike Beast, give the read side back, so that a later close cannot wait forever.
-      impl.locks.rd.tryUnlock(self);
+      impl.locks.tryUnlock('rd', self);
       impl.locks.wake(wakeOrders.readSide);
       return [parked, bytes];
     }
-    impl.locks.wr.lock(self);
+    impl.locks.lock('wr', self);
     yield* resumeLater(self, impl);
     const stop = impl.checkStopNow(null);
     if (stop !== undefined) return upcall(self, impl, stop, bytes);
@@ -237,9 +237,9 @@ function* failConnection<N extends AsyncStream>(self: Self, impl: StreamImpl<N>,
 
 /** upcall: gives back both sides and hands them on in Beast's order. */
 function upcall<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, ec: ErrorCode | null, bytes: number): ReadSignature {
-  impl.locks.rd.tryUnlock(self);
+  impl.locks.tryUnlock('rd', self);
   impl.locks.wake(wakeOrders.readSide);
-  if (impl.locks.wr.tryUnlock(self)) impl.locks.wake(wakeOrders.afterReadWrite);
+  if (impl.locks.tryUnlock('wr', self)) impl.locks.wake(wakeOrders.afterReadWrite);
   return [ec, bytes];
 }
 

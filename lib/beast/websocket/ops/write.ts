@@ -59,19 +59,19 @@ export function asyncWriteSomeOp<N extends AsyncStream>(
  */
 function writeWhole<N extends AsyncStream>(impl: StreamImpl<N>, buffers: ConstBufferSequence, handler: Handler<WriteSignature>, onDone?: () => void): boolean {
   const w = impl.writer;
-  if (!mayShortcut(impl, handler) || impl.locks.wr.isLocked() || w.cont) return false;
+  if (!mayShortcut(impl, handler) || impl.locks.isLocked('wr') || w.cont) return false;
   const size = bufferSize(buffers);
   // A server's frame may be any size; a client masks through its write buffer, so one buffer-full.
   if (size > w.bufOpt && (w.fragOpt || impl.role === 'client')) return false;
   const work = new HandlerWork(handler, impl.executor);
-  impl.locks.wr.lock(work);
+  impl.locks.lock('wr', work);
   w.beginMessage(false);
   const bufs = w.wholeFrame(buffers, size);
   const relay = TerminalRelay.for(handler);
   writeAll(impl.next, bufs, relay.bind((ec: ErrorCode | null) => {
     const stop = impl.checkStopNow(relay.finish(ec));
     // upcall
-    impl.locks.wr.unlock(work);
+    impl.locks.unlock('wr', work);
     impl.locks.wake(wakeOrders.afterWrite);
     onDone?.();
     work.complete(true, stop ?? null, stop === undefined ? size : 0);
@@ -134,11 +134,11 @@ function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin:
     if (remain === 0) break;
     // Between fragments: let control frames (and a read's pong or close reply) go first.
     // A woken operation takes the write side at once; otherwise it is still free for us.
-    impl.locks.wr.unlock(self);
+    impl.locks.unlock('wr', self);
     impl.locks.wake(wakeOrders.afterWrite);
   }
   // upcall
-  impl.locks.wr.tryUnlock(self);
+  impl.locks.tryUnlock('wr', self);
   impl.locks.wake(wakeOrders.afterWrite);
   self.complete(ec ?? null, sent);
 }
@@ -195,11 +195,11 @@ function* deflateBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fi
       break;
     }
     // A woken operation takes the write side at once; otherwise it is still free for us.
-    impl.locks.wr.unlock(self);
+    impl.locks.unlock('wr', self);
     impl.locks.wake(wakeOrders.afterWrite);
   }
   // upcall
-  impl.locks.wr.tryUnlock(self);
+  impl.locks.tryUnlock('wr', self);
   impl.locks.wake(wakeOrders.afterWrite);
   self.complete(ec ?? null, sent);
 }

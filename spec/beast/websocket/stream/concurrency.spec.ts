@@ -92,7 +92,7 @@ describe('websocket/Stream concurrency', () => {
       const p = ctl('ping');
       const c = ctl('close');
       client.asyncPing('', p.h);
-      expect(implOf(client).locks.wr.isLocked()).to.equal(true);
+      expect(implOf(client).locks.isLocked('wr')).to.equal(true);
       client.asyncClose(1000, c.h);
       pump(ioc);
       expect([p.ec(), c.ec()]).to.deep.equal([null, null]);
@@ -238,7 +238,7 @@ describe('websocket/Stream concurrency', () => {
       const r = io('read');
       const buf = new FlatBuffer();
       client.asyncRead(buf, r.h);
-      stepUntil(ioc, () => implOf(client).locks.wr.isLocked());
+      stepUntil(ioc, () => implOf(client).locks.isLocked('wr'));
       expect(r.called).to.equal(false);
       const c = ctl('close');
       client.asyncClose(1000, c.h);
@@ -256,7 +256,7 @@ describe('websocket/Stream concurrency', () => {
       const { io, ctl } = ordered(order);
       const r = io('read');
       client.asyncRead(new FlatBuffer(), r.h);
-      stepUntil(ioc, () => implOf(client).locks.wr.isLocked());
+      stepUntil(ioc, () => implOf(client).locks.isLocked('wr'));
       const c = ctl('close');
       client.asyncClose(1001, c.h);
       pump(ioc);
@@ -295,7 +295,7 @@ describe('websocket/Stream concurrency', () => {
       const { io, ctl } = ordered(order);
       const r = io('read');
       client.asyncRead(new FlatBuffer(), r.h);
-      stepUntil(ioc, () => implOf(client).locks.wr.isLocked());
+      stepUntil(ioc, () => implOf(client).locks.isLocked('wr'));
       const c = ctl('close');
       client.asyncClose(1000, c.h);
       pump(ioc);
@@ -340,7 +340,7 @@ describe('websocket/Stream concurrency', () => {
       const c = ctl('close');
       client.asyncWrite(bytesOf('Hello, world!'), w.h);
       client.asyncRead(new FlatBuffer(), r.h);
-      expect(implOf(client).locks.rd.isLocked()).to.equal(true);
+      expect(implOf(client).locks.isLocked('rd')).to.equal(true);
       client.asyncClose(1000, c.h);
       expect(client.isOpen()).to.equal(true);
       pump(ioc);
@@ -358,7 +358,7 @@ describe('websocket/Stream concurrency', () => {
       const { io, ctl } = ordered(order);
       const c = ctl('close');
       client.asyncClose(1000, c.h);
-      stepUntil(ioc, () => implOf(client).locks.rd.isLocked());
+      stepUntil(ioc, () => implOf(client).locks.isLocked('rd'));
       const r = io('read');
       client.asyncRead(new FlatBuffer(), r.h);
       pump(ioc);
@@ -375,10 +375,10 @@ describe('websocket/Stream concurrency', () => {
       const buf = new FlatBuffer();
       const r = recorder();
       client.asyncRead(buf, r.h);
-      expect(implOf(client).locks.rd.isLocked()).to.equal(true);
+      expect(implOf(client).locks.isLocked('rd')).to.equal(true);
       const w = recorder();
       client.asyncWrite(bytesOf('Hello, world'), w.h);
-      expect(implOf(client).locks.wr.isLocked()).to.equal(true);
+      expect(implOf(client).locks.isLocked('wr')).to.equal(true);
       pump(ioc);
       expect(w.once()).to.deep.equal([null, 12]);
       expect(r.once()).to.deep.equal([null, 12]);
@@ -404,10 +404,10 @@ describe('websocket/Stream concurrency', () => {
         client.asyncRead(new FlatBuffer(), r2.h);
       });
       client.asyncRead(buf, first.h);
-      expect(implOf(client).locks.rd.isLocked()).to.equal(true);
+      expect(implOf(client).locks.isLocked('rd')).to.equal(true);
       const c = ctl('close');
       client.asyncClose(1000, c.h);
-      expect(implOf(client).locks.wr.isLocked()).to.equal(true);
+      expect(implOf(client).locks.isLocked('wr')).to.equal(true);
       pump(ioc);
       expect(first.once()).to.deep.equal([null, 2]);
       expect(text(buf.dataView())).to.equal('**');
@@ -566,7 +566,7 @@ describe('websocket/Stream concurrency', () => {
       a.append(serverFrame({ opcode: Opcode.ping, payload: 'a long ping payload' }));
       const r = recorder();
       client.asyncRead(new FlatBuffer(), r.h);
-      stepUntil(ioc, () => implOf(client).locks.wr.isLocked());
+      stepUntil(ioc, () => implOf(client).locks.isLocked('wr'));
       const w = recorder();
       client.asyncWrite(bytesOf('msg'), w.h);
       const p = recorder<[Ec]>();
@@ -787,7 +787,7 @@ describe('websocket/Stream concurrency', () => {
       const c = ctl('close');
       client.asyncClose(1000, c.h);
       pump(ioc);
-      expect(implOf(client).locks.rd.isLocked()).to.equal(true);
+      expect(implOf(client).locks.isLocked('rd')).to.equal(true);
       const sig = new CancellationSignal();
       const r = io('read');
       const token = bindCancellationSlot(sig.slot(), r.h);
