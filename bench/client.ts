@@ -4,7 +4,8 @@
  * child process of its own); each client runs in a child process too, so its CPU time is its own.
  * A client keeps `inflight` messages outstanding on each of its connections: it sends a new one
  * whenever an echo arrives. Client frames are masked, so this measures the masking path the echo
- * benchmark's pre-masked generator leaves out.
+ * benchmark's pre-masked generator leaves out. bench/native also runs, through this file's client
+ * mode, a tsbeast client built as examples/echo_client.ts builds it (over a `TcpStream`).
  *
  *   node dist/bench/client.js [seconds-per-measurement]        (default 1.5; 3 rounds per cell)
  *
@@ -16,12 +17,14 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { Stream } from '../lib/beast/websocket/index.js';
-import { Endpoint, IoContext, FlatBuffer, TcpSocket } from '../lib/net/index.js';
+import { TcpStream } from '../lib/beast/core/index.js';
+import { Endpoint, IoContext, FlatBuffer, TcpSocket, type AsyncStream } from '../lib/net/index.js';
 import { startServer } from './echo-servers.js';
 import { fmt, median, printTable, record, rounds, type Figure } from './report.js';
 
 const self = fileURLToPath(import.meta.url);
-type ClientKind = 'tsbeast' | 'ws';
+/** `tsbeast`: a stream over a bare `TcpSocket`; `tsbeast-example`: over a `TcpStream`, as examples/echo_client.ts. */
+type ClientKind = 'tsbeast' | 'tsbeast-example' | 'ws';
 interface ClientSpec {
   kind: ClientKind;
   port: number;
@@ -50,10 +53,20 @@ function echoed(): void {
 
 /** One tsbeast connection: a read loop, and a write loop that sends one message per echo. */
 async function tsbeastConnection(ioc: IoContext, spec: ClientSpec, payload: Uint8Array): Promise<void> {
-  const sock = new TcpSocket(ioc);
-  await sock.asyncConnect(new Endpoint('127.0.0.1', spec.port));
-  sock.setOption(TcpSocket.noDelay(true));
-  const ws = new Stream(sock);
+  const endpoint = new Endpoint('127.0.0.1', spec.port);
+  let ws: Stream<AsyncStream>;
+  if (spec.kind === 'tsbeast-example') {
+    // As examples/echo_client.ts builds its client: a stream over a TcpStream.
+    const next = new TcpStream(ioc);
+    next.socket().setOption(TcpSocket.noDelay(true));
+    await next.asyncConnect(endpoint);
+    ws = new Stream(next);
+  } else {
+    const sock = new TcpSocket(ioc);
+    await sock.asyncConnect(endpoint);
+    sock.setOption(TcpSocket.noDelay(true));
+    ws = new Stream(sock);
+  }
   ws.binary(true);
   ws.readMessageMax(64 * 1024 * 1024);
   await ws.asyncHandshake(`127.0.0.1:${spec.port}`, '/');
@@ -95,8 +108,8 @@ async function wsConnection(spec: ClientSpec, payload: Buffer): Promise<void> {
 async function runClient(spec: ClientSpec): Promise<ClientResult> {
   const payload = Buffer.alloc(spec.size, 0x61);
   const ioc = new IoContext();
-  const running = spec.kind === 'tsbeast' ? ioc.run() : undefined;
-  const open = Array.from({ length: spec.conns }, () => (spec.kind === 'tsbeast' ? tsbeastConnection(ioc, spec, payload) : wsConnection(spec, payload)));
+  const running = spec.kind !== 'ws' ? ioc.run() : undefined;
+  const open = Array.from({ length: spec.conns }, () => (spec.kind !== 'ws' ? tsbeastConnection(ioc, spec, payload) : wsConnection(spec, payload)));
   await Promise.all(open);
   await new Promise((r) => setTimeout(r, Math.min(500, spec.ms / 4)));
   const cpu0 = process.cpuUsage();

@@ -148,7 +148,7 @@ async function tsbeastClients(port: number, size: number, conns: number): Promis
     for (const s of sockets) s.close();
     guard.reset();
     await running;
-    await Promise.all(natives.map((n) => (n.closed ? undefined : once(n, 'close'))));
+    await Promise.all(natives.map((n) => (n.closed ? Promise.resolve() : once(n, 'close'))));
   };
   return out;
 }

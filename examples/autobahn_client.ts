@@ -7,17 +7,20 @@
 // includes this agent. Start the fuzzing server first, e.g.
 // `docker run -it --rm -v "$PWD/autobahn:/config" -p 9001:9001 crossbario/autobahn-testsuite`.
 
-import { parseArgs } from 'node:util';
 import { asTuple, buffersToString, ErrorCode, FlatBuffer, IoContext, Resolver } from 'tsbeast/net';
 import { error as wsError, PermessageDeflate, Stream } from 'tsbeast/websocket';
 import { TcpStream } from 'tsbeast/core';
 
-const { values: args } = parseArgs({
-  options: {
-    url: { type: 'string', default: 'ws://127.0.0.1:9001' },
-    agent: { type: 'string', default: 'tsbeast' },
-  },
-});
+import { parseCommandLine } from './command-line.js';
+
+const usage = `usage: node dist/examples/autobahn_client.js [--url ws://127.0.0.1:9001] [--agent tsbeast]
+
+Runs every case of an Autobahn|Testsuite fuzzingserver at the URL as an echo client, then asks
+the server to update its reports.`;
+const args = parseCommandLine({
+  url: { type: 'string', default: 'ws://127.0.0.1:9001' },
+  agent: { type: 'string', default: 'tsbeast' },
+}, usage);
 const url = new URL(args.url);
 const agent = encodeURIComponent(args.agent);
 
@@ -71,7 +74,7 @@ async function echoUntilClosed(ws: Stream<TcpStream>): Promise<ErrorCode> {
 
 /**
  * Closes the socket if it is still open. A stream that failed or finished its closing handshake
- * has already closed it (docs/differences.md); this is for every other way out.
+ * has already closed it (docs/topics/differences.md); this is for every other way out.
  */
 function dispose(ws: Stream<TcpStream>): void {
   if (ws.nextLayer().isOpen()) ws.nextLayer().close();

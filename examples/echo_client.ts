@@ -6,19 +6,21 @@
 // type. Exits 1 on the first mismatch.
 
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { buffersToBytes, FlatBuffer, IoContext, Resolver, TcpSocket } from 'tsbeast/net';
 import { CloseCode, PermessageDeflate, Stream } from 'tsbeast/websocket';
 import { TcpStream } from 'tsbeast/core';
 
-const { values: args } = parseArgs({
-  options: {
-    url: { type: 'string', default: 'ws://127.0.0.1:9001/' },
-    messages: { type: 'string', default: '100' },
-    size: { type: 'string', default: '1024' },
-    deflate: { type: 'boolean', default: false },
-  },
-});
+import { parseCommandLine } from './command-line.js';
+
+const usage = `usage: node dist/examples/echo_client.js [--url ws://127.0.0.1:9001/] [--messages 100] [--size 1024] [--deflate]
+
+Sends messages of the given size to a WebSocket echo server, checks each reply, and closes.`;
+const args = parseCommandLine({
+  url: { type: 'string', default: 'ws://127.0.0.1:9001/' },
+  messages: { type: 'string', default: '100' },
+  size: { type: 'string', default: '1024' },
+  deflate: { type: 'boolean', default: false },
+}, usage);
 const url = new URL(args.url);
 const count = Number(args.messages);
 const size = Number(args.size);

@@ -8,19 +8,23 @@
 // not finished closing after 5 s, and exits 0. A session's error (a refused handshake, a reset,
 // a protocol violation) is logged and ends that session only; its socket is closed by the stream.
 
-import { parseArgs } from 'node:util';
-import { Endpoint, error as netError, FlatBuffer, IoContext, SystemError, TcpAcceptor, type ErrorCode, TcpSocket } from 'tsbeast/net';
+import { constants } from 'node:os';
+import { Endpoint, error as netError, FlatBuffer, IoContext, SignalSet, SystemError, TcpAcceptor, type ErrorCode, TcpSocket } from 'tsbeast/net';
 import { CloseCode, error as wsError, PermessageDeflate, Stream, Timeout } from 'tsbeast/websocket';
 import { TcpStream } from 'tsbeast/core';
 
-const { values: args } = parseArgs({
-  options: {
-    host: { type: 'string', default: '127.0.0.1' },
-    port: { type: 'string', default: '9001' },
-    token: { type: 'string', default: 'callback' },
-    deflate: { type: 'boolean', default: false },
-  },
-});
+import { parseCommandLine } from './command-line.js';
+
+const usage = `usage: node dist/examples/echo_server.js [--host 127.0.0.1] [--port 9001] [--token callback|promise] [--deflate]
+
+A WebSocket echo server: every message comes back unchanged. SIGINT or SIGTERM closes every
+connection with 1001 (going away) and exits.`;
+const args = parseCommandLine({
+  host: { type: 'string', default: '127.0.0.1' },
+  port: { type: 'string', default: '9001' },
+  token: { type: 'string', default: 'callback' },
+  deflate: { type: 'boolean', default: false },
+}, usage);
 if (args.token !== 'callback' && args.token !== 'promise') throw new Error(`--token callback|promise, not ${args.token}`);
 
 type WebSocket = Stream<TcpStream>;
@@ -113,8 +117,6 @@ const closeTimeoutMs = 5000;
 
 function shutdown(signal: string): void {
   console.log(`${signal}: closing ${sessions.size} connection(s)`);
-  process.off('SIGINT', shutdown);
-  process.off('SIGTERM', shutdown);
   acceptor.close();
   for (const ws of sessions) {
     // One still in its opening handshake (or already closing) has no handshake to start: cut it.
@@ -128,8 +130,14 @@ function shutdown(signal: string): void {
     for (const ws of sessions) ws.nextLayer().close();
   }, closeTimeoutMs).unref();
 }
-process.once('SIGINT', shutdown);
-process.once('SIGTERM', shutdown);
+
+// Asio's signal_set: the first SIGINT or SIGTERM starts the shutdown. The wait holds work, as the
+// acceptor does; once it completed, a second Ctrl-C has Node's default action and ends at once.
+const signals = new SignalSet(ioc, 'SIGINT', 'SIGTERM');
+signals.asyncWait((ec, signalNumber) => {
+  if (ec !== null) return report(ec, 'signal wait');
+  shutdown(Object.entries(constants.signals).find(([, n]) => n === signalNumber)?.[0] ?? `signal ${signalNumber}`);
+});
 
 // run() resolves once no work is left: the acceptor is closed and every session has ended.
 await running;

@@ -1,11 +1,13 @@
 /**
  * tsbeast: Boost.Asio's asynchronous model and Boost.Beast's WebSocket stream for Node.js.
- * The root gives the common case: the net layer as `net`, the WebSocket layer as `websocket`, and
- * the names a WebSocket client or server uses most (`Stream`, `TcpStream`, close codes, options).
- * Each layer is also a subpath export (`tsbeast/net`, `tsbeast/websocket`, …).
+ * The root gives the common case: the front door (`connect`, `acceptWebSockets`, `messages`,
+ * `send`, …) by name, the names a WebSocket client or server on the Asio model uses most
+ * (`Stream`, `TcpStream`, close codes, options), the net layer as `net` and the WebSocket layer
+ * as `websocket`. Each layer is also a subpath export (`tsbeast/net`, `tsbeast/websocket`,
+ * `tsbeast/front`, …).
  *
  * ```ts
- * import { net, Stream, TcpStream, CloseCode } from 'tsbeast';
+ * import { connect, messages, net, Stream, TcpStream, CloseCode } from 'tsbeast';
  * ```
  */
 
@@ -26,3 +28,36 @@ export {
   type HandshakeSignature,
 } from './beast/websocket/index.js';
 export { TcpStream, DuplexStream } from './beast/core/index.js';
+export {
+  connect,
+  acceptWebSockets,
+  listenWebSockets,
+  WebSocketServer,
+  messages,
+  send,
+  SendQueue,
+  sendQueueOf,
+  streamInfo,
+  isNormalClose,
+  type ConnectOptions,
+  type ClientStream,
+  type ServerOptions,
+  type ServerStream,
+  type ListenOptions,
+  type UpgradeInfo,
+  type Verdict,
+  type Message,
+  type MessagesOptions,
+  type SendQueueOptions,
+  type ConnectSignature,
+  type ListenSignature,
+  type SendSignature,
+  type CloseSignature,
+  type StreamHandler,
+  type StreamInfo,
+  type NodeServer,
+  type TextMessage,
+  type BinaryMessage,
+  type ByteMessage,
+  type WhenFull,
+} from './front/index.js';

@@ -15,6 +15,12 @@ import {
 } from 'tsbeast/net';
 import { CloseCode, Stream } from 'tsbeast/websocket';
 import { startEchoServer } from './echo-server.js';
+import { parseCommandLine } from '../command-line.js';
+
+parseCommandLine({}, `usage: node dist/examples/tokens/abort-signal.js
+
+One task in the token style of promises, each operation bound to an AbortSignal: connect to an echo server started in the same
+process, send one message, read the reply, close.`);
 
 const ioc = new IoContext();
 const running = ioc.run();

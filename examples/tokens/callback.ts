@@ -4,6 +4,12 @@
 import { buffer, buffersToString, FlatBuffer, IoContext, TcpSocket, type ErrorCode } from 'tsbeast/net';
 import { CloseCode, Stream } from 'tsbeast/websocket';
 import { startEchoServer } from './echo-server.js';
+import { parseCommandLine } from '../command-line.js';
+
+parseCommandLine({}, `usage: node dist/examples/tokens/callback.js
+
+One task in the token style of callbacks: each step's handler starts the next: connect to an echo server started in the same
+process, send one message, read the reply, close.`);
 
 const ioc = new IoContext();
 const running = ioc.run();

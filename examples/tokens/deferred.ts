@@ -14,6 +14,12 @@ import {
 } from 'tsbeast/net';
 import { CloseCode, Stream } from 'tsbeast/websocket';
 import { startEchoServer } from './echo-server.js';
+import { parseCommandLine } from '../command-line.js';
+
+parseCommandLine({}, `usage: node dist/examples/tokens/deferred.js
+
+One task in the token style of deferred operations, launched later: connect to an echo server started in the same
+process, send one message, read the reply, close.`);
 
 const ioc = new IoContext();
 const running = ioc.run();

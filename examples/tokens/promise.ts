@@ -4,6 +4,12 @@
 import { buffer, buffersToString, FlatBuffer, IoContext, TcpSocket } from 'tsbeast/net';
 import { CloseCode, Stream } from 'tsbeast/websocket';
 import { startEchoServer } from './echo-server.js';
+import { parseCommandLine } from '../command-line.js';
+
+parseCommandLine({}, `usage: node dist/examples/tokens/promise.js
+
+One task in the token style of promises with await: connect to an echo server started in the same
+process, send one message, read the reply, close.`);
 
 const ioc = new IoContext();
 const running = ioc.run();

@@ -5,6 +5,12 @@
 import { buffer, buffersToString, FlatBuffer, IoContext, makeStrand, TcpSocket, type ErrorCode } from 'tsbeast/net';
 import { CloseCode, Stream } from 'tsbeast/websocket';
 import { startEchoServer } from './echo-server.js';
+import { parseCommandLine } from '../command-line.js';
+
+parseCommandLine({}, `usage: node dist/examples/tokens/strand.js
+
+Three clients of an echo server started in the same process, each sending one message and
+reading the reply, with every handler of all three on one strand.`);
 
 const ioc = new IoContext();
 const running = ioc.run();

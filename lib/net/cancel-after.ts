@@ -8,7 +8,7 @@ import { associationsOf, getAssociatedExecutor, wrapHandler, type Handler } from
 import { CancellationSignal, CancellationType } from './cancellation.js';
 import type { ErrorCode } from './error.js';
 import { bindExecutor } from './binders.js';
-import { SteadyTimer } from './timer.js';
+import { SteadyTimer, steadyNow } from './timer.js';
 import { makeBoundToken, type BoundToken, type CompletionToken, type UsePromise } from './token.js';
 
 /**
@@ -31,6 +31,14 @@ export function cancelAfter(
   token?: unknown,
   type: CancellationType = CancellationType.terminal,
 ): BoundToken<unknown> {
+  return cancelWhen(() => steadyNow() + ms, token, type);
+}
+
+/**
+ * @internal The token of {@link cancelAfter} and `cancelAt`: cancels the operation with `type` at
+ * the time `expiry()` returns when the operation starts (on the {@link steadyNow} clock).
+ */
+export function cancelWhen(expiry: () => number, token: unknown, type: CancellationType): BoundToken<unknown> {
   return makeBoundToken(token, (h, ioExecutor) => {
     const relay = new CancellationSignal();
     const outer = associationsOf(h).cancellationSlot;
@@ -44,7 +52,8 @@ export function cancelAfter(
       outer?.release(forward);
       (h as Handler<readonly unknown[]>)(...result);
     };
-    const timer = new SteadyTimer(ioExecutor, ms);
+    const timer = new SteadyTimer(ioExecutor);
+    timer.expiresAt(expiry());
     // Both halves finish on the handler's executor, so they are serialised with each other.
     timer.asyncWait(
       bindExecutor(getAssociatedExecutor(h, ioExecutor), (ec: ErrorCode | null) => {

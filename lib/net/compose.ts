@@ -24,6 +24,8 @@ import { error, SystemError } from './error.js';
 import { toExecutor, type Executor, type ExecutorLike } from './executor.js';
 import { HandlerWork } from './handler-work.js';
 import { reportInternalError } from './internal-error.js';
+import { handlerTracker } from './handler-tracking.js';
+import { isGeneratorFunction, spawnCoroutine, type CoroutineBody, type CoroutineContext } from './coroutine.js';
 import {
   asyncInitiate,
   type AsyncResult,
@@ -120,7 +122,9 @@ class ComposedOp<A extends readonly unknown[]> implements ComposedSelf<A> {
     this.#initiating = initiating;
     try {
       this.#body = body(this);
-      this.#resume([]);
+      // With handler tracking, the children of the first step are this operation's own.
+      if (handlerTracker !== null) handlerTracker.step(this.#work, () => this.#resume([]));
+      else this.#resume([]);
     } finally {
       this.#initiating = false;
     }
@@ -268,8 +272,8 @@ export function asyncCompose<A extends readonly unknown[], T extends TokenFor<A>
 /**
  * {@link asyncCompose} with a shortcut tried first, inside the initiation: when
  * `shortcut(handler)` returns true it has taken the handler, and completes the operation by
- * other means (through a {@link HandlerWork}, so the same completion rules hold) or hands it to
- * the composed operation later with {@link startComposed}. When it returns false it must have
+ * other means (through a `HandlerWork`, so the same completion rules hold) or hands it to
+ * the composed operation later with `startComposed`. When it returns false it must have
  * changed nothing, and the composed operation starts at once. For hot paths whose common case
  * needs no intermediate step, such as a WebSocket read of a message that is already buffered.
  */
@@ -300,6 +304,7 @@ export function startComposed<A extends readonly unknown[]>(
   body: (self: ComposedSelf<A>) => ComposedBody,
   initiating: boolean,
 ): void {
+  if (handlerTracker !== null) handlerTracker.handOver(handler);
   new ComposedOp(handler, ioExecutor).start(body, initiating);
 }
 
@@ -307,8 +312,20 @@ export function startComposed<A extends readonly unknown[]>(
  * An operation that completes at once, with the completion rules of any other: posted to
  * `executor`, or dispatched to the handler's immediate executor when one is bound
  * (Asio's `async_immediate`). Signature `[]`.
+ *
+ * @param executor The I/O executor the completion is posted to.
+ * @param handler The completion handler, called once as `handler()`: inside this call only
+ *   through a bound immediate executor, otherwise posted, then through its associated executor.
+ *
+ * #### Per-operation cancellation
+ * None, as in Asio: there is nothing to wait for.
  */
 export function asyncImmediate(executor: ExecutorLike, handler: Handler<[]>): void;
+/**
+ * {@inheritDoc asyncImmediate:0}
+ * @param token Any completion token; the Promise token when omitted. The result is what the
+ *   token makes of the completion `()`.
+ */
 export function asyncImmediate<T extends CompletionToken = UsePromise>(executor: ExecutorLike, token?: T): AsyncResult<T, []>;
 export function asyncImmediate(executor: ExecutorLike, token?: CompletionToken | Handler<[]>): unknown {
   const ex = toExecutor(executor);
@@ -337,30 +354,102 @@ export type CoSpawnSignature<R> = [error: Error | null, value: R];
  * the first `await`, runs in a handler of the executor; later segments are promise continuations,
  * outside any executor (an Asio coroutine resumes on its executor).
  * Cancellation requests on the token's slot (terminal) show in `ctx.cancelled()` and `ctx.signal`.
+ *
+ * Given a generator function instead, every step runs through `executor` (a coroutine on a strand
+ * stays on the strand): it waits for operations with `yield* co.await(op(deferred))` (typed
+ * value, throws on error) or `yield* co.call(...)` (the whole signature), for promises with
+ * `yield* co.promise(p)`; cancellation goes to the current child operation, as in
+ * {@link asyncCompose}. See {@link CoroutineContext}.
+ *
+ * @param executor Where the function starts (and, for a generator, where every step runs), and
+ *   whose work is held until it settles.
+ * @param fn The generator function to run; it receives a {@link CoroutineContext}.
+ * @param handler The completion handler, called once as `handler(error: Error | null, value: R)`,
+ *   never inside this call, through its associated executor.
+ *
+ * #### Per-operation cancellation
+ * Supports the cancellation type `terminal`, as an Asio coroutine does by default. A generator
+ * coroutine passes the request to the child operation in progress, and the next child it starts
+ * fails at once with `operationAborted` (Asio's `throw_if_cancelled`); an async function sees
+ * it in `ctx.cancelled()`, `ctx.throwIfCancelled()` and `ctx.signal` (aborted with a
+ * {@link CancellationRequest}) and decides how to stop. Either way the operation completes when
+ * the function settles. `partial` and `total` alone are ignored.
  */
 export function coSpawn<R>(
   executor: ExecutorLike,
-  fn: (ctx: CoSpawnContext) => Promise<R> | R,
+  fn: (co: CoroutineContext) => CoroutineBody<R>,
   handler: Handler<CoSpawnSignature<R>>,
 ): void;
+/**
+ * {@inheritDoc coSpawn:0}
+ * @param token Any completion token; the Promise token when omitted. The result is what the
+ *   token makes of the completion `(error, value)`.
+ */
 export function coSpawn<R, T extends CompletionToken = UsePromise>(
   executor: ExecutorLike,
-  fn: (ctx: CoSpawnContext) => Promise<R> | R,
+  fn: (co: CoroutineContext) => CoroutineBody<R>,
+  token?: T,
+): AsyncResult<T, CoSpawnSignature<R>>;
+/**
+ * {@inheritDoc coSpawn:0}
+ * @param fn The async (or plain) function to run; it receives a context with `cancelled()`,
+ *   `throwIfCancelled()` and `signal`.
+ */
+export function coSpawn<R>(
+  executor: ExecutorLike,
+  fn: (ctx: CoroutineContext) => Promise<R> | R,
+  handler: Handler<CoSpawnSignature<R>>,
+): void;
+/**
+ * {@inheritDoc coSpawn:0}
+ * @param fn The async (or plain) function to run; it receives a context with `cancelled()`,
+ *   `throwIfCancelled()` and `signal`.
+ * @param token Any completion token; the Promise token when omitted.
+ */
+export function coSpawn<R, T extends CompletionToken = UsePromise>(
+  executor: ExecutorLike,
+  fn: (ctx: CoroutineContext) => Promise<R> | R,
   token?: T,
 ): AsyncResult<T, CoSpawnSignature<R>>;
 export function coSpawn<R>(
   executor: ExecutorLike,
-  fn: (ctx: CoSpawnContext) => Promise<R> | R,
+  fn: (ctx: CoroutineContext) => unknown,
   token?: CompletionToken | Handler<CoSpawnSignature<R>>,
 ): unknown {
   const ex = toExecutor(executor);
+  // Handler tracking names the operation `co_spawn@i.coSpawn`, i the executor.
+  const t = handlerTracker;
+  const saved = t?.tag(ex, 'co_spawn', 'coSpawn');
+  if (isGeneratorFunction(fn)) {
+    const gen = fn as unknown as (co: CoroutineContext) => CoroutineBody<R>;
+    try {
+      return asyncInitiate<CoSpawnSignature<R>>((handler) => spawnCoroutine(ex, gen, handler), token, ex);
+    } finally {
+      if (saved !== undefined) t!.untag(saved);
+    }
+  }
+  try {
+    return spawnAsync(ex, fn as (ctx: CoroutineContext) => Promise<R> | R, token);
+  } finally {
+    if (saved !== undefined) t!.untag(saved);
+  }
+}
+
+function spawnAsync<R>(
+  ex: Executor,
+  fn: (ctx: CoroutineContext) => Promise<R> | R,
+  token?: CompletionToken | Handler<CoSpawnSignature<R>>,
+): unknown {
   return asyncInitiate<CoSpawnSignature<R>>(
     (handler) => {
       const work = new HandlerWork(handler, ex);
       const abort = new AbortController();
       const state = new CancellationState(getAssociatedCancellationSlot(handler), enableTerminalCancellation);
       state.slot().assign((type) => abort.abort(new CancellationRequest(type)));
-      const ctx: CoSpawnContext = {
+      const ctx: CoroutineContext = {
+        call: generatorOnly,
+        await: generatorOnly,
+        promise: generatorOnly,
         executor: ex,
         cancelled: () => state.cancelled(),
         throwIfCancelled: () => {
@@ -389,6 +478,12 @@ export function coSpawn<R>(
     token,
     ex,
   );
+}
+
+// One context type for both forms (TypeScript fixes a callback's parameter type at the first
+// overload it tries); in an async function the generator-only methods say so.
+function generatorOnly(): never {
+  throw new TypeError('coSpawn: call/await/promise are for generator functions; in an async function, await the operation');
 }
 
 /** The reason a {@link CoSpawnContext.signal} aborts with. */

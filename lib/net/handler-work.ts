@@ -8,6 +8,7 @@
 
 import { getAssociatedExecutor, getAssociatedImmediateExecutor, type Handler } from './associators.js';
 import type { Executor } from './executor.js';
+import { handlerTracker } from './handler-tracking.js';
 
 export class HandlerWork<A extends readonly unknown[]> {
   /** The handler's associated executor. */
@@ -22,6 +23,7 @@ export class HandlerWork<A extends readonly unknown[]> {
     this.executor = getAssociatedExecutor(handler, ioExecutor);
     ioExecutor.onWorkStarted();
     if (this.executor !== ioExecutor) this.executor.onWorkStarted();
+    if (handlerTracker !== null) handlerTracker.created(this, handler);
   }
 
   /** Whether the handler has been submitted. */
@@ -41,7 +43,8 @@ export class HandlerWork<A extends readonly unknown[]> {
     const handler = this.#handler;
     if (handler === null) throw new Error('HandlerWork: completion handler invoked twice');
     this.#handler = null;
-    const call = (): void => handler(...args);
+    let call = (): void => handler(...args);
+    if (handlerTracker !== null) call = handlerTracker.invocation(this, args, call);
     if (isContinuation) {
       this.#release();
       this.executor.dispatch(call);
@@ -68,7 +71,9 @@ export class HandlerWork<A extends readonly unknown[]> {
     const handler = this.#handler;
     if (handler === null) throw new Error('HandlerWork: completion handler invoked twice');
     this.#handler = null;
-    this.executor.post(() => handler(...args));
+    let call = (): void => handler(...args);
+    if (handlerTracker !== null) call = handlerTracker.invocation(this, args, call);
+    this.executor.post(call);
     this.#release();
   }
 
@@ -76,6 +81,7 @@ export class HandlerWork<A extends readonly unknown[]> {
   abandon(): void {
     if (this.#handler === null) return;
     this.#handler = null;
+    if (handlerTracker !== null) handlerTracker.destroyed(this);
     this.#release();
   }
 

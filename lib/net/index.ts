@@ -6,6 +6,14 @@
 export * from './error.js';
 export * from './executor.js';
 export * from './io-context.js';
+export {
+  enableHandlerTracking,
+  disableHandlerTracking,
+  handlerTrackingEnabled,
+  trackOperations,
+  type HandlerTrackingOutput,
+} from './handler-tracking.js';
+export * from './system-executor.js';
 export * from './strand.js';
 export * from './work-guard.js';
 export * from './cancellation.js';
@@ -40,10 +48,17 @@ export {
   type BoundToken,
 } from './token.js';
 export * from './binders.js';
-export * from './cancel-after.js';
+export { cancelAfter } from './cancel-after.js';
+export * from './cancel-at.js';
+export * from './append.js';
+export * from './consign.js';
+export * from './signal-set.js';
 export * from './post.js';
 export * from './compose.js';
 export { onInternalError, type InternalErrorListener } from './internal-error.js';
+// For leaf operations built outside lib/net (e.g. waiting for an HTTP/2 event): the completion rules in one class.
+export { HandlerWork } from './handler-work.js';
+export type { CoroutineContext, CoroutineBody, Awaitable } from './coroutine.js';
 export * from './parallel-group.js';
 export * from './timer.js';
 export * from './buffer.js';

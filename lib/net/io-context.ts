@@ -5,6 +5,7 @@
  */
 
 import type { Executor } from './executor.js';
+import { enableHandlerTracking, type HandlerTrackingOutput } from './handler-tracking.js';
 
 /** Handlers run per turn of Node's event loop before I/O callbacks get their turn. */
 const handlersPerTurn = 1024;
@@ -14,6 +15,15 @@ interface Runner {
   readonly limit: number;
   readonly resolve: (count: number) => void;
   readonly reject: (err: unknown) => void;
+}
+
+/** Options of an {@link IoContext}. */
+export interface IoContextOptions {
+  /**
+   * Switches handler tracking on (for the whole process, see `enableHandlerTracking`): `true`
+   * writes to standard error, a string is a file to append to, a function receives each line.
+   */
+  readonly handlerTracking?: boolean | HandlerTrackingOutput;
 }
 
 /**
@@ -40,7 +50,9 @@ export class IoContext {
   #budget = 0;
   readonly #executor: Executor;
 
-  constructor() {
+  constructor(options?: IoContextOptions) {
+    const tracking = options?.handlerTracking;
+    if (tracking !== undefined && tracking !== false) enableHandlerTracking(tracking === true ? 'stderr' : tracking);
     const ctx = this;
     this.#executor = Object.freeze({
       post(fn: () => void): void { ctx.#enqueue(fn); },
@@ -73,6 +85,23 @@ export class IoContext {
    */
   run(): Promise<number> {
     return this.#startRunner(Infinity);
+  }
+
+  /**
+   * Like {@link IoContext.run}, but resolves (with the number of handlers run) at the latest after
+   * `ms` milliseconds (Asio's `run_for`). Reaching the time limit does not stop the context:
+   * pending work stays pending, and the context can be run again at once.
+   */
+  runFor(ms: number): Promise<number> {
+    return this.runUntil(performance.now() + ms);
+  }
+
+  /**
+   * Like {@link IoContext.run}, but resolves at the latest at `time`, a time on the steady clock
+   * (`steadyNow()`, `performance.now()`) (Asio's `run_until`). See {@link IoContext.runFor}.
+   */
+  runUntil(time: number): Promise<number> {
+    return this.#startRunner(Infinity, time);
   }
 
   /** Like {@link IoContext.run}, but resolves after at most one handler has run. */
@@ -140,14 +169,40 @@ export class IoContext {
     }
   }
 
-  #startRunner(limit: number): Promise<number> {
+  #startRunner(limit: number, until?: number): Promise<number> {
     if (this.#stopped) return Promise.resolve(0);
     // Unlike Asio's run(), "no work" is not decided inside this call but on a later turn, so
     // `const done = ioc.run(); await op();` works whatever the order of the two lines.
     return new Promise<number>((resolve, reject) => {
-      this.#runners.push({ count: 0, limit, resolve, reject });
+      if (until === undefined) {
+        this.#runners.push({ count: 0, limit, resolve, reject });
+        return this.#schedule();
+      }
+      // The time limit's timer goes when the runner settles, however it settles.
+      const r: Runner = {
+        count: 0,
+        limit,
+        resolve: (n) => {
+          clearTimeout(deadline);
+          resolve(n);
+        },
+        reject: (err) => {
+          clearTimeout(deadline);
+          reject(err);
+        },
+      };
+      const deadline = setTimeout(() => this.#expireRunner(r), Math.max(0, until - performance.now()));
+      this.#runners.push(r);
       this.#schedule();
     });
+  }
+
+  // A runFor / runUntil runner whose time is up: it leaves, the context keeps its state.
+  #expireRunner(r: Runner): void {
+    const i = this.#runners.indexOf(r);
+    if (i < 0) return;
+    this.#runners.splice(i, 1);
+    r.resolve(r.count);
   }
 
   readonly #onTick = (): void => {

@@ -65,11 +65,29 @@ export class ParallelGroup<Ops extends readonly AnyDeferred[]> {
   }
 
   /**
-   * Launches every operation and completes once all of them have completed. After each child's
-   * completion, `condition` decides whether the others are cancelled. A cancellation request on
-   * the token's slot is forwarded to every child.
+   * Launches every operation and completes once all of them have completed (Asio's
+   * `parallel_group::async_wait`). After each child's completion, `condition` decides whether
+   * the others are cancelled, and with which type (once).
+   *
+   * Completes with `[order, ...values]`: the indices of the children in the order they
+   * completed, then every child's completion values, in launch order.
+   *
+   * @param condition Decides from a child's completion whether to cancel the others
+   *   ({@link waitForAll}, {@link waitForOne}, {@link waitForOneSuccess}, {@link waitForOneError}).
+   * @param handler The completion handler, called once as `handler(order: number[], ...values)`,
+   *   never inside this call, through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Every type is forwarded, as it is, to every child still running; what each child does with
+   * it is its own per-operation cancellation. The group still completes only once every child
+   * has completed.
    */
   asyncWait(condition: WaitCondition, handler: Handler<ParallelGroupSignature<Ops>>): void;
+  /**
+   * {@inheritDoc ParallelGroup.asyncWait:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(order, ...values)`.
+   */
   asyncWait<T extends CompletionToken = UsePromise>(
     condition: WaitCondition,
     token?: T,

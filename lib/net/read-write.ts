@@ -123,27 +123,57 @@ function readRoom(b: DynamicBuffer, max: number): number {
 
 /**
  * Reads from `stream` until the condition (default {@link transferAll}) is satisfied, with as
- * many `asyncReadSome` calls as it takes.
+ * many `asyncReadSome` calls as it takes (Asio's `async_read`).
  *
- * Into fixed buffers: completes when they are full, the condition says so, or an error occurs;
- * on end of stream with `[net.error.eof, bytes so far]`. Into a dynamic buffer: bytes are
- * appended (prepare / commit) until the condition says so, the buffer reaches its `maxSize()`
- * (then with success), or an error. Signature `[ec, bytesTransferred]`.
- * Per-operation cancellation: terminal and partial, forwarded to the read in progress; the
- * operation then completes with `operationAborted` and the bytes read so far.
+ * Into fixed buffers: completes when they are full, when the condition says so, or at the first
+ * error, which ends the transfer: on end of stream with `[net.error.eof, bytes so far]`. Into a
+ * dynamic buffer: bytes are appended (prepare / commit) until the condition says so, until the
+ * buffer reaches its `maxSize()` (then with success), or until an error. Completes with
+ * `[ec, bytesTransferred]`, the bytes read by all the steps; `[null, 0]` when there is nothing
+ * to read into or the condition asks for nothing.
+ *
+ * @param stream The stream to read from; no other read may be started on it until this one
+ *   completes.
+ * @param buffers The buffers to fill, in order (the list is copied at once; the buffers must
+ *   stay valid until the handler runs), or a dynamic buffer to append to.
+ * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesTransferred: number)`,
+ *   never inside this call, through its associated executor.
+ *
+ * #### Per-operation cancellation
+ * Supports the cancellation types `terminal` and `partial`, as Asio's does, when the stream's
+ * `asyncReadSome` supports them: the request is forwarded to the read in progress, and the
+ * operation completes with `operationAborted` and the bytes read so far, which are in the
+ * buffers. A request that arrives while a step's completion is on its way is honoured before
+ * the next step. `total` alone is ignored.
  */
 export function asyncRead(stream: AsyncReadStream, buffers: MutableBufferSequence | DynamicBuffer, handler: Handler<IoSignature>): void;
+/**
+ * {@inheritDoc asyncRead:0}
+ * @param condition When the transfer is done (see {@link transferAll}, {@link transferAtLeast},
+ *   {@link transferExactly}); it also bounds each step.
+ */
 export function asyncRead(
   stream: AsyncReadStream,
   buffers: MutableBufferSequence | DynamicBuffer,
   condition: CompletionCondition,
   handler: Handler<IoSignature>,
 ): void;
+/**
+ * {@inheritDoc asyncRead:0}
+ * @param token Any completion token; the Promise token when omitted. The result is what the
+ *   token makes of the completion `(ec, bytesTransferred)`.
+ */
 export function asyncRead<T extends CompletionToken = UsePromise>(
   stream: AsyncReadStream,
   buffers: MutableBufferSequence | DynamicBuffer,
   token?: T,
 ): AsyncResult<T, IoSignature>;
+/**
+ * {@inheritDoc asyncRead:0}
+ * @param condition When the transfer is done (see {@link transferAll}, {@link transferAtLeast},
+ *   {@link transferExactly}); it also bounds each step.
+ * @param token Any completion token; the Promise token when omitted.
+ */
 export function asyncRead<T extends CompletionToken = UsePromise>(
   stream: AsyncReadStream,
   buffers: MutableBufferSequence | DynamicBuffer,
@@ -193,23 +223,55 @@ export function asyncRead(
 
 /**
  * Writes `buffers` to `stream` until the condition (default {@link transferAll}: every byte) is
- * satisfied, with as many `asyncWriteSome` calls as it takes. The bytes must stay untouched
- * until the handler runs. Signature `[ec, bytesTransferred]`.
- * Per-operation cancellation: terminal and partial, forwarded to the write in progress; the
- * operation then completes with `operationAborted` and the bytes written so far.
+ * satisfied, with as many `asyncWriteSome` calls as it takes (Asio's `async_write`).
+ *
+ * Completes with `[ec, bytesTransferred]`, the bytes written by all the steps: when every byte
+ * was written or the condition says so, or at the first error; `[null, 0]` without writing when
+ * there is nothing to write or the condition asks for nothing.
+ *
+ * @param stream The stream to write to; no other write may be started on it until this one
+ *   completes.
+ * @param buffers The bytes to write. The list is copied at once; the bytes must stay untouched
+ *   until the handler runs.
+ * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesTransferred: number)`,
+ *   never inside this call, through its associated executor.
+ *
+ * #### Per-operation cancellation
+ * Supports the cancellation types `terminal` and `partial`, as Asio's does, when the stream's
+ * `asyncWriteSome` supports them: the request is forwarded to the write in progress, and the
+ * operation completes with `operationAborted` and the bytes written so far. A request that
+ * arrives while a step's completion is on its way is honoured before the next step. `total`
+ * alone is ignored. (A {@link TcpSocket}'s write supports `terminal` only, and closes the
+ * connection when it is cancelled with bytes still queued.)
  */
 export function asyncWrite(stream: AsyncWriteStream, buffers: ConstBufferSequence, handler: Handler<IoSignature>): void;
+/**
+ * {@inheritDoc asyncWrite:0}
+ * @param condition When the transfer is done (see {@link transferAll}, {@link transferAtLeast},
+ *   {@link transferExactly}); it also bounds each step.
+ */
 export function asyncWrite(
   stream: AsyncWriteStream,
   buffers: ConstBufferSequence,
   condition: CompletionCondition,
   handler: Handler<IoSignature>,
 ): void;
+/**
+ * {@inheritDoc asyncWrite:0}
+ * @param token Any completion token; the Promise token when omitted. The result is what the
+ *   token makes of the completion `(ec, bytesTransferred)`.
+ */
 export function asyncWrite<T extends CompletionToken = UsePromise>(
   stream: AsyncWriteStream,
   buffers: ConstBufferSequence,
   token?: T,
 ): AsyncResult<T, IoSignature>;
+/**
+ * {@inheritDoc asyncWrite:0}
+ * @param condition When the transfer is done (see {@link transferAll}, {@link transferAtLeast},
+ *   {@link transferExactly}); it also bounds each step.
+ * @param token Any completion token; the Promise token when omitted.
+ */
 export function asyncWrite<T extends CompletionToken = UsePromise>(
   stream: AsyncWriteStream,
   buffers: ConstBufferSequence,
@@ -249,15 +311,27 @@ function search(b: DynamicBuffer, delim: Uint8Array, from: number): number {
 }
 
 /**
- * Reads into `buffer` until its readable bytes contain `delim` (a string is UTF-8 encoded).
+ * Reads into `buffer` until its readable bytes contain `delim` (Asio's `async_read_until`).
  *
- * Completes with the number of bytes up to and including the delimiter; bytes after it stay in
- * the buffer for the caller's next operation. Bytes already in the buffer are searched first,
- * so a delimiter already there completes at once (posted). Errors: `net.error.notFound` when
- * the buffer reaches its `maxSize()` without the delimiter; a read error (`eof`…) with 0, the
- * bytes read staying in the buffer. Signature `[ec, bytesTransferred]`.
- * Per-operation cancellation: terminal and partial, forwarded to the read in progress; the
- * operation then completes with `operationAborted` and 0, the bytes read staying in the buffer.
+ * Completes with `[ec, bytesTransferred]`: `null` and the number of bytes up to and including
+ * the delimiter, bytes after it staying in the buffer for the caller's next operation. Bytes
+ * already in the buffer are searched first, so a delimiter already there completes without
+ * reading. Errors: `net.error.notFound` when the buffer reaches its `maxSize()` without the
+ * delimiter; a read error (`eof`…) with 0, the bytes read staying in the buffer.
+ *
+ * @param stream The stream to read from; no other read may be started on it until this one
+ *   completes.
+ * @param buffer The dynamic buffer the bytes are appended to and searched in; its `maxSize()`
+ *   bounds the search.
+ * @param delim The delimiter: bytes, or a string (UTF-8 encoded).
+ * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesTransferred: number)`,
+ *   never inside this call, through its associated executor.
+ *
+ * #### Per-operation cancellation
+ * Supports the cancellation types `terminal` and `partial`, as Asio's does, when the stream's
+ * `asyncReadSome` supports them: the request is forwarded to the read in progress, and the
+ * operation completes with `operationAborted` and 0, the bytes read staying in the buffer (a
+ * later call searches them first). `total` alone is ignored.
  */
 export function asyncReadUntil(
   stream: AsyncReadStream,
@@ -265,6 +339,11 @@ export function asyncReadUntil(
   delim: string | Uint8Array,
   handler: Handler<IoSignature>,
 ): void;
+/**
+ * {@inheritDoc asyncReadUntil:0}
+ * @param token Any completion token; the Promise token when omitted. The result is what the
+ *   token makes of the completion `(ec, bytesTransferred)`.
+ */
 export function asyncReadUntil<T extends CompletionToken = UsePromise>(
   stream: AsyncReadStream,
   buffer: DynamicBuffer,

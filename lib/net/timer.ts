@@ -11,6 +11,7 @@ import { error, type ErrorCode } from './error.js';
 import { toExecutor, type Executor, type ExecutorLike } from './executor.js';
 import { HandlerWork } from './handler-work.js';
 import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from './token.js';
+import { trackOperations } from './handler-tracking.js';
 
 /** The completion signature of {@link SteadyTimer.asyncWait}. */
 export type WaitSignature = [ec: ErrorCode | null];
@@ -87,12 +88,27 @@ export class SteadyTimer {
   }
 
   /**
-   * Waits for the timer to expire.
+   * Waits for the timer to expire (Asio's `basic_waitable_timer::async_wait`).
    *
-   * Completion signature `[ec: ErrorCode | null]`: `null` at expiry, `net.error.operationAborted`
-   * when cancelled. Supports terminal, partial and total per-operation cancellation.
+   * Completes with `[ec]`: `null` at expiry (without waiting when the expiry has passed already);
+   * `net.error.operationAborted` after {@link SteadyTimer.cancel}, {@link SteadyTimer.cancelOne},
+   * a change of the expiry ({@link SteadyTimer.expiresAt}, {@link SteadyTimer.expiresAfter}) or a
+   * cancellation. Several waits may be pending on one timer; they complete together.
+   *
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation types `terminal`, `partial` and `total`, as Asio's does: the wait
+   * completes with `operationAborted`, the timer keeps its expiry and its other waits, and the
+   * Node timer is released when no wait is left.
    */
   asyncWait(handler: Handler<WaitSignature>): void;
+  /**
+   * {@inheritDoc SteadyTimer.asyncWait:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec)`.
+   */
   asyncWait<T extends CompletionToken = UsePromise>(token?: T): AsyncResult<T, WaitSignature>;
   asyncWait(token?: CompletionToken | Handler<WaitSignature>): unknown {
     return asyncInitiate<WaitSignature>((h) => this.#initiateWait(h), token, this.#executor);
@@ -151,3 +167,6 @@ export class SteadyTimer {
     }
   };
 }
+
+// Handler tracking names this class's operations `timer@<id>.<method>` (nothing while it is off).
+trackOperations(SteadyTimer, 'timer');

@@ -9,17 +9,19 @@
 import { setAssociations, withAbortCause, wrapHandler, type Handler } from './associators.js';
 import { ErrorCode, SystemError } from './error.js';
 import type { Executor } from './executor.js';
+import { handlerTracker } from './handler-tracking.js';
+import type { AppendToken, PrependToken } from './append.js';
 
 export type { Handler } from './associators.js';
 
 /** Starts an operation with the completion handler it is given. */
 export type Initiation<A extends readonly unknown[]> = (handler: Handler<A>) => void;
 
-/** @internal the method through which a token object takes over an initiation */
+/** The method through which a token object takes over an initiation (for token implementers). */
 export const kInitiate: unique symbol = Symbol('tsbeast.initiate');
 
 /**
- * @internal What every token object implements. `errorFirst` tells terminal tokens whether the
+ * What every token object implements. `errorFirst` tells terminal tokens whether the
  * first value of the signature is an error slot (adapters such as `asTuple` rewrite the signature
  * so that it is not).
  */
@@ -86,7 +88,9 @@ export type CompletionToken =
   | TerminalToken<TokenKind>
   | AsTupleToken<unknown>
   | RedirectErrorToken<unknown>
-  | BoundToken<unknown>;
+  | BoundToken<unknown>
+  | AppendToken<unknown, readonly unknown[]>
+  | PrependToken<unknown, readonly unknown[]>;
 
 /** The Promise token (the default). */
 export type UsePromise = TerminalToken<'promise'>;
@@ -101,6 +105,8 @@ export type AsyncResult<T, A extends readonly unknown[]> =
   : T extends AsTupleToken<infer I> ? AsyncResult<I, [A]>
   : T extends RedirectErrorToken<infer I> ? AsyncResult<I, WithoutError<A>>
   : T extends BoundToken<infer I> ? AsyncResult<I, A>
+  : T extends AppendToken<infer I, infer V> ? AsyncResult<I, [...A, ...V]>
+  : T extends PrependToken<infer I, infer V> ? AsyncResult<I, [...V, ...A]>
   : T extends TerminalToken<infer K> ? TokenResults<A>[K]
   : T extends (...args: never[]) => unknown ? void
   : never;
@@ -144,6 +150,8 @@ export function asyncInitiate<A extends readonly unknown[]>(
   ioExecutor: Executor,
   errorFirst = true,
 ): unknown {
+  // Handler tracking: the name of the operation goes with its initiation (see handler-tracking.ts).
+  if (handlerTracker !== null) init = handlerTracker.captureInit(init);
   if (typeof token === 'function') {
     init(token);
     return undefined;

@@ -35,9 +35,9 @@ export class WsPeer {
     ws.on('error', () => {}); // surfaces as the close
   }
 
-  /** Connects to `url`; `deflate` offers permessage-deflate. */
-  static async connect(url: string, deflate = false): Promise<WsPeer> {
-    const ws = new WebSocket(url, { perMessageDeflate: deflate });
+  /** Connects to `url`; `deflate` offers permessage-deflate; `headers` go with the upgrade request. */
+  static async connect(url: string, deflate = false, headers: Record<string, string> = {}): Promise<WsPeer> {
+    const ws = new WebSocket(url, { perMessageDeflate: deflate, headers });
     const peer = new WsPeer(ws);
     await once(ws, 'open');
     return peer;

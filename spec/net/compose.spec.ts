@@ -713,6 +713,7 @@ describe('net/compose', () => {
       coSpawn(
         ioc,
         () => {
+          // eslint-disable-next-line @typescript-eslint/only-throw-error -- the case under test
           throw 'plain string';
         },
         (...args) => calls.push(args),

@@ -14,7 +14,7 @@ import { buildBeastProgram, Clients, codeOf, fnv1a, pattern, Peer, TsEchoServer,
 const MiB = 1024 * 1024;
 
 // Every code that both Beast and tsbeast accept in a close frame (0: a close frame without a code).
-// 1014 is left out: Beast refuses it (see docs/beast-differential.md).
+// 1014 is left out: Beast refuses it (see docs/topics/beast-differential.md).
 const closeCodes = [0, 1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 3000, 3999, 4000, 4999];
 
 let serverProgram: string;

@@ -5,7 +5,7 @@
  * of the handshake, the frames sent back, above all the close frame) until the server ends the
  * connection. Each server also reports the error its accept or read completed with. Both must
  * answer as Beast does, except the differences listed (with their reason) in
- * docs/beast-differential.md and docs/differences.md, where the case says what tsbeast does.
+ * docs/topics/beast-differential.md and docs/topics/differences.md, where the case says what tsbeast does.
  *
  * Both servers run with a read_message_max of 1000 bytes (`readMessageMax(1000)`). When a server
  * has not sent a close frame 500 ms after the case's bytes, the client closes with 1000 itself
@@ -326,24 +326,24 @@ add('handshake', 'Sec-WebSocket-Version: 8', { request: request({ version: '8' }
 add('handshake', 'a request line that is not HTTP', {
   request: 'HELLO\r\n\r\n',
   beast: h(null, 'http.badMethod'),
-  tsbeast: { ...h(400, 'http.badMethod'), why: 'a request that does not parse is answered, then closed (docs/differences.md, Resources)' },
+  tsbeast: { ...h(400, 'http.badMethod'), why: 'a request that does not parse is answered, then closed (docs/topics/differences.md, Resources)' },
 });
 add('handshake', 'bare LF line endings', {
   request: request({ eol: '\n' }),
   beast: h(null, 'http.badVersion'),
-  tsbeast: { ...h(400, 'http.badLineEnding'), why: 'a bare LF is always `badLineEnding` (docs/differences.md, HTTP), and answered' },
+  tsbeast: { ...h(400, 'http.badLineEnding'), why: 'a bare LF is always `badLineEnding` (docs/topics/differences.md, HTTP), and answered' },
 });
 add('handshake', 'an empty line before the request line', {
   request: `\r\n${request()}`,
   bytes: closeNow,
   beast: h(null, 'http.badMethod'),
-  tsbeast: { ...clean(), why: 'RFC 9112 section 2.2 allows ignoring empty lines before a request (docs/differences.md, HTTP)' },
+  tsbeast: { ...clean(), why: 'RFC 9112 section 2.2 allows ignoring empty lines before a request (docs/topics/differences.md, HTTP)' },
 });
 add('handshake', 'a 2000-byte Cookie field', {
   request: request({ extra: [`Cookie: c=${'x'.repeat(2000)}`] }),
   bytes: closeNow,
   beast: h(null, 'http.bufferOverflow'),
-  tsbeast: { ...clean(), why: 'Beast reads the handshake into a 1536-byte buffer; tsbeast\'s header limit is 8 KiB (docs/differences.md)' },
+  tsbeast: { ...clean(), why: 'Beast reads the handshake into a 1536-byte buffer; tsbeast\'s header limit is 8 KiB (docs/topics/differences.md)' },
 });
 
 // ---- the raw client -----------------------------------------------------------------------------

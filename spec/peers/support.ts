@@ -210,7 +210,7 @@ export async function buildBeastProgram(name: string): Promise<string> {
   const gxx = requireCommand('g++', 'g++');
   requireFile('/usr/include/boost/beast.hpp', 'libboost1.81-dev');
   const source = join(peersDir, 'beast', `${name}.cpp`);
-  const version = await Peer.spawn(gxx, ['--version']);
+  const version = Peer.spawn(gxx, ['--version']);
   await version.exited;
   const hash = createHash('sha256').update(readFileSync(source)).update(version.lines.join('\n')).digest('hex').slice(0, 16);
   const out = join(cacheDir, `beast_${name}-${hash}`);

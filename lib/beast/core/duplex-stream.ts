@@ -24,6 +24,7 @@ import { toExecutor, type Executor, type ExecutorLike } from '../../net/executor
 import { HandlerWork } from '../../net/handler-work.js';
 import type { AsyncStream, IoSignature } from '../../net/stream.js';
 import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../../net/token.js';
+import { trackOperations } from '../../net/handler-tracking.js';
 
 /** An operation in flight: how to finish it without a second completion or a stray listener. */
 interface PendingOp {
@@ -117,16 +118,31 @@ export class DuplexStream implements AsyncStream {
   }
 
   /**
-   * Reads some bytes into `buffers`.
+   * Reads some bytes into `buffers` (the AsyncReadStream operation; no Beast counterpart).
    *
    * Completes with `[ec, n]`: at least one byte and never more than fits (the rest is kept for
-   * the next read); `[null, 0]` at once for empty buffers; `eof` at end of stream; the duplex's
-   * error, converted with `fromNodeError`; `operationAborted` when closed or cancelled while
-   * waiting; `badDescriptor` once closed; `alreadyStarted` when a read is outstanding.
+   * the next read), without waiting when bytes are there already; `[null, 0]` at once for empty
+   * buffers; `eof` at end of stream; the duplex's error, converted with `fromNodeError`;
+   * `operationAborted` when closed (here or by whoever destroyed the duplex) or cancelled while
+   * waiting; `badDescriptor` once closed; `alreadyStarted` when a read is outstanding (that one
+   * goes on).
    *
-   * Per-operation cancellation while waiting: terminal, partial and total (nothing is consumed).
+   * @param buffers The buffers that receive the bytes, filled in order. The list is copied at
+   *   once; the buffers themselves must stay valid until the handler runs.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, n: number)`, never inside
+   *   this call, through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation types `terminal`, `partial` and `total` while the read waits: it
+   * completes with `operationAborted` and 0, its listeners are removed, and nothing was taken
+   * from the duplex, so the stream is as it was.
    */
   asyncReadSome(buffers: MutableBufferSequence, handler: Handler<IoSignature>): void;
+  /**
+   * {@inheritDoc DuplexStream.asyncReadSome:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, n)`.
+   */
   asyncReadSome<T extends CompletionToken = UsePromise>(
     buffers: MutableBufferSequence,
     token?: T,
@@ -204,17 +220,31 @@ export class DuplexStream implements AsyncStream {
   }
 
   /**
-   * Writes `buffers` (all of them: a Node write is never partial).
+   * Writes `buffers` (all of them: a Node write is never partial; the AsyncWriteStream
+   * operation, no Beast counterpart).
    *
    * Completes with `[ec, n]` when the duplex's write callback runs, which is also how Node's
-   * backpressure reaches the caller (a slow reader delays the callback); `[null, 0]` at once for
-   * empty buffers; the duplex's error; `brokenPipe` after {@link DuplexStream.shutdown};
-   * `operationAborted` when closed while writing; `badDescriptor` once closed;
-   * `alreadyStarted` when a write is outstanding. The buffers must stay untouched until then:
-   * Node does not copy them. No per-operation cancellation: bytes handed to Node cannot be
-   * taken back.
+   * backpressure reaches the caller (a slow reader delays the callback): `null` and the total;
+   * `[null, 0]` at once for empty buffers; the duplex's error; `brokenPipe` after
+   * {@link DuplexStream.shutdown} or once the writable side ended; `operationAborted` when
+   * closed (here or by whoever destroyed the duplex) while writing; `badDescriptor` once
+   * closed; `alreadyStarted` when a write is outstanding (that one goes on).
+   *
+   * @param buffers The bytes to write. The list is copied at once; the bytes are not, since Node
+   *   does not copy them: keep them untouched until the handler runs.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, n: number)`, never inside
+   *   this call, through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * None: bytes handed to Node cannot be taken back. A cancellation request is ignored; close
+   * the stream to abandon the write.
    */
   asyncWriteSome(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void;
+  /**
+   * {@inheritDoc DuplexStream.asyncWriteSome:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, n)`.
+   */
   asyncWriteSome<T extends CompletionToken = UsePromise>(
     buffers: ConstBufferSequence,
     token?: T,
@@ -266,3 +296,6 @@ export class DuplexStream implements AsyncStream {
     }
   }
 }
+
+// Handler tracking names this class's operations `duplex@<id>.<method>` (nothing while it is off).
+trackOperations(DuplexStream, 'duplex');

@@ -22,6 +22,7 @@ import type { AsyncStream, IoSignature, LazyReadStream, ReadTargetSource } from 
 import { steadyNow } from '../../net/timer.js';
 import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../../net/token.js';
 import { error } from './error.js';
+import { trackOperations } from '../../net/handler-tracking.js';
 
 export type { ConnectSignature, RangeConnectSignature };
 
@@ -152,23 +153,58 @@ export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer
   }
 
   /**
-   * Connects to `endpoint` (the socket must be closed), under the write side's deadline.
+   * Connects to `endpoint` (the socket must be closed), under the write side's deadline
+   * (Beast's `basic_stream::async_connect`). It occupies both sides: no read or write may be
+   * pending, nor start, until it completes.
    *
-   * Completes once connected or failed. Signature `[ec]`: `null`, `beast.error.timeout` when the
-   * deadline passed (the socket is closed), or the socket's error (`connectionRefused`…).
-   * Per-operation cancellation: terminal (forwarded to the socket).
+   * Completes once connected or failed, with `[ec]`: `null`; `beast.error.timeout` when the
+   * deadline passed (the socket is then closed); the socket's error (`connectionRefused`,
+   * `alreadyConnected`…); `alreadyStarted` while a read or write is pending; `operationAborted`
+   * after {@link TcpStream.cancel}, {@link TcpStream.close} or a cancellation.
+   *
+   * @param endpoint The address and port to connect to.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation type `terminal`, forwarded to the socket's connect (see
+   * `TcpSocket.asyncConnect`): the attempt is abandoned and the socket closed. Beast's supports
+   * `terminal`, `partial` and `total` when the socket's connect does; the socket's connect here
+   * supports `terminal` only.
    */
   asyncConnect(endpoint: Endpoint, handler: Handler<ConnectSignature>): void;
+  /**
+   * {@inheritDoc TcpStream.asyncConnect:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec)`.
+   */
   asyncConnect<T extends CompletionToken = UsePromise>(endpoint: Endpoint, token?: T): AsyncResult<T, ConnectSignature>;
   /**
    * Connects to the first endpoint of `endpoints` that accepts (a resolver's result), closing the
-   * socket before each attempt; the whole attempt runs under the write side's deadline.
+   * socket before each attempt (Beast's range `basic_stream::async_connect`); the whole attempt
+   * runs under the write side's deadline and occupies both sides.
    *
-   * Signature `[ec, endpoint]`: the endpoint connected to, or the last attempt's error
-   * (`net.error.notFound` for an empty list), or `beast.error.timeout`. Per-operation
-   * cancellation: terminal (no further endpoint is tried).
+   * Completes with `[ec, endpoint]`: `null` and the endpoint connected to; or the last attempt's
+   * error (`net.error.notFound` for an empty list); `beast.error.timeout` when the deadline
+   * passed (the socket is then closed); `alreadyStarted` while a read or write is pending;
+   * `operationAborted` after {@link TcpStream.cancel}, {@link TcpStream.close} or a
+   * cancellation. On error, `endpoint` is `0.0.0.0:0`.
+   *
+   * @param endpoints The endpoints to try, in order. The list is copied at once.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, endpoint: Endpoint)`,
+   *   never inside this call, through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation type `terminal`, forwarded to the attempt in progress: the socket
+   * is closed and no further endpoint is tried. Beast's supports `terminal`, `partial` and
+   * `total` when the socket's connect does; the socket's connect here supports `terminal` only.
    */
   asyncConnect(endpoints: readonly Endpoint[], handler: Handler<RangeConnectSignature>): void;
+  /**
+   * {@inheritDoc TcpStream.asyncConnect:2}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, endpoint)`.
+   */
   asyncConnect<T extends CompletionToken = UsePromise>(
     endpoints: readonly Endpoint[],
     token?: T,
@@ -193,14 +229,31 @@ export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer
 
   /**
    * Reads at least one byte into `buffers` (`TcpSocket.asyncReadSome`), under the read side's
-   * deadline.
+   * deadline (Beast's `basic_stream::async_read_some`).
    *
-   * Signature `[ec, bytesTransferred]`. Errors: `beast.error.timeout` (the socket is then closed),
-   * `eof`, `alreadyStarted` while another read is pending, and the socket's errors. Empty buffers
-   * complete at once with 0. Per-operation cancellation: terminal, partial and total (forwarded to
-   * the socket; a cancelled read has consumed nothing).
+   * Completes with `[ec, bytesTransferred]`: at least one byte, never more than fit;
+   * `[null, 0]` without waiting for empty buffers (even while another read is pending, as in
+   * Beast); `beast.error.timeout` when the deadline passed (the socket is then closed, and a
+   * pending write completes with `operationAborted`); `eof`; `alreadyStarted` while another read
+   * is pending; the socket's errors; `operationAborted` after {@link TcpStream.cancel},
+   * {@link TcpStream.close} or a cancellation.
+   *
+   * @param buffers The buffers that receive the bytes, filled in order. The list is copied at
+   *   once; the buffers themselves must stay valid until the handler runs.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesTransferred: number)`,
+   *   never inside this call, through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation types `terminal`, `partial` and `total`, as Beast's does, forwarded
+   * to the socket's read: a pending read has taken nothing, so it completes with
+   * `operationAborted` and 0, the socket stays open, and the deadline stays as it was.
    */
   asyncReadSome(buffers: MutableBufferSequence, handler: Handler<IoSignature>): void;
+  /**
+   * {@inheritDoc TcpStream.asyncReadSome:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, bytesTransferred)`.
+   */
   asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T): AsyncResult<T, IoSignature>;
   asyncReadSome(buffers: MutableBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     const bufs = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
@@ -230,14 +283,33 @@ export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer
   }
 
   /**
-   * Writes all of `buffers` (`TcpSocket.asyncWriteSome`), under the write side's deadline.
+   * Writes all of `buffers` (`TcpSocket.asyncWriteSome`: a small write is copied and completes
+   * without waiting), under the write side's deadline (Beast's `basic_stream::async_write_some`).
    *
-   * Signature `[ec, bytesTransferred]`. Errors: `beast.error.timeout` (the socket is then closed),
-   * `alreadyStarted` while another write is pending, and the socket's errors. Per-operation
-   * cancellation: terminal (forwarded to the socket, which destroys the connection when bytes are
-   * still queued).
+   * Completes with `[ec, bytesTransferred]`: `null` and the total; `[null, 0]` for empty buffers
+   * (even while another write is pending, as in Beast); `beast.error.timeout` when the deadline
+   * passed (the socket is then closed, and a pending read completes with `operationAborted`);
+   * `alreadyStarted` while another write is pending; the socket's errors; `operationAborted`
+   * after {@link TcpStream.cancel}, {@link TcpStream.close} or a cancellation.
+   *
+   * @param buffers The bytes to write. The list is copied at once; the bytes must stay
+   *   untouched until the handler runs.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesTransferred: number)`,
+   *   never inside this call, through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation type `terminal`, forwarded to the socket's write: with bytes still
+   * queued in Node, the connection is destroyed and the write completes with `operationAborted`;
+   * once they all reached the kernel, it completes normally. Beast's supports `terminal`,
+   * `partial` and `total` when the socket's write does; the socket's write here supports
+   * `terminal` only.
    */
   asyncWriteSome(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void;
+  /**
+   * {@inheritDoc TcpStream.asyncWriteSome:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, bytesTransferred)`.
+   */
   asyncWriteSome<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T): AsyncResult<T, IoSignature>;
   asyncWriteSome(buffers: ConstBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     const bufs = copyBufferSequence(buffers);
@@ -371,3 +443,6 @@ export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer
 function isEndpointList(x: Endpoint | readonly Endpoint[]): x is readonly Endpoint[] {
   return Array.isArray(x);
 }
+
+// Handler tracking names this class's operations `tcp_stream@<id>.<method>` (nothing while it is off).
+trackOperations(TcpStream, 'tcp_stream');

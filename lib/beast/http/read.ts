@@ -129,13 +129,36 @@ function adopt(target: Request | Response, parser: BasicParser<Request> | BasicP
  * a parser, the message is in `parser.get()`; with a {@link Request} or {@link Response}, that
  * object is overwritten on success (limits are then the parser defaults).
  *
- * Completion signature `[ec, bytesTransferred]`, the bytes the parser consumed. Errors:
- * `http.error.endOfStream` at end of stream before any byte of a message, `partialMessage` at
- * end of stream inside one, `bufferOverflow` when `buffer` is full, any parser error, any
- * stream error. Per-operation cancellation: terminal, forwarded to the read in progress; the
- * operation then completes with `net.error.operationAborted` and leaves the parser unusable.
+ * Completes with `[ec, bytesTransferred]`, the bytes the parser consumed: `null` once the
+ * message is complete (without reading when the parser is done already); `http.error.endOfStream`
+ * at end of stream before any byte of a message; `partialMessage` at end of stream inside one;
+ * `bufferOverflow` when `buffer` is full; any parser error (the parser's earlier error, at once,
+ * when it failed before); any stream error; `net.error.operationAborted` after a cancellation.
+ *
+ * @param stream The stream to read from; no other read may be started on it until this one
+ *   completes.
+ * @param buffer The dynamic buffer bytes are read into and parsed from; bytes after the message
+ *   stay in it. Its `maxSize()` bounds the part of the message not yet parsed.
+ * @param target A parser (a {@link RequestParser} or {@link ResponseParser}, with its limits
+ *   and whatever it already parsed), or a {@link Request} or {@link Response} to overwrite.
+ * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesTransferred: number)`,
+ *   never inside this call, through its associated executor.
+ *
+ * #### Per-operation cancellation
+ * Supports the cancellation type `terminal`, as Beast's does, when the stream's `asyncReadSome`
+ * supports it: the request is forwarded to the read in progress (or, arriving while a read's
+ * completion is on its way, honoured before the next read), and the operation completes with
+ * `operationAborted` and the bytes the parser consumed. Those bytes are gone from `buffer`: a
+ * parser keeps what it parsed (it is not marked failed), but a {@link Request} or
+ * {@link Response} target loses the partial message, so the stream is only fit to be closed.
+ * `partial` and `total` alone are ignored.
  */
 export function asyncRead(stream: AsyncReadStream, buffer: DynamicBuffer, target: ReadTarget, handler: Handler<IoSignature>): void;
+/**
+ * {@inheritDoc asyncRead:0}
+ * @param token Any completion token; the Promise token when omitted. The result is what the
+ *   token makes of the completion `(ec, bytesTransferred)`.
+ */
 export function asyncRead<T extends CompletionToken = UsePromise>(
   stream: AsyncReadStream,
   buffer: DynamicBuffer,
@@ -155,9 +178,23 @@ export function asyncRead(
  * Reads the header of an HTTP message (Beast's `http::async_read_header`): like
  * {@link asyncRead}, but completes once the header is parsed; body bytes already read stay in
  * `buffer`, and the parser's eager option is cleared. Read the rest with {@link asyncRead} on the
- * same parser and buffer. End of stream inside the header gives `partialMessage`.
+ * same parser and buffer.
  *
- * Completion signature `[ec, bytesTransferred]`. Per-operation cancellation: terminal.
+ * Completes with `[ec, bytesTransferred]`, the bytes the parser consumed, and the errors of
+ * {@link asyncRead}, except that end of stream inside the header gives `partialMessage`.
+ *
+ * @param stream The stream to read from; no other read may be started on it until this one
+ *   completes.
+ * @param buffer The dynamic buffer bytes are read into and parsed from; bytes after the header
+ *   stay in it.
+ * @param parser The parser that receives the header (a {@link RequestParser} or
+ *   {@link ResponseParser}).
+ * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesTransferred: number)`,
+ *   never inside this call, through its associated executor.
+ *
+ * #### Per-operation cancellation
+ * As {@link asyncRead}: `terminal`, when the stream's read supports it, completing with
+ * `operationAborted`; the parser keeps what it parsed. `partial` and `total` alone are ignored.
  */
 export function asyncReadHeader(
   stream: AsyncReadStream,
@@ -165,6 +202,11 @@ export function asyncReadHeader(
   parser: BasicParser<Request> | BasicParser<Response>,
   handler: Handler<IoSignature>,
 ): void;
+/**
+ * {@inheritDoc asyncReadHeader:0}
+ * @param token Any completion token; the Promise token when omitted. The result is what the
+ *   token makes of the completion `(ec, bytesTransferred)`.
+ */
 export function asyncReadHeader<T extends CompletionToken = UsePromise>(
   stream: AsyncReadStream,
   buffer: DynamicBuffer,

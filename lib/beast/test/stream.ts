@@ -270,18 +270,32 @@ export class TestStream implements AsyncStream {
   }
 
   /**
-   * Reads some bytes from the pending input into `buffers`.
+   * Reads some bytes from the pending input into `buffers` (Beast's `test::stream::async_read_some`).
    *
    * Completes (always posted) with `[ec, n]`: at least one byte, at most `readSize` and never more
    * than fits; `[null, 0]` at once for empty buffers; `eof` once the input is empty and ended;
    * the FailCount's error when it fires; `operationAborted` when the stream is closed or the read
    * is cancelled; `alreadyStarted` when another read is outstanding (waiting, or its completion
-   * not yet run). A read with nothing to return waits for the peer to write or close.
+   * not yet run). A read with nothing to return waits for the peer to write or close. The bytes
+   * are taken when the posted completion runs, so input that arrives meanwhile is included.
    *
-   * Per-operation cancellation of a waiting read: terminal, partial and total (nothing is
-   * consumed, so the stream is as before the call).
+   * @param buffers The buffers that receive the bytes, filled in order. The list is copied at
+   *   once; the buffers themselves must stay valid until the handler runs.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, n: number)`, never inside
+   *   this call, through the stream's executor and then its own associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation types `terminal`, `partial` and `total` while the read waits: it
+   * completes with `operationAborted` and 0, and nothing was consumed, so the stream is as it
+   * was. Beast's test stream offers no per-operation cancellation (only `close()`); this is an
+   * addition.
    */
   asyncReadSome(buffers: MutableBufferSequence, handler: Handler<IoSignature>): void;
+  /**
+   * {@inheritDoc TestStream.asyncReadSome:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, n)`.
+   */
   asyncReadSome<T extends CompletionToken = UsePromise>(
     buffers: MutableBufferSequence,
     token?: T,
@@ -318,14 +332,27 @@ export class TestStream implements AsyncStream {
   }
 
   /**
-   * Writes some bytes of `buffers` into the peer's input.
+   * Writes some bytes of `buffers` into the peer's input, waking the peer's pending read (Beast's
+   * `test::stream::async_write_some`).
    *
    * Completes (always posted) with `[ec, n]`: `n` is at most `writeSize`; `[null, 0]` for empty
    * buffers; the FailCount's error when it fires; `connectionReset` when this endpoint is
-   * unconnected or closed, or its peer was closed. A write never waits, so it has nothing to
-   * cancel: per-operation cancellation is not supported.
+   * unconnected or closed, or its peer was closed.
+   *
+   * @param buffers The bytes to write; they are copied before this call returns.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, n: number)`, never inside
+   *   this call, through the stream's executor and then its own associated executor.
+   *
+   * #### Per-operation cancellation
+   * None: the bytes are moved inside this call and only the completion is posted, so there is
+   * nothing left to cancel.
    */
   asyncWriteSome(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void;
+  /**
+   * {@inheritDoc TestStream.asyncWriteSome:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, n)`.
+   */
   asyncWriteSome<T extends CompletionToken = UsePromise>(
     buffers: ConstBufferSequence,
     token?: T,
@@ -362,9 +389,22 @@ export class TestStream implements AsyncStream {
    * Completes (always posted) with `[ec]`: the FailCount's error when the first check fires (the
    * stream stays open); `eof` when the second check fires (the stream is closed; Beast reports a
    * failure after the close as end of stream, which the WebSocket layer treats as a clean end);
-   * `null` otherwise. The role does not change what the test stream does. No cancellation.
+   * `null` otherwise.
+   *
+   * @param role Which end of the WebSocket connection this is; it does not change what the test
+   *   stream does.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
+   *   through the stream's executor and then its own associated executor.
+   *
+   * #### Per-operation cancellation
+   * None: the stream is closed inside this call and only the completion is posted.
    */
   asyncTeardown(role: TeardownRole, handler: Handler<TeardownSignature>): void;
+  /**
+   * {@inheritDoc TestStream.asyncTeardown:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec)`.
+   */
   asyncTeardown<T extends CompletionToken = UsePromise>(role: TeardownRole, token?: T): AsyncResult<T, TeardownSignature>;
   asyncTeardown(_role: TeardownRole, token?: CompletionToken | Handler<TeardownSignature>): unknown {
     const s = this.#in;

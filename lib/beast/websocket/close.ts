@@ -42,7 +42,7 @@ export function closeReason(code: number, reason = ''): CloseReason {
 /**
  * Whether a code may appear in a close frame: 1000–1003, 1007–1014 and 3000–4999. The range
  * 5000–65535 is not defined by RFC 6455 (section 7.4.2); Beast accepts it, tsbeast rejects it, as
- * Autobahn's suite expects (listed in docs/differences.md).
+ * Autobahn's suite expects (listed in docs/topics/differences.md).
  */
 export function isValidCloseCode(code: number): boolean {
   if (code >= 1000 && code <= 1003) return true;

@@ -2,6 +2,7 @@
  * `tsbeast/websocket`: Beast's WebSocket stream and its protocol core.
  */
 
+export { PreparedMessage } from './prepared.js';
 export { Stream, type Payload, type ReadSignature, type WriteSignature, type ControlSignature, type HandshakeSignature } from './stream.js';
 export { error, condition, websocketCategory } from './error.js';
 export { CloseCode, closeReason, isValidCloseCode, type CloseReason } from './close.js';
@@ -9,3 +10,5 @@ export { Timeout, Decorator, none, type ControlCallback, type FrameType } from '
 export type { Role } from './frame.js';
 export { isUpgrade } from '../http/message.js';
 export { PermessageDeflate, type PermessageDeflateInit, type PermessageDeflateStatus } from './deflate.js';
+// The negotiation steps alone, for handshakes carried by another protocol (RFC 8441 over HTTP/2).
+export { makeOffer, negotiate, acceptResponse, type PmdConfig } from './deflate.js';

@@ -31,12 +31,14 @@ import { asyncPingOp, startIdlePing, type ControlSignature } from './ops/ping.js
 import { asyncReadSomeOp, type ReadSignature } from './ops/read.js';
 import { asyncReadOp, readSizeHintFor } from './ops/read-message.js';
 import { asyncWriteSomeOp, type WriteSignature } from './ops/write.js';
+import type { PreparedMessage } from './prepared.js';
 import { Decorator, Timeout, type ControlCallback } from './options.js';
-import { PermessageDeflate, type PermessageDeflateStatus } from './deflate.js';
+import { PermessageDeflate, type PermessageDeflateStatus, type PmdConfig } from './deflate.js';
 import { asyncAcceptOp, asyncAcceptRequestOp } from './ops/accept.js';
 import { asyncHandshakeOp, type HandshakeSignature } from './ops/handshake.js';
 import { Request, Response } from '../http/message.js';
 import { setIdlePingStarter, StreamImpl, tcpFrameSize, type NextLayerHooks } from './stream-impl.js';
+import { trackOperations } from '../../net/handler-tracking.js';
 
 export type { ReadSignature } from './ops/read.js';
 export type { WriteSignature } from './ops/write.js';
@@ -212,12 +214,17 @@ export class Stream<NextLayer extends AsyncStream> {
     throw new TypeError('websocket.Stream.setOption: unknown option');
   }
 
-  /** The timeouts, or the permessage-deflate settings, in effect. */
+  /**
+   * The timeouts, the permessage-deflate settings, or the decorator (`null` when none was set)
+   * in effect. A handshake carried by another protocol (RFC 8441 over HTTP/2) reads them here.
+   */
   getOption(kind: typeof Timeout): Timeout;
   getOption(kind: typeof PermessageDeflate): PermessageDeflate;
-  getOption(kind: typeof Timeout | typeof PermessageDeflate): Timeout | PermessageDeflate {
+  getOption(kind: typeof Decorator): Decorator | null;
+  getOption(kind: typeof Timeout | typeof PermessageDeflate | typeof Decorator): Timeout | PermessageDeflate | Decorator | null {
     if (kind === Timeout) return this.impl.timeoutOpt;
     if (kind === PermessageDeflate) return this.impl.pmdOpts;
+    if (kind === Decorator) return this.#decorator;
     throw new TypeError('websocket.Stream.getOption: unknown option');
   }
 
@@ -245,16 +252,38 @@ export class Stream<NextLayer extends AsyncStream> {
    * Beast's order (`upgradeDeclined`, `badHttpVersion`, `noConnection`, …, `badSecAccept`), then
    * RFC 6455's rules on subprotocols and extensions. With `resOut`, the response is stored there
    * even when the handshake fails (status 500 when none could be read). Completes with `[ec]`.
-   * Per-operation cancellation: terminal.
+   *
+   * @param host The `Host` field of the request (with the port when it is not the default).
+   * @param target The request target: the path and query of the URL.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation type `terminal`: the handshake stops, completes with
+   * `operationAborted`, and the next layer is closed; the stream can only be discarded.
    */
   asyncHandshake(host: string, target: string, handler: Handler<HandshakeSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncHandshake:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec)`.
+   */
   asyncHandshake<T extends CompletionToken = UsePromise>(host: string, target: string, token?: T): AsyncResult<T, HandshakeSignature>;
+  /**
+   * {@inheritDoc Stream.asyncHandshake:0}
+   * @param resOut Receives the server's response, even when the handshake fails.
+   */
   asyncHandshake(resOut: Response, host: string, target: string, handler: Handler<HandshakeSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncHandshake:0}
+   * @param resOut Receives the server's response, even when the handshake fails.
+   * @param token Any completion token; the Promise token when omitted.
+   */
   asyncHandshake<T extends CompletionToken = UsePromise>(resOut: Response, host: string, target: string, token?: T): AsyncResult<T, HandshakeSignature>;
   asyncHandshake(a: Response | string, b: string, c?: string | TokenFor<HandshakeSignature>, d?: TokenFor<HandshakeSignature>): unknown {
     const [resOut, host, target, token] =
       a instanceof Response ? [a, b, c as string, d] : [null, a, b, c as TokenFor<HandshakeSignature> | undefined];
-    // Argument errors are thrown here, before anything changed (docs/asio-model.md).
+    // Argument errors are thrown here, before anything changed (docs/topics/asio-model.md).
     if (target === '') throw new RangeError('asyncHandshake: the target must not be empty');
     const decorator = this.#decorator;
     return this.#start('handshake', token, false, (h, done) =>
@@ -268,15 +297,55 @@ export class Stream<NextLayer extends AsyncStream> {
    * (with `head`, bytes that followed it); checks it in Beast's order and answers 101, or 400 /
    * 426 before completing with the error. `100 Continue` goes first when the request expects it.
    * End of stream before a request gives `websocket.error.closed`. Completes with `[ec]`.
-   * Per-operation cancellation: terminal.
+   *
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation type `terminal`: the handshake stops, completes with
+   * `operationAborted`, and the next layer is closed; the stream can only be discarded.
    */
   asyncAccept(handler: Handler<HandshakeSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncAccept:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec)`.
+   */
   asyncAccept<T extends CompletionToken = UsePromise>(token?: T): AsyncResult<T, HandshakeSignature>;
+  /**
+   * {@inheritDoc Stream.asyncAccept:0}
+   * @param preRead Bytes of the request the application already received, read before the stream.
+   */
   asyncAccept(preRead: ConstBufferSequence, handler: Handler<HandshakeSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncAccept:0}
+   * @param preRead Bytes of the request the application already received, read before the stream.
+   * @param token Any completion token; the Promise token when omitted.
+   */
   asyncAccept<T extends CompletionToken = UsePromise>(preRead: ConstBufferSequence, token?: T): AsyncResult<T, HandshakeSignature>;
+  /**
+   * {@inheritDoc Stream.asyncAccept:0}
+   * @param request The upgrade request, already read by the application.
+   */
   asyncAccept(request: Request, handler: Handler<HandshakeSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncAccept:0}
+   * @param request The upgrade request, already read by the application.
+   * @param token Any completion token; the Promise token when omitted.
+   */
   asyncAccept<T extends CompletionToken = UsePromise>(request: Request, token?: T): AsyncResult<T, HandshakeSignature>;
+  /**
+   * {@inheritDoc Stream.asyncAccept:0}
+   * @param request The upgrade request, already read by the application.
+   * @param head The bytes that arrived after `request` (Node's `'upgrade'` event's `head`).
+   */
   asyncAccept(request: Request, head: ConstBufferSequence, handler: Handler<HandshakeSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncAccept:0}
+   * @param request The upgrade request, already read by the application.
+   * @param head The bytes that arrived after `request` (Node's `'upgrade'` event's `head`).
+   * @param token Any completion token; the Promise token when omitted.
+   */
   asyncAccept<T extends CompletionToken = UsePromise>(request: Request, head: ConstBufferSequence, token?: T): AsyncResult<T, HandshakeSignature>;
   asyncAccept(
     a?: Request | ConstBufferSequence | TokenFor<HandshakeSignature>,
@@ -303,6 +372,31 @@ export class Stream<NextLayer extends AsyncStream> {
     );
   }
 
+  /**
+   * Opens the stream on an opening handshake that was carried outside it, by the layer that owns
+   * the next layer: RFC 8441's extended CONNECT over HTTP/2, where the request and the response
+   * are HEADERS frames of the HTTP/2 stream and no bytes of the handshake pass through the next
+   * layer. `role` is the side this stream takes (a server does not mask, a client does);
+   * `pmd` is the permessage-deflate configuration both sides agreed on (from
+   * `negotiate` on a server, `acceptResponse` on a client), or `null`. The stream's
+   * state is reset as by a handshake, and the idle timeout, if any, starts. No Beast counterpart.
+   *
+   * @throws Error - while any operation is outstanding (the stream is left as it was).
+   * @throws RangeError - for a configuration with a window size outside 8 to 15 bits.
+   */
+  adoptHandshake(role: Role, pmd: PmdConfig | null): void {
+    if (this.#outstanding !== 0) throw new Error('websocket.Stream.adoptHandshake: an operation is outstanding');
+    if (pmd !== null) {
+      for (const bits of [pmd.serverMaxWindowBits, pmd.clientMaxWindowBits]) {
+        if (!Number.isInteger(bits) || bits < 8 || bits > 15) throw new RangeError(`websocket.Stream.adoptHandshake: window bits ${bits}`);
+      }
+    }
+    const impl = this.impl;
+    impl.reset(role);
+    impl.setPmd(pmd);
+    impl.open();
+  }
+
   // ---- reading ---------------------------------------------------------------------------------
 
   /**
@@ -313,9 +407,25 @@ export class Stream<NextLayer extends AsyncStream> {
    * protocol error after the connection was failed with its close code, `bufferOverflow` when the
    * buffer cannot grow, `operationAborted` after our own close. Control frames received meanwhile
    * are handled (pings answered) and reported to the control callback.
-   * Per-operation cancellation: `terminal`; `total` while waiting behind a close.
+   *
+   * @param buffer The dynamic buffer the message is appended to; its `maxSize()` bounds what one
+   *   read may append (`bufferOverflow` beyond it), as does {@link readMessageMax}.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesAppended: number)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation types:
+   * - `terminal`: the read stops and completes with `operationAborted`; the connection is failed
+   *   and closed, the stream can only be discarded.
+   * - `total`: only while the read waits behind a close that owns the read side; nothing was
+   *   read, the stream is unchanged.
    */
   asyncRead(buffer: DynamicBuffer, handler: Handler<ReadSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncRead:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, bytesAppended)`.
+   */
   asyncRead<T extends CompletionToken = UsePromise>(buffer: DynamicBuffer, token?: T): AsyncResult<T, ReadSignature>;
   asyncRead(buffer: DynamicBuffer, token?: TokenFor<ReadSignature>): unknown {
     return this.#start('read', token, true, (h, done) => asyncReadOp(this.impl, buffer, 0, false, h, done));
@@ -326,10 +436,33 @@ export class Stream<NextLayer extends AsyncStream> {
    * into `buffers` from their start. Completes after some data (or an empty frame) was read, with
    * the same errors and cancellation as {@link asyncRead}; {@link isMessageDone} tells whether the
    * message ended.
+   *
+   * @param buffer The dynamic buffer the data is appended to.
+   * @param limit The most bytes to append; 0 for no limit but the buffer's.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesRead: number)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * As {@link asyncRead}: `terminal` (the connection is then failed and closed), and `total` only
+   * while waiting behind a close.
    */
   asyncReadSome(buffer: DynamicBuffer, limit: number, handler: Handler<ReadSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncReadSome:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, bytesRead)`.
+   */
   asyncReadSome<T extends CompletionToken = UsePromise>(buffer: DynamicBuffer, limit: number, token?: T): AsyncResult<T, ReadSignature>;
+  /**
+   * {@inheritDoc Stream.asyncReadSome:0}
+   * @param buffers The buffers that receive the data, filled from their start.
+   */
   asyncReadSome(buffers: MutableBufferSequence, handler: Handler<ReadSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncReadSome:0}
+   * @param buffers The buffers that receive the data, filled from their start.
+   * @param token Any completion token; the Promise token when omitted.
+   */
   asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T): AsyncResult<T, ReadSignature>;
   asyncReadSome(target: DynamicBuffer | MutableBufferSequence, a?: number | TokenFor<ReadSignature>, b?: TokenFor<ReadSignature>): unknown {
     if (isDynamicBuffer(target)) {
@@ -346,8 +479,21 @@ export class Stream<NextLayer extends AsyncStream> {
   /**
    * Writes a whole message (as {@link asyncWriteSome} with `fin` true). The opcode comes from
    * {@link binary} / {@link text}. Completes with `[ec, bytesSent]`.
+   *
+   * @param buffers The message; the buffers must stay unchanged until the handler runs.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesSent: number)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * As {@link asyncWriteSome}: `terminal` (the stream is then fit only to be closed), and `total`
+   * while waiting behind other writes, when nothing was sent.
    */
   asyncWrite(buffers: ConstBufferSequence, handler: Handler<WriteSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncWrite:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, bytesSent)`.
+   */
   asyncWrite<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T): AsyncResult<T, WriteSignature>;
   asyncWrite(buffers: ConstBufferSequence, token?: TokenFor<WriteSignature>): unknown {
     return this.asyncWriteSome(true, buffers, token as Handler<WriteSignature>);
@@ -356,35 +502,109 @@ export class Stream<NextLayer extends AsyncStream> {
   /**
    * Writes part of a message: always whole frames, so pings, pongs and a close may go out
    * alongside; `fin` ends the message. The first part takes its opcode from {@link binary} /
-   * {@link text}; later parts are continuations. The list `buffers` is copied at once; the bytes
-   * it refers to must stay unchanged until the handler runs. Completes with `[ec, bytesSent]`.
-   * Per-operation cancellation: `terminal` (the stream is then fit only to be closed); `total`
-   * while it waits for the write side behind a ping, a pong or a close (ours, a read's reply, or
-   * a keep-alive ping): nothing of it was sent.
+   * {@link text}; later parts are continuations. Completes with `[ec, bytesSent]`.
+   *
+   * @param fin True for the last part of the message.
+   * @param buffers The part to send. The list is copied at once; the bytes it refers to must stay
+   *   unchanged until the handler runs.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesSent: number)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation types:
+   * - `terminal`: the write stops and completes with `operationAborted`; a frame may be half
+   *   sent, so the stream is then fit only to be closed.
+   * - `total`: only while it waits for the write side behind a ping, a pong or a close (ours, a
+   *   read's reply, or a keep-alive ping): nothing of it was sent, the stream is unchanged.
    */
   asyncWriteSome(fin: boolean, buffers: ConstBufferSequence, handler: Handler<WriteSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncWriteSome:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, bytesSent)`.
+   */
   asyncWriteSome<T extends CompletionToken = UsePromise>(fin: boolean, buffers: ConstBufferSequence, token?: T): AsyncResult<T, WriteSignature>;
   asyncWriteSome(fin: boolean, buffers: ConstBufferSequence, token?: TokenFor<WriteSignature>): unknown {
     const seq = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
     return this.#start('write', token, true, (h, done) => asyncWriteSomeOp(this.impl, fin, seq, h, done));
   }
 
+  /**
+   * Writes a whole message whose frames were built once for many streams (see
+   * {@link PreparedMessage}): the bytes are those {@link asyncWrite} would send for the message's
+   * payload, but a server stream shares them with every other stream of the same write settings
+   * instead of framing (and, without context takeover, compressing) the payload again. A client
+   * stream masks every frame with a fresh key, so it frames the payload itself. The opcode comes
+   * from {@link binary} / {@link text}; the frames go out in one write (control frames wait for
+   * the whole message). Counts as a write: one write at a time. Completes with
+   * `[ec, payloadBytes]`.
+   *
+   * @param message The message, prepared once; it may be written to any number of streams, at
+   *   the same time.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesSent: number)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * As {@link asyncWriteSome}: `terminal` (a frame may be half sent, so the stream is then fit
+   * only to be closed), and `total` only while it waits for the write side behind another
+   * operation: nothing of it was sent, the stream is unchanged.
+   */
+  asyncWritePrepared(message: PreparedMessage, handler: Handler<WriteSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncWritePrepared:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, payloadBytes)`.
+   */
+  asyncWritePrepared<T extends CompletionToken = UsePromise>(message: PreparedMessage, token?: T): AsyncResult<T, WriteSignature>;
+  asyncWritePrepared(message: PreparedMessage, token?: TokenFor<WriteSignature>): unknown {
+    return this.#start('write', token, true, (h, done) => asyncWriteSomeOp(this.impl, true, message, h, done));
+  }
+
   // ---- control frames --------------------------------------------------------------------------
 
   /**
    * Sends a ping with `data` (at most 125 bytes). Completes with `[ec]` once it was written; the
-   * pong arrives through a read's control callback. Cancellation: `terminal`; `total` while
-   * waiting behind a write.
+   * pong arrives through a read's control callback.
+   *
+   * @param data The payload: a string (UTF-8) or bytes, at most 125 bytes.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation types:
+   * - `terminal`: the ping stops and completes with `operationAborted`; the stream is then fit
+   *   only to be closed.
+   * - `total`: only while waiting behind a write; nothing was sent, the stream is unchanged.
    */
   asyncPing(data: Payload, handler: Handler<ControlSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncPing:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec)`.
+   */
   asyncPing<T extends CompletionToken = UsePromise>(data: Payload, token?: T): AsyncResult<T, ControlSignature>;
   asyncPing(data: Payload, token?: TokenFor<ControlSignature>): unknown {
     const payload = controlPayload(data);
     return this.#start('ping', token, false, (h, done) => asyncPingOp(this.impl, Opcode.ping, payload, h, done));
   }
 
-  /** Sends an unsolicited pong (a heartbeat); as {@link asyncPing}. */
+  /**
+   * Sends an unsolicited pong (a heartbeat); completes with `[ec]` once it was written.
+   *
+   * @param data The payload: a string (UTF-8) or bytes, at most 125 bytes.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * As {@link asyncPing}: `terminal` (the stream is then fit only to be closed), and `total` while
+   * waiting behind a write.
+   */
   asyncPong(data: Payload, handler: Handler<ControlSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncPong:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec)`.
+   */
   asyncPong<T extends CompletionToken = UsePromise>(data: Payload, token?: T): AsyncResult<T, ControlSignature>;
   asyncPong(data: Payload, token?: TokenFor<ControlSignature>): unknown {
     const payload = controlPayload(data);
@@ -397,10 +617,24 @@ export class Stream<NextLayer extends AsyncStream> {
    * down. Completes with `[ec]`. After it starts, only reads may be started; a pending read then
    * completes with `operationAborted`. Throws a `RangeError`, sending nothing, for a code an
    * endpoint may not send (RFC 6455 section 7.4: 1004, 1005, 1006, 1015, outside 1000–4999, a
-   * reason without a code) or a reason over 123 bytes of UTF-8. Cancellation: `total` while waiting behind a write;
-   * `terminal` otherwise, and then the socket is closed.
+   * reason without a code) or a reason over 123 bytes of UTF-8.
+   *
+   * @param reason The close code, or a code and reason text from {@link closeReason}.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation types:
+   * - `total`: only while waiting behind a write; nothing was sent, the stream is unchanged.
+   * - `terminal`: otherwise; the close completes with `operationAborted` and the next layer is
+   *   closed.
    */
   asyncClose(reason: CloseReason | number, handler: Handler<ControlSignature>): void;
+  /**
+   * {@inheritDoc Stream.asyncClose:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec)`.
+   */
   asyncClose<T extends CompletionToken = UsePromise>(reason: CloseReason | number, token?: T): AsyncResult<T, ControlSignature>;
   asyncClose(reason: CloseReason | number, token?: TokenFor<ControlSignature>): unknown {
     const cr = typeof reason === 'number' ? closeReason(reason) : reason;
@@ -493,3 +727,6 @@ function controlPayload(data: Payload): Uint8Array {
   if (bytes.length > 125) throw new RangeError('a control frame payload is at most 125 bytes');
   return bytes;
 }
+
+// Handler tracking names this class's operations `websocket@<id>.<method>` (nothing while it is off).
+trackOperations(Stream, 'websocket');

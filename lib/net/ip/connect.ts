@@ -22,19 +22,38 @@ export interface ConnectableSocket extends HasExecutor {
 }
 
 /**
- * Connects `socket` to the first endpoint of `endpoints` that accepts, closing the socket before
- * each attempt.
+ * Connects `socket` to the first endpoint of `endpoints` that accepts, trying them in order and
+ * closing the socket before each attempt (Asio's range `async_connect`).
  *
- * Signature `[ec, endpoint]`: on success the endpoint connected to; otherwise the last attempt's
- * error (`net.error.notFound` for an empty list) and the default endpoint `0.0.0.0:0`.
- * Per-operation cancellation: terminal (forwarded to the attempt in progress; no further
- * endpoint is tried), completing with `operationAborted`.
+ * Completes with `[ec, endpoint]`: `null` and the endpoint connected to; otherwise the last
+ * attempt's error (`net.error.notFound` for an empty list) and the default endpoint
+ * `0.0.0.0:0`; `operationAborted` as soon as an attempt was aborted (by a cancellation, or the
+ * socket's `cancel()` or `close()`), with no further endpoint tried and the socket closed.
+ *
+ * @param socket The socket to connect: a {@link TcpSocket}, or anything with `asyncConnect` and
+ *   `close`.
+ * @param endpoints The endpoints to try, in order (a resolver's results). The list is copied at
+ *   once.
+ * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, endpoint: Endpoint)`,
+ *   never inside this call, through its associated executor.
+ *
+ * #### Per-operation cancellation
+ * Supports the cancellation type `terminal`, forwarded to the attempt in progress: the socket is
+ * closed, no further endpoint is tried, and the operation completes with `operationAborted`. A
+ * request that arrives while a failed attempt's completion is on its way is honoured before the
+ * next attempt. Asio's range `async_connect` also supports `partial` when the socket's connect
+ * does; the socket's connect here supports `terminal` only, and so does this.
  */
 export function asyncConnect(
   socket: ConnectableSocket,
   endpoints: readonly Endpoint[],
   handler: Handler<RangeConnectSignature>,
 ): void;
+/**
+ * {@inheritDoc asyncConnect:0}
+ * @param token Any completion token; the Promise token when omitted. The result is what the
+ *   token makes of the completion `(ec, endpoint)`.
+ */
 export function asyncConnect<T extends CompletionToken = UsePromise>(
   socket: ConnectableSocket,
   endpoints: readonly Endpoint[],

@@ -12,6 +12,7 @@ import { toExecutor, type Executor, type ExecutorLike } from '../executor.js';
 import { HandlerWork } from '../handler-work.js';
 import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../token.js';
 import { Endpoint } from './endpoint.js';
+import { trackOperations } from '../handler-tracking.js';
 
 /** The completion signature of {@link Resolver.asyncResolve}: the error and the endpoints found. */
 export type ResolveSignature = [ec: ErrorCode | null, results: Endpoint[]];
@@ -47,17 +48,34 @@ export class Resolver {
   }
 
   /**
-   * Looks up `host` (a name or an address literal) and pairs every address with the port given
-   * by `service`.
+   * Looks up `host` with the system resolver and pairs every address found with the port given
+   * by `service` (Asio's `basic_resolver::async_resolve(host, service)`).
    *
-   * Completes once the system resolver answers. Signature `[ec, results: Endpoint[]]`: on
-   * success `results` holds at least one endpoint, in the resolver's order; errors come from
-   * `fromNodeError` (an unknown name gives `net.error.hostNotFound`); a service that is not a
-   * port number gives `net.error.serviceNotFound` (no service database is consulted).
-   * Per-operation cancellation: terminal, partial and total (a lookup has no side effect; the
-   * system lookup runs on, its answer is dropped).
+   * Completes once the system resolver answers, with `[ec, results]`: on success at least one
+   * endpoint, in the resolver's order; on error no endpoint and the error, as
+   * {@link fromNodeError} maps Node's (an unknown name gives `net.error.hostNotFound`);
+   * `net.error.serviceNotFound`, without waiting, when `service` is not a port number (no
+   * service database is consulted, so `'http'` is refused); `operationAborted` after
+   * {@link Resolver.cancel} or a cancellation.
+   *
+   * @param host A host name, or an IPv4 or IPv6 address literal.
+   * @param service The port every endpoint gets: a number, or a string of digits, 0 to 65535.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, results: Endpoint[])`,
+   *   never inside this call, through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation types `terminal`, `partial` and `total`: the resolve completes at
+   * once with `operationAborted` and no endpoint. A lookup has no side effect, so the resolver is
+   * as before the call; the system lookup itself cannot be stopped, it runs on and its answer is
+   * dropped. Asio documents no per-operation cancellation for `async_resolve` (only `cancel()`):
+   * this is an addition.
    */
   asyncResolve(host: string, service: string | number, handler: Handler<ResolveSignature>): void;
+  /**
+   * {@inheritDoc Resolver.asyncResolve:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, results)`.
+   */
   asyncResolve<T extends CompletionToken = UsePromise>(
     host: string,
     service: string | number,
@@ -103,3 +121,6 @@ export class Resolver {
     });
   }
 }
+
+// Handler tracking names this class's operations `resolver@<id>.<method>` (nothing while it is off).
+trackOperations(Resolver, 'resolver');

@@ -14,6 +14,7 @@ import { HandlerWork } from '../handler-work.js';
 import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../token.js';
 import { Endpoint } from './endpoint.js';
 import { TcpSocket } from './tcp-socket.js';
+import { trackOperations } from '../handler-tracking.js';
 
 /** The completion signature of {@link TcpAcceptor.asyncAccept}: the error and the new socket. */
 export type AcceptSignature = [ec: ErrorCode | null, socket: TcpSocket];
@@ -121,13 +122,42 @@ export class TcpAcceptor {
   }
 
   /**
-   * Starts listening if not yet started, and completes once the address is bound (signature
-   * `[ec]`: `addressInUse`, `accessDenied`… from Node). Per-operation cancellation: terminal,
-   * partial and total (only the wait is cancelled; the acceptor goes on binding).
+   * Starts listening, as {@link TcpAcceptor.listen} does if it was not called yet, and completes
+   * once Node has bound the address. No Asio counterpart: Asio's `listen` binds at once, Node
+   * binds on a later turn of the event loop.
+   *
+   * Completes with `[ec]`: `null` once listening (without waiting when already listening); the
+   * bind failure (`addressInUse`, `accessDenied`… from Node), which every accept reports after
+   * it; `badDescriptor` when the acceptor is not open; `operationAborted` after
+   * {@link TcpAcceptor.cancel}, {@link TcpAcceptor.close} or a cancellation.
+   *
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation types `terminal`, `partial` and `total`: only the wait is
+   * cancelled, completing with `operationAborted`; the acceptor goes on binding and listening,
+   * as it would have without the call.
    */
   asyncListen(handler: Handler<ListenSignature>): void;
+  /**
+   * {@inheritDoc TcpAcceptor.asyncListen:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec)`.
+   */
   asyncListen<T extends CompletionToken = UsePromise>(token?: T): AsyncResult<T, ListenSignature>;
+  /**
+   * {@inheritDoc TcpAcceptor.asyncListen:0}
+   * @param backlog The length of the queue of connections the kernel keeps (511 when omitted),
+   *   used only when this call starts listening.
+   */
   asyncListen(backlog: number, handler: Handler<ListenSignature>): void;
+  /**
+   * {@inheritDoc TcpAcceptor.asyncListen:0}
+   * @param backlog The length of the queue of connections the kernel keeps (511 when omitted),
+   *   used only when this call starts listening.
+   * @param token Any completion token; the Promise token when omitted.
+   */
   asyncListen<T extends CompletionToken = UsePromise>(backlog: number, token?: T): AsyncResult<T, ListenSignature>;
   asyncListen(a?: number | CompletionToken | Handler<ListenSignature>, b?: CompletionToken | Handler<ListenSignature>): unknown {
     const [backlog, token] = typeof a === 'number' ? [a, b] : [undefined, a];
@@ -153,16 +183,31 @@ export class TcpAcceptor {
 
   /**
    * Accepts a connection into a new {@link TcpSocket} on the acceptor's executor (Asio's
-   * `async_accept` overload that returns the peer; accepting into a given socket is not offered).
+   * `basic_socket_acceptor::async_accept` overload that returns the peer; accepting into a given
+   * socket is not offered).
    *
-   * Completes with a queued connection (posted) or the next one to arrive. Signature
-   * `[ec, socket]`; on error `socket` is a closed TcpSocket. Errors: the bind failure of
-   * `listen()`, `invalidArgument` when not listening, `badDescriptor` when closed,
-   * `operationAborted` from `cancel()` / `close()`. Several accepts may wait; they are served in
-   * order. Per-operation cancellation: terminal, partial and total (no connection is lost: it
-   * stays queued for the next accept).
+   * Completes with `[ec, socket]`: a connection already waiting (without waiting), or the next
+   * one to arrive. On error `socket` is a new, closed TcpSocket. Errors: the bind failure of
+   * {@link TcpAcceptor.listen}; `invalidArgument` when `listen()` was not called;
+   * `badDescriptor` when closed; `operationAborted` after {@link TcpAcceptor.cancel},
+   * {@link TcpAcceptor.close} or a cancellation. Several accepts may wait at once; connections
+   * go to them in the order they started.
+   *
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, socket: TcpSocket)`,
+   *   never inside this call, through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation types `terminal`, `partial` and `total`, as Asio's does: the
+   * accept leaves the queue of waiting accepts and completes with `operationAborted` and a closed
+   * socket. No connection is lost: one that arrives afterwards waits for the next accept, so the
+   * acceptor is as it was before the call.
    */
   asyncAccept(handler: Handler<AcceptSignature>): void;
+  /**
+   * {@inheritDoc TcpAcceptor.asyncAccept:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, socket)`.
+   */
   asyncAccept<T extends CompletionToken = UsePromise>(token?: T): AsyncResult<T, AcceptSignature>;
   asyncAccept(token?: CompletionToken | Handler<AcceptSignature>): unknown {
     return asyncInitiate<AcceptSignature>((h) => this.#initiateAccept(h), token, this.#executor);
@@ -297,3 +342,6 @@ export class TcpAcceptor {
 }
 
 function ignore(): void {}
+
+// Handler tracking names this class's operations `acceptor@<id>.<method>` (nothing while it is off).
+trackOperations(TcpAcceptor, 'acceptor');

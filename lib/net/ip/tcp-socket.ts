@@ -23,6 +23,7 @@ import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise 
 import { Endpoint } from './endpoint.js';
 import { openAccepted, startConnect, takeOver, type ConnectAttempt } from './socket-open.js';
 import { DataReader, kReadDone, OnreadReader, type ReadOwner, type SocketReader } from './socket-reader.js';
+import { trackOperations } from '../handler-tracking.js';
 
 /** Which direction {@link TcpSocket.shutdown} closes (Asio's `shutdown_type`). */
 export const ShutdownType = Object.freeze({ receive: 0, send: 1, both: 2 } as const);
@@ -227,30 +228,62 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
   }
 
   /**
-   * Connects to `endpoint`, opening the socket.
+   * Connects to `endpoint`, opening the socket (Asio's `basic_socket::async_connect`).
    *
-   * Completes once connected or failed. Signature `[ec]`: `connectionRefused`, `timedOut`,
-   * `hostUnreachable`… from Node; `alreadyConnected` if the socket is open (close it first);
-   * `alreadyStarted` while another connect is pending. A failed connect leaves the socket closed.
-   * Per-operation cancellation: terminal (the attempt is abandoned and the socket closed).
+   * Completes once connected or failed, with `[ec]`: `null` when connected; Node's error
+   * (`connectionRefused`, `timedOut`, `hostUnreachable`…); `alreadyConnected` when the socket is
+   * open (close it first); `alreadyStarted` while another connect is pending (that one goes on);
+   * `operationAborted` after {@link TcpSocket.cancel}, {@link TcpSocket.close} or a cancellation.
+   * A failed connect leaves the socket closed. Options set with {@link TcpSocket.setOption}
+   * before are applied once connected.
+   *
+   * @param endpoint The address and port to connect to.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation type `terminal`: the attempt is abandoned, the socket is closed, and
+   * the connect completes with `operationAborted`. Requests of type `partial` or `total` alone are
+   * ignored, where Asio's `async_connect` accepts all three.
    */
   asyncConnect(endpoint: Endpoint, handler: Handler<ConnectSignature>): void;
+  /**
+   * {@inheritDoc TcpSocket.asyncConnect:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec)`.
+   */
   asyncConnect<T extends CompletionToken = UsePromise>(endpoint: Endpoint, token?: T): AsyncResult<T, ConnectSignature>;
   asyncConnect(endpoint: Endpoint, token?: CompletionToken | Handler<ConnectSignature>): unknown {
     return asyncInitiate<ConnectSignature>((h) => this.#initiateConnect(endpoint, h), token, this.#executor);
   }
 
   /**
-   * Reads at least one byte into `buffers`.
+   * Reads at least one byte into `buffers` (Asio's `basic_stream_socket::async_read_some`).
    *
-   * Completes when bytes arrive (never more than fit; bytes that do not fit wait for the next
-   * read), at once with 0 for empty buffers, or with an error: `eof` once the peer has ended
-   * (and after `shutdown(receive)`), `connectionReset`…, `alreadyStarted` while another read is
-   * pending, `badDescriptor` when closed. Signature `[ec, bytesTransferred]`.
-   * Per-operation cancellation: terminal, partial and total. A pending read has moved no bytes,
-   * so a cancelled read completes with `operationAborted` and 0, and a later read gets every byte.
+   * Completes when bytes arrive, with `[ec, bytesTransferred]`: never more than fit (bytes that
+   * do not fit wait for the next read); `[null, 0]` without waiting for empty buffers; `eof` once
+   * the peer has ended (and after `shutdown(receive)`); Node's error (`connectionReset`…);
+   * `alreadyStarted` while another read is pending (that one goes on); `notConnected` while
+   * connecting; `badDescriptor` when closed; `operationAborted` after {@link TcpSocket.cancel},
+   * {@link TcpSocket.close} or a cancellation.
+   *
+   * @param buffers The buffers that receive the bytes, filled in order. The list is copied at
+   *   once; the buffers themselves must stay valid until the handler runs.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesTransferred: number)`,
+   *   never inside this call, through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation types `terminal`, `partial` and `total`, as Asio's does. A pending
+   * read has taken no bytes, so whatever the type, the read completes with `operationAborted`
+   * and 0, the socket stays open and connected, and the next read gets every byte: the promise
+   * of `total` is kept.
    */
   asyncReadSome(buffers: MutableBufferSequence, handler: Handler<IoSignature>): void;
+  /**
+   * {@inheritDoc TcpSocket.asyncReadSome:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, bytesTransferred)`.
+   */
   asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T): AsyncResult<T, IoSignature>;
   asyncReadSome(buffers: MutableBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     const bufs = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
@@ -259,28 +292,65 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
 
   /**
    * Reads at least one byte, as {@link TcpSocket.asyncReadSome}, into the buffers
-   * `source.readTarget()` gives once bytes have arrived: a read that waits holds no buffer.
-   * `readTarget` is never called for a read that completes without bytes (an error, `eof`, a
-   * cancellation). Same errors, signature and cancellation as `asyncReadSome`.
+   * `source.readTarget()` gives once bytes have arrived: a read that waits holds no buffer. No
+   * Asio counterpart (see {@link LazyReadStream}). `readTarget` is never called for a read that
+   * completes without bytes (an error, `eof`, a cancellation). Completes with
+   * `[ec, bytesTransferred]` and the same errors as `asyncReadSome`.
+   *
+   * @param source What gives the buffers, once bytes are there to take.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesTransferred: number)`,
+   *   never inside this call, through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * As {@link TcpSocket.asyncReadSome}: `terminal`, `partial` and `total`, each leaving the socket
+   * as it was (`readTarget` is not called).
    */
   asyncReadSomeLazy(source: ReadTargetSource, handler: Handler<IoSignature>): void;
+  /**
+   * {@inheritDoc TcpSocket.asyncReadSomeLazy:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, bytesTransferred)`.
+   */
   asyncReadSomeLazy<T extends CompletionToken = UsePromise>(source: ReadTargetSource, token?: T): AsyncResult<T, IoSignature>;
   asyncReadSomeLazy(source: ReadTargetSource, token?: CompletionToken | Handler<IoSignature>): unknown {
     return asyncInitiate<IoSignature>((h) => this.#initiateRead(null, h, source), token, this.#executor);
   }
 
   /**
-   * Writes all of `buffers` (one `write`, or cork / write… / uncork for a list; the bytes are not
-   * copied, so they must stay untouched until the handler runs).
+   * Writes all of `buffers` (Asio's `basic_stream_socket::async_write_some`, which may write
+   * fewer; here a write is never partial, since Node queues what the kernel does not take).
    *
-   * Completes when Node's write callback fires, with the total. Errors: `brokenPipe` after
-   * `shutdown(send)`, the socket's error once it failed, `alreadyStarted` while another write is
-   * pending. Signature `[ec, bytesTransferred]`.
-   * Per-operation cancellation: terminal. Node cannot recall queued bytes, so a write still queued
-   * in Node is cancelled by destroying the connection (and completes with `operationAborted`);
-   * one whose bytes all reached the kernel completes normally.
+   * A small write (up to 16 KiB, while less than 256 KiB wait to be sent) is copied into a batch
+   * that goes to Node at the end of the event loop's turn, with the turn's other small writes: it
+   * completes without waiting, and a failure to send it is reported by a later operation (see
+   * the differences from Asio). Any other write is handed to Node as it is (a list as one corked
+   * batch), not copied, and completes when Node's write callback runs.
+   *
+   * Completes with `[ec, bytesTransferred]`: `null` and the total; `[null, 0]` for empty
+   * buffers; `brokenPipe` after `shutdown(send)` or once the connection is gone; the socket's
+   * error once it failed; `alreadyStarted` while another write is pending (that one goes on);
+   * `notConnected` while connecting; `badDescriptor` when closed; `operationAborted` after
+   * {@link TcpSocket.cancel}, {@link TcpSocket.close} or a cancellation.
+   *
+   * @param buffers The bytes to write. The list is copied at once; the bytes must stay untouched
+   *   until the handler runs (a small write copies them, a large one does not).
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesTransferred: number)`,
+   *   never inside this call, through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation type `terminal`. Node cannot take back bytes it has queued: while
+   * some are still queued, the connection is destroyed and the socket closed (a pending read
+   * completes with `operationAborted` too), and the write completes with `operationAborted` and
+   * 0; once they all reached the kernel, the request comes too late and the write completes
+   * normally. A batched small write completes without waiting, so there is nothing to cancel.
+   * Asio's `async_write_some` also accepts `partial` and `total`; here they are ignored.
    */
   asyncWriteSome(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void;
+  /**
+   * {@inheritDoc TcpSocket.asyncWriteSome:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, bytesTransferred)`.
+   */
   asyncWriteSome<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T): AsyncResult<T, IoSignature>;
   asyncWriteSome(buffers: ConstBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     const bufs = copyBufferSequence(buffers);
@@ -463,7 +533,10 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
     else reader.readLazy(source!, this);
   }
 
-  /** @internal The reader's answer, only ever for the read it holds: the pending one. */
+  /**
+   * The reader's answer, only ever for the read it holds: the pending one. Not for users: the key
+   * is not exported (and not marked internal, since `ReadOwner` needs it in the declarations).
+   */
   [kReadDone](ec: ErrorCode | null, n: number, fromIo: boolean): void {
     if (this.#read !== null) this.#finishRead(fromIo, ec, n);
   }
@@ -551,3 +624,6 @@ function toEndpoint(address: string | undefined, port: number | undefined, what:
   if (address === undefined || port === undefined) throw new SystemError(error.notConnected, `TcpSocket.${what}`);
   return new Endpoint(address, port);
 }
+
+// Handler tracking names this class's operations `tcp@<id>.<method>` (nothing while it is off).
+trackOperations(TcpSocket, 'tcp');

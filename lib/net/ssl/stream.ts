@@ -24,6 +24,7 @@ import { finishOp, onCancellation, type SslOp } from './ssl-op.js';
 import { asyncSslTeardown, type TeardownRole } from './teardown.js';
 import { TlsConnection } from './tls-connection.js';
 import { openTls } from './tls-socket.js';
+import { trackOperations } from '../handler-tracking.js';
 
 /** The completion signature of handshake, shutdown and teardown: the error alone. */
 export type SslSignature = [ec: ErrorCode | null];
@@ -138,32 +139,66 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
   }
 
   /**
-   * Performs the TLS handshake as `type` (`'client'` or `'server'`).
+   * Performs the TLS handshake as `type` (Asio's `ssl::stream::async_handshake`).
    *
-   * Completes when the handshake is done and, when verification is on, the peer verified.
-   * Signature `[ec]`: `null`; an `ssl.error` value (`hostnameMismatch`, `selfSignedCertificate`,
+   * Completes when the handshake is done and, when verification is on, the peer verified, with
+   * `[ec]`: `null`; an `ssl.error` value (`hostnameMismatch`, `selfSignedCertificate`,
    * `handshakeFailure`…, all matching `ssl.condition.handshakeFailed`, the certificate ones also
    * `ssl.condition.verificationFailed`); `streamTruncated` when the transport ended first; the
    * next layer's errors (`connectionReset`, `beast.error.timeout` under a TcpStream deadline);
-   * `alreadyStarted` / `alreadyConnected` when a handshake is pending / done.
-   * Per-operation cancellation: terminal (the connection is closed).
+   * `alreadyStarted` / `alreadyConnected` when a handshake is pending / done; `badDescriptor`
+   * after {@link SslStream.close}; `operationAborted` after `close()` or a cancellation. After a
+   * failed handshake, later operations fail too (with the TLS error, or `notConnected`).
+   *
+   * @param type `'client'` or `'server'`: the side this stream takes.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation type `terminal`: the handshake completes with `operationAborted`,
+   * the TLS connection is destroyed (and with it the next layer is closed), and the stream is
+   * only fit to be closed. Asio's also supports `partial` when the next layer does; a TLS
+   * handshake half done cannot be resumed here, so `partial` and `total` alone are ignored.
    */
   asyncHandshake(type: HandshakeType, handler: Handler<SslSignature>): void;
+  /**
+   * {@inheritDoc SslStream.asyncHandshake:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec)`.
+   */
   asyncHandshake<T extends CompletionToken = UsePromise>(type: HandshakeType, token?: T): AsyncResult<T, SslSignature>;
   asyncHandshake(type: HandshakeType, token?: CompletionToken | Handler<SslSignature>): unknown {
     return asyncInitiate<SslSignature>((h) => this.#initiateHandshake(type, h), token, this.#executor);
   }
 
   /**
-   * Reads at least one byte of decrypted data into `buffers`.
+   * Reads at least one byte of decrypted data into `buffers` (Asio's
+   * `ssl::stream::async_read_some`).
    *
-   * Signature `[ec, bytesTransferred]`: at least one byte and never more than fits; `[null, 0]` at
-   * once for empty buffers; `eof` after the peer's close_notify; `ssl.error.streamTruncated`
-   * (see the class notes); the TLS or transport error; `notConnected` before the handshake;
-   * `alreadyStarted` while a read is pending. Per-operation cancellation: terminal, partial and
-   * total (a pending read has consumed nothing).
+   * Completes with `[ec, bytesTransferred]`: at least one byte and never more than fits (the
+   * rest waits for the next read); `[null, 0]` without waiting for empty buffers; `eof` after
+   * the peer's close_notify; `ssl.error.streamTruncated` (see the class notes); the TLS or
+   * transport error (`beast.error.timeout` under a TcpStream deadline); `notConnected` before
+   * the handshake; `alreadyStarted` while a read is pending (that one goes on); `badDescriptor`
+   * after {@link SslStream.close}; `operationAborted` after `close()` or a cancellation.
+   *
+   * @param buffers The buffers that receive the bytes, filled in order. The list is copied at
+   *   once; the buffers themselves must stay valid until the handler runs.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesTransferred: number)`,
+   *   never inside this call, through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation types `terminal`, `partial` and `total`: a pending read has taken
+   * nothing (Node's TLS socket keeps what arrives), so it completes with `operationAborted` and
+   * 0 and the stream is as it was; the next read gets every byte. Asio's supports `terminal`
+   * and `partial`, when the next layer does.
    */
   asyncReadSome(buffers: MutableBufferSequence, handler: Handler<IoSignature>): void;
+  /**
+   * {@inheritDoc SslStream.asyncReadSome:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, bytesTransferred)`.
+   */
   asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T): AsyncResult<T, IoSignature>;
   asyncReadSome(buffers: MutableBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     const bufs = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
@@ -171,14 +206,35 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
   }
 
   /**
-   * Encrypts and writes all of `buffers` (not copied: keep them untouched until the handler runs).
+   * Encrypts and writes all of `buffers` (Asio's `ssl::stream::async_write_some`, which may
+   * write fewer; here a write is never partial).
    *
-   * Signature `[ec, bytesTransferred]`: completes when Node's write callback runs; `brokenPipe`
-   * after a shutdown; the TLS or transport error; `notConnected` before the handshake;
-   * `alreadyStarted` while a write is pending. Per-operation cancellation: terminal (bytes still
-   * queued in Node cannot be recalled, so the connection is closed).
+   * Completes when Node's write callback runs, with `[ec, bytesTransferred]`: `null` and the
+   * total; `[null, 0]` for empty buffers; `brokenPipe` once a shutdown started or the connection
+   * is gone; the TLS or transport error (`beast.error.timeout` under a TcpStream deadline);
+   * `notConnected` before the handshake; `alreadyStarted` while a write is pending (that one
+   * goes on); `badDescriptor` after {@link SslStream.close}; `operationAborted` after `close()`
+   * or a cancellation.
+   *
+   * @param buffers The bytes to write. The list is copied at once; the bytes are not: keep them
+   *   untouched until the handler runs.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesTransferred: number)`,
+   *   never inside this call, through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation type `terminal`. Bytes still queued in Node cannot be taken back:
+   * while some are, the write completes with `operationAborted` and 0 and the TLS connection is
+   * destroyed (the next layer closed with it), so the stream is only fit to be closed; once all
+   * reached TLS and the transport, the request comes too late and the write completes normally.
+   * Asio's also supports `partial` when the next layer does; here `partial` and `total` alone
+   * are ignored.
    */
   asyncWriteSome(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void;
+  /**
+   * {@inheritDoc SslStream.asyncWriteSome:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, bytesTransferred)`.
+   */
   asyncWriteSome<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T): AsyncResult<T, IoSignature>;
   asyncWriteSome(buffers: ConstBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     const bufs = copyBufferSequence(buffers);
@@ -186,15 +242,30 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
   }
 
   /**
-   * Shuts TLS down: sends our close_notify (after pending writes), then waits for the peer's.
-   * Data the peer sends meanwhile is discarded unless a read is pending.
+   * Shuts TLS down (Asio's `ssl::stream::async_shutdown`): sends our close_notify (after pending
+   * writes), then waits for the peer's. Data the peer sends meanwhile is discarded unless a read
+   * is pending. Later writes fail with `brokenPipe`.
    *
-   * Signature `[ec]`: `null` once the peer's close_notify arrived; `streamTruncated` when the
-   * transport ended without it (detectable over adapted next layers only); the TLS or transport
-   * error; `notConnected` before the handshake. Per-operation cancellation: terminal (the
-   * connection is closed).
+   * Completes with `[ec]`: `null` once the peer's close_notify arrived; `streamTruncated` when
+   * the transport ended without it (detectable over adapted next layers only); the TLS or
+   * transport error; `notConnected` before the handshake; `alreadyStarted` while a shutdown is
+   * pending; `badDescriptor` after {@link SslStream.close}; `operationAborted` after `close()`
+   * or a cancellation.
+   *
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation type `terminal`: the shutdown completes with `operationAborted`
+   * and the TLS connection is destroyed (the next layer closed with it). Asio's also supports
+   * `partial` when the next layer does; here `partial` and `total` alone are ignored.
    */
   asyncShutdown(handler: Handler<SslSignature>): void;
+  /**
+   * {@inheritDoc SslStream.asyncShutdown:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec)`.
+   */
   asyncShutdown<T extends CompletionToken = UsePromise>(token?: T): AsyncResult<T, SslSignature>;
   asyncShutdown(token?: CompletionToken | Handler<SslSignature>): unknown {
     return asyncInitiate<SslSignature>((h) => this.#initiateShutdown(h), token, this.#executor);
@@ -202,11 +273,25 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
 
   /**
    * Tears the connection down after a WebSocket closing handshake (Beast's `async_teardown` for
-   * SSL streams): {@link SslStream.asyncShutdown}, then {@link SslStream.close}. An end of stream
-   * during the shutdown (`eof`, `streamTruncated`) counts as success. Signature `[ec]`.
-   * Per-operation cancellation: terminal.
+   * SSL streams): {@link SslStream.asyncShutdown}, then {@link SslStream.close}, whatever the
+   * shutdown gave. Completes with `[ec]`: `null`, also when the shutdown met an end of stream
+   * (`eof`, `streamTruncated`: the peer closed without answering); otherwise the shutdown's error.
+   *
+   * @param role Which end of the WebSocket connection this is; both do the same here (each side
+   *   sends its close_notify and waits for the other's).
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
+   *   through its associated executor.
+   *
+   * #### Per-operation cancellation
+   * Supports the cancellation type `terminal`, forwarded to the shutdown: the stream is closed
+   * and the teardown completes with `operationAborted`.
    */
   asyncTeardown(role: TeardownRole, handler: Handler<SslSignature>): void;
+  /**
+   * {@inheritDoc SslStream.asyncTeardown:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec)`.
+   */
   asyncTeardown<T extends CompletionToken = UsePromise>(role: TeardownRole, token?: T): AsyncResult<T, SslSignature>;
   asyncTeardown(role: TeardownRole, token?: CompletionToken | Handler<SslSignature>): unknown {
     return asyncSslTeardown(this, role, token);
@@ -437,3 +522,6 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
     this.#pump(false);
   }
 }
+
+// Handler tracking names this class's operations `ssl@<id>.<method>` (nothing while it is off).
+trackOperations(SslStream, 'ssl');

@@ -324,6 +324,27 @@ describe('beast/http/read-write', () => {
       expect((await r).args).to.deep.equal([netError.operationAborted, 0]);
     });
 
+    it('a request arriving while the last write\'s completion is queued: the whole message was sent, success (Asio\'s order)', async () => {
+      const s = stream('', 1 << 16);
+      const req = new Request({ method: 'GET', target: '/x' });
+      const expected = serialize(req).map(text).join('');
+      const sig = new CancellationSignal();
+      const r = once((h) => asyncWrite(s, req, bindCancellationSlot(sig.slot(), h)));
+      sig.emit(CancellationType.terminal); // the one write already completed: its completion is posted
+      expect((await r).args).to.deep.equal([null, expected.length]);
+      expect(s.writtenText()).to.equal(expected);
+      expect(sig.hasHandler()).to.equal(false);
+    });
+
+    it('a request arriving while an earlier write\'s completion is queued is honoured before the next write', async () => {
+      const s = stream('', 1);
+      const sig = new CancellationSignal();
+      const r = once((h) => asyncWrite(s, new Request(), bindCancellationSlot(sig.slot(), h)));
+      sig.emit(CancellationType.terminal); // the first one-byte write's completion is posted
+      expect((await r).args).to.deep.equal([netError.operationAborted, 1]);
+      expect(s.written).to.have.length(1);
+    });
+
     it('throws TypeError at once for a message that cannot be sent', () => {
       expect(() => asyncWrite(stream('', 1), new Request({ target: 'bad target' }), () => {})).to.throw(TypeError);
     });

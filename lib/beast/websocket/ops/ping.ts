@@ -50,7 +50,7 @@ export function startIdlePing<N extends AsyncStream>(impl: StreamImpl<N>): void 
   if (impl.idlePinging) return;
   impl.idlePinging = true;
   const frame = impl.writer.controlFrame(Opcode.ping, new Uint8Array(0));
-  asyncCompose<ControlSignature, TokenFor<ControlSignature>>(function* (self) {
+  void asyncCompose<ControlSignature, TokenFor<ControlSignature>>(function* (self) {
     // Nothing can cancel the idle ping (it has no user handler), so the wait always ends with the lock.
     yield* lockWrite(self, impl, impl.locks.slot('idlePing'), CancellationType.terminal);
     if (impl.checkStopNow(null) === undefined) {

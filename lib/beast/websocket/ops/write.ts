@@ -5,6 +5,12 @@
  * its write buffer there, a larger one into lent gather buffers (mask-buffers.ts).
  * With auto-fragmentation the write lock is given up between frames, so that control frames
  * (pings, pongs, a close) can go out in between.
+ *
+ * A prepared message (prepared.ts) is written by the same operation: where the message has frames
+ * built for this stream's settings (a server, no message open), they are the frames, sent whole
+ * in one write (Beast's write algorithms are chosen per message, this is one more of them);
+ * elsewhere its payload is framed as the caller's buffers would be. The shortcut is the same
+ * one, behind the same predicate.
  */
 
 import { bufferSize, BuffersSuffix, type ConstBufferSequence } from '../../../net/buffer.js';
@@ -19,6 +25,7 @@ import { encodeFrameHeader, Opcode } from '../frame.js';
 import { ClientFramer, deflateInto, ServerFramer } from '../frame-writer.js';
 import { applyMask } from '../mask.js';
 import { giveMaskBuffer, takeMaskBuffer } from '../mask-buffers.js';
+import { PreparedMessage } from '../prepared.js';
 import { wakeOrders } from '../soft-mutex.js';
 import type { StreamImpl } from '../stream-impl.js';
 import { lockWrite, stopAfterStep, TerminalRelay, writeAll } from './common.js';
@@ -29,21 +36,35 @@ export type WriteSignature = IoSignature;
 
 type Self = ComposedSelf<WriteSignature>;
 
+/** What a write sends: the caller's buffers, or a prepared message. */
+export type WriteData = ConstBufferSequence | PreparedMessage;
+
+/** The payload of `data` (a prepared message's own copy). */
+const payloadOf = (data: WriteData): ConstBufferSequence => (data instanceof PreparedMessage ? data.payload() : data);
+
 /**
- * Writes `buffers` as one message part (`fin` ends the message). Per-operation cancellation:
+ * The frames built in advance for `data` on `impl` as it stands (Beast's begin_msg moment: the
+ * operation's start), or null where the payload is framed here.
+ */
+const prebuiltFor = <N extends AsyncStream>(impl: StreamImpl<N>, data: WriteData): Uint8Array | null =>
+  data instanceof PreparedMessage ? data.framesFor(impl) : null;
+
+/**
+ * Writes `data` as one message part (`fin` ends the message; a prepared message is always
+ * written whole). Per-operation cancellation:
  * `total` while waiting for the write side (a fragmented write keeps its message open, and the
  * next write continues it); `terminal` always.
  */
 export function asyncWriteSomeOp<N extends AsyncStream>(
   impl: StreamImpl<N>,
   fin: boolean,
-  buffers: ConstBufferSequence,
+  data: WriteData,
   token: TokenFor<WriteSignature> | undefined,
   onDone?: () => void,
 ): unknown {
   return asyncComposeOr<WriteSignature, TokenFor<WriteSignature> | undefined>(
-    (handler) => fin && writeWhole(impl, buffers, handler, onDone),
-    (self) => (onDone !== undefined && self.onComplete(onDone), writeBody(self, impl, fin, buffers)),
+    (handler) => fin && writeWhole(impl, data, handler, onDone),
+    (self) => (onDone !== undefined && self.onComplete(onDone), writeBody(self, impl, fin, data)),
     token,
     impl.executor,
   );
@@ -52,21 +73,24 @@ export function asyncWriteSomeOp<N extends AsyncStream>(
 /**
  * The shortcut (see shortcut.ts): a whole message as one frame, when the write side is free, no
  * message is open, no compression and no fragmentation (for a client: the message fits its write
- * buffer, where it is masked). The operation is then one write to the next layer, with no
+ * buffer, where it is masked; a prepared message's frames built for this stream, whatever their
+ * number). The operation is then one write to the next layer, with no
  * generator: the hot path of an echo or broadcast server, and of a client's small messages. A
  * terminal request on the handler's slot reaches that write as it would reach the full
  * operation's. Returns false, having changed nothing, when the full operation must run.
  */
-function writeWhole<N extends AsyncStream>(impl: StreamImpl<N>, buffers: ConstBufferSequence, handler: Handler<WriteSignature>, onDone?: () => void): boolean {
+function writeWhole<N extends AsyncStream>(impl: StreamImpl<N>, data: WriteData, handler: Handler<WriteSignature>, onDone?: () => void): boolean {
   const w = impl.writer;
   if (!mayShortcut(impl, handler) || impl.locks.isLocked('wr') || w.cont) return false;
+  const buffers = payloadOf(data);
   const size = bufferSize(buffers);
+  const wire = prebuiltFor(impl, data);
   // A server's frame may be any size; a client masks through its write buffer, so one buffer-full.
-  if (size > w.bufOpt && (w.fragOpt || impl.role === 'client')) return false;
+  if (wire === null && size > w.bufOpt && (w.fragOpt || impl.role === 'client')) return false;
   const work = new HandlerWork(handler, impl.executor);
   impl.locks.lock('wr', work);
   w.beginMessage(false);
-  const bufs = w.wholeFrame(buffers, size);
+  const bufs = wire ?? w.wholeFrame(buffers, size);
   const relay = TerminalRelay.for(handler);
   writeAll(impl.next, bufs, relay.bind((ec: ErrorCode | null) => {
     const stop = impl.checkStopNow(relay.finish(ec));
@@ -79,11 +103,14 @@ function writeWhole<N extends AsyncStream>(impl: StreamImpl<N>, buffers: ConstBu
   return true;
 }
 
-function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin: boolean, buffers: ConstBufferSequence) {
+function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin: boolean, data: WriteData) {
   const next = impl.next;
   const w = impl.writer;
   const waiters = (): boolean => impl.locks.writeWaiters();
+  const buffers = payloadOf(data);
   let remain = bufferSize(buffers);
+  const wire = prebuiltFor(impl, data);
+  if (wire !== null) return yield* prebuiltBody(self, impl, wire, remain);
   if (!w.cont) w.beginMessage(impl.pmdConfig !== null && remain >= impl.pmdOpts.msgSizeThreshold);
   if (w.compress) return yield* deflateBody(self, impl, fin, buffers);
   const opcode = w.cont ? Opcode.cont : w.opcode;
@@ -143,7 +170,27 @@ function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin:
   self.complete(ec ?? null, sent);
 }
 
-
+/**
+ * A prepared message's frames (plain or compressed, built without this stream's deflate context:
+ * no context takeover) go out in one write, the write side held throughout: a ping or close waits
+ * for the whole message, where a fragmented asyncWrite lets it out between fragments. Broadcast
+ * messages are small; sharing their frames is worth more than the interleaving. `size` is the
+ * payload's, which the handler gets.
+ */
+function* prebuiltBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, wire: Uint8Array, size: number) {
+  const parked = yield* lockWrite(self, impl, impl.locks.slot('wr'), CancellationType.all);
+  if (parked !== null) return self.complete(parked, 0);
+  impl.writer.beginMessage(false);
+  let ec = impl.checkStopNow(null);
+  if (ec === undefined) {
+    const [we] = yield* self.call<IoSignature>((h) => writeAll(impl.next, wire, h));
+    ec = stopAfterStep(self, impl, we);
+  }
+  // upcall
+  impl.locks.tryUnlock('wr', self);
+  impl.locks.wake(wakeOrders.afterWrite);
+  self.complete(ec ?? null, ec === undefined ? size : 0);
+}
 
 // Compressed writes (Beast's do_deflate): deflate into the write buffer, one frame per buffer-full,
 // whatever autoFragment says; RSV1 on the message's first frame only. A part that produces no

@@ -1,0 +1,116 @@
+// WebAssembly SIMD masking (mask-simd.ts) against the JavaScript path (mask.ts), which stays the
+// fallback: both must give the same bytes and the same next key offset for every alignment of the
+// view, every length (across the module's 64-byte, 16-byte, word and byte steps and its 64 KiB
+// chunks) and every key offset, on random inputs.
+
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import { expect } from 'chai';
+import fc from 'fast-check';
+
+import { applyMask, applyMaskJs, applyMaskRange, simdMaskMin } from '../../../lib/beast/websocket/mask.js';
+import { applyMaskSimd, maskSlot, simdMask } from '../../../lib/beast/websocket/mask-simd.js';
+import { takeMaskBuffer, giveMaskBuffer } from '../../../lib/beast/websocket/mask-buffers.js';
+
+/** Random bytes (a cheap generator: the property is about positions, not about the values). */
+function noise(n: number, seed: number): Uint8Array {
+  const b = new Uint8Array(n);
+  let x = seed | 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+/** Runs `mask` and the JavaScript path on two copies of the same bytes, a view at `align` into each. */
+function agree(mask: (d: Uint8Array, key: number, offset: number) => number, n: number, align: number, key: number, offset: number, seed: number): void {
+  const source = noise(n + align + 8, seed);
+  const a = source.slice();
+  const b = source.slice();
+  const ra = applyMaskJs(a.subarray(align, align + n), key, offset);
+  const rb = mask(b.subarray(align, align + n), key, offset);
+  expect(rb, `next key offset, n ${n} align ${align} offset ${offset}`).to.equal(ra);
+  // The bytes around the view are left alone by both: compare the whole arrays.
+  expect(Buffer.from(b).equals(Buffer.from(a)), `bytes, n ${n} align ${align} offset ${offset} key ${key}`).to.equal(true);
+}
+
+describe('websocket/mask-simd', () => {
+  it('runs here: Node 20 and later have WebAssembly SIMD', () => {
+    expect(simdMask).to.not.equal(null);
+  });
+
+  it('embeds the module tools/mask-wasm.mjs assembles, byte for byte', () => {
+    const tool = fileURLToPath(new URL('../../../../tools/mask-wasm.mjs', import.meta.url));
+    const r = spawnSync(process.execPath, [tool, '--check'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).to.equal(0);
+  });
+
+  it('masks like the JavaScript path: every alignment, length 0..300 and key offset', () => {
+    for (let align = 0; align < 16; align++) {
+      for (let n = 0; n <= 300; n++) {
+        for (let offset = 0; offset < 4; offset++) agree(applyMaskSimd, n, align, 0xa1b2c3d4, offset, n * 64 + align * 4 + offset);
+      }
+    }
+  });
+
+  it('masks like the JavaScript path around its 64 KiB chunks', () => {
+    const chunk = 64 * 1024;
+    for (const n of [chunk - 1, chunk, chunk + 1, chunk + 3, 2 * chunk - 5, 3 * chunk + 7, 1024 * 1024 + 1]) {
+      for (const align of [0, 1, 3, 8]) agree(applyMaskSimd, n, align, 0x01020304, n & 3, n + align);
+    }
+  });
+
+  it('masks like the JavaScript path on random inputs', () => {
+    fc.assert(
+      fc.property(fc.nat(140_000), fc.nat(15), fc.integer({ min: 1, max: 0xffffffff }), fc.nat(7), fc.integer(), (n, align, key, offset, seed) => {
+        agree(applyMaskSimd, n, align, key | 0, offset, seed);
+        agree(applyMask, n, align, key | 0, offset, seed); // the dispatch, either side of simdMaskMin
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('applyMask hands payloads from simdMaskMin on to the SIMD path, and the result is the same', () => {
+    expect(simdMaskMin).to.be.greaterThan(0);
+    for (const n of [simdMaskMin - 1, simdMaskMin, simdMaskMin + 5]) agree(applyMask, n, 3, 0xdeadbeef, 2, n);
+  });
+
+  it('masks in place in its memory like the gather-buffer path (maskSlot against applyMaskRange)', () => {
+    const m = simdMask!;
+    const view = m.bytes.subarray(0, 4096); // the scratch chunk: the same code as a slot
+    const plain = new Uint8Array(4096);
+    const wide = new BigUint64Array(plain.buffer);
+    for (let start = 0; start < 40; start += 3) {
+      for (const len of [0, 1, 2, 3, 4, 15, 16, 17, 63, 64, 65, 200, 4000]) {
+        for (let offset = 0; offset < 4; offset++) {
+          const src = noise(4096, start * 7 + len + offset);
+          view.set(src);
+          plain.set(src);
+          const end = Math.min(4096, start + len);
+          expect(maskSlot(view, start, end, 0xcafef00d, offset)).to.equal(applyMaskRange(plain, wide, start, end, 0xcafef00d, offset));
+          expect(Buffer.from(view).equals(Buffer.from(plain)), `start ${start} len ${len} offset ${offset}`).to.equal(true);
+        }
+      }
+    }
+  });
+
+  it('lends gather buffers in its memory first, and they mask like applyMask', () => {
+    const b = takeMaskBuffer();
+    try {
+      // Slots are few and never reused by another buffer: this one is in the memory unless the
+      // slots were all taken by buffers held at once earlier in this process.
+      if (b.inSimdMemory) expect(b.bytes.buffer).to.equal(simdMask!.bytes.buffer);
+      const src = noise(5000, 9);
+      b.bytes.set(src, 0);
+      const expected = src.slice();
+      expect(b.mask(5, 4999, 0x11223344, 1)).to.equal(applyMaskJs(expected.subarray(5, 4999), 0x11223344, 1));
+      expect(Buffer.from(b.bytes.subarray(0, 5000)).equals(Buffer.from(expected))).to.equal(true);
+    } finally {
+      giveMaskBuffer(b);
+    }
+  });
+});
