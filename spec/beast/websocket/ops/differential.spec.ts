@@ -12,6 +12,7 @@ import { CancellationSignal, CancellationType } from '../../../../lib/net/cancel
 import { FlatBuffer, StaticBuffer } from '../../../../lib/net/dynamic-buffer.js';
 import { makeStrand } from '../../../../lib/net/strand.js';
 import { setShortcuts } from '../../../../lib/beast/websocket/ops/shortcut.js';
+import { PreparedMessage } from '../../../../lib/beast/websocket/prepared.js';
 import {
   asciiPattern,
   clientFrame,
@@ -46,6 +47,8 @@ interface Ctx {
   read(what: string, ws: WsStream, buf?: FlatBuffer | StaticBuffer, bound?: boolean): void;
   /** Starts a write on `ws`, logging its completion. */
   write(what: string, ws: WsStream, msg: Uint8Array, bound?: boolean): void;
+  /** Starts a prepared write on `ws`, logging its completion. */
+  writePrepared(what: string, ws: WsStream, msg: PreparedMessage, bound?: boolean): void;
   step(): void;
   wrap: Wrap;
 }
@@ -79,6 +82,11 @@ function makeCtx(p: Pair, wrap: Wrap = (_name, h) => h): Ctx {
       const h = (ec: Ec, n: number): void => void log.push(`${what} write ${said(ec)} ${n}`);
       const w = wrap(`${what} write`, h);
       ws.asyncWrite(msg, bound ? bindExecutor(strand, w) : w);
+    },
+    writePrepared(what, ws, msg, bound = false) {
+      const h = (ec: Ec, n: number): void => void log.push(`${what} prepared ${said(ec)} ${n}`);
+      const w = wrap(`${what} prepared`, h);
+      ws.asyncWritePrepared(msg, bound ? bindExecutor(strand, w) : w);
     },
     step() {
       log.push(`step ${pump(p.ioc)}`);
@@ -374,6 +382,120 @@ scenarios.push({
   },
 });
 
+// Prepared messages ("prepare once, send many") are written by the write operation: the same
+// shortcut where the server has frames built for its settings, the composed steps elsewhere.
+for (const size of [0, 125, 126, 4096, 4097, 70000]) {
+  for (const fragment of [true, false]) {
+    scenarios.push({
+      name: `a ${size}-byte prepared message to two servers' clients, autoFragment ${fragment}, then read`,
+      raw: false,
+      run(c) {
+        const { a, client, server } = c.p;
+        const message = new PreparedMessage(asciiPattern(size, size + 2));
+        server.autoFragment(fragment);
+        server.text(size % 2 === 0);
+        c.writePrepared('server 1', server, message);
+        c.writePrepared('server 2', server, message);
+        c.step();
+        c.wire('server', a, false);
+        c.read('client 1', client);
+        c.step();
+        c.read('client 2', client);
+        c.step();
+        c.log.push(`encodings ${message.encodings()}`);
+      },
+    });
+  }
+  scenarios.push({
+    name: `a ${size}-byte prepared message from a client (it frames and masks the payload itself)`,
+    raw: false,
+    run(c) {
+      const { b, client, server } = c.p;
+      const message = new PreparedMessage(pattern(size, size + 3));
+      c.writePrepared('client', client, message);
+      c.step();
+      c.wire('client', b, false);
+      c.read('server', server);
+      c.step();
+      c.log.push(`encodings ${message.encodings()}`);
+    },
+  });
+}
+scenarios.push({
+  name: 'a prepared write parked behind a ping, then one with the write side free',
+  raw: false,
+  run(c) {
+    const { a, client, server } = c.p;
+    const message = new PreparedMessage('broadcast');
+    server.asyncPing('hi', c.wrap('ping', (ec: Ec) => void c.log.push(`ping ${said(ec)}`)));
+    c.writePrepared('server 1', server, message);
+    c.step();
+    c.writePrepared('server 2', server, message);
+    c.wire('server', a, false);
+    c.read('client 1', client);
+    c.step();
+    c.read('client 2', client);
+    c.step();
+  },
+});
+scenarios.push({
+  name: 'prepared writes with handlers bound to a strand beside plain ones',
+  raw: false,
+  run(c) {
+    const { a, client, server } = c.p;
+    const message = new PreparedMessage(pattern(300));
+    c.writePrepared('server bound', server, message, true);
+    c.step();
+    c.writePrepared('server plain', server, message);
+    c.step();
+    c.wire('server', a, false);
+    c.read('client 1', client);
+    c.step();
+    c.read('client 2', client);
+    c.step();
+  },
+});
+scenarios.push({
+  name: 'a prepared write continuing a message left open by a fragmented write',
+  raw: false,
+  run(c) {
+    const { a, client, server } = c.p;
+    server.asyncWriteSome(false, pattern(10), c.wrap('server some', (ec: Ec, n: number) => void c.log.push(`server some write ${said(ec)} ${n}`)));
+    c.step();
+    c.writePrepared('server', server, new PreparedMessage('the end'));
+    c.step();
+    c.wire('server', a, false);
+    c.read('client', client);
+    c.step();
+  },
+});
+scenarios.push({
+  name: 'a prepared write cancelled (terminal) while its frames are being written',
+  raw: false,
+  run(c) {
+    const { a, client, server } = c.p;
+    const signal = new CancellationSignal();
+    const h = c.wrap('server prepared', (ec: Ec, n: number) => void c.log.push(`server prepared write ${said(ec)} ${n} open=${server.isOpen()}`));
+    server.asyncWritePrepared(new PreparedMessage(pattern(70000)), bindCancellationSlot(signal.slot(), h));
+    signal.emit(CancellationType.terminal);
+    c.step();
+    c.wire('server', a, false);
+    c.read('client', client);
+    c.step();
+  },
+});
+scenarios.push({
+  name: 'a prepared write on a closed stream',
+  raw: false,
+  run(c) {
+    const { client, server } = c.p;
+    server.asyncClose(1000, c.wrap('close', (ec: Ec) => void c.log.push(`close ${said(ec)}`)));
+    c.read('client', client);
+    c.step();
+    c.writePrepared('server after close', server, new PreparedMessage('late'));
+    c.step();
+  },
+});
 
 function runScenario(s: Scenario, shortcuts: boolean): Transcript {
   const was = setShortcuts(shortcuts);
@@ -410,7 +532,7 @@ describe('websocket ops: shortcuts on and off give the same bytes and completion
 
 describe("websocket ops: shortcuts on and off agree under Beast's doTest (every I/O step failed once)", function () {
   this.timeout(120_000);
-  const chosen = scenarios.filter((s) => !s.raw && /^a (0|20|4097|70000)-byte binary|strand|parked/.test(s.name));
+  const chosen = scenarios.filter((s) => !s.raw && /^a (0|20|4097|70000)-byte binary|strand|parked|^a (126|4097)-byte prepared/.test(s.name));
   for (const s of chosen) {
     it(s.name, async () => {
       const runs: Transcript[][] = [];
