@@ -230,6 +230,11 @@ export class StreamImpl<NextLayer extends AsyncStream> extends SoftMutexes {
     this.#timeouts?.update();
   }
 
+  /** The stream holds an armed timer (or its queued expiry); for specs (spec/support/internals.ts). */
+  timerPending(): boolean {
+    return this.#timeouts?.pending() ?? false;
+  }
+
   /** Something arrived: the idle timer starts over (Beast's `reset_idle`). */
   resetIdle(): void {
     this.#timeouts?.resetIdle();

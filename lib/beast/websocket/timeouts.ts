@@ -67,6 +67,11 @@ export class Timeouts {
     }
   }
 
+  /** A Node timer is set or its expiry is queued: the stream holds a timer and a unit of work. */
+  pending(): boolean {
+    return this.#handle !== null || this.#holdsWork;
+  }
+
   /** Something arrived: the idle period starts over (Beast's `reset_idle`). */
   resetIdle(): void {
     this.#idleCounter = 0;
