@@ -9,9 +9,10 @@
  */
 
 import { isUtf8 } from 'node:buffer';
-import { bufferCopy, bufferSize, buffersPrefix, type BuffersSuffix } from '../../net/buffer.js';
+import { bufferCopy, buffersPrefix, type BuffersSuffix } from '../../net/buffer.js';
 import type { DynamicBuffer } from '../../net/dynamic-buffer.js';
-import { SystemError, type ErrorCode } from '../../net/error.js';
+import type { ErrorCode } from '../../net/error.js';
+import { inflateInto } from './frame-inflate.js';
 import type { ReadTargetSource } from '../../net/stream.js';
 import { CloseCode } from './close.js';
 import type { DeflateState } from './deflate-state.js';
@@ -33,7 +34,6 @@ export const readBufferBytes = 65536;
 export type ReadEvent = 'needMore' | 'data' | 'control' | 'violation';
 
 const noPayload = new Uint8Array(0);
-const emptyBlock = Uint8Array.of(0x00, 0x00, 0xff, 0xff);
 
 export class FrameReader implements ReadTargetSource {
   readonly buf = new ReadBuffer(readBufferBytes);
@@ -113,7 +113,7 @@ export class FrameReader implements ReadTargetSource {
     const data = this.buf.dataView();
     const n = d.decode(data, 0, data.length);
     if (n === 0) return 'needMore';
-    if (n < 0) return this.#violate(d.error!, d.error === error.messageTooBig ? CloseCode.tooBig : CloseCode.protocolError);
+    if (n < 0) return this.violate(d.error!, d.error === error.messageTooBig ? CloseCode.tooBig : CloseCode.protocolError);
     if (isControl(d.opcode)) {
       // decode() keeps no state for control frames, so decoding one again later is harmless.
       if (data.length < n + d.length) return 'needMore';
@@ -211,7 +211,7 @@ export class FrameReader implements ReadTargetSource {
    */
   checkEmptyEnd(): boolean {
     this.taken = 0;
-    return !(this.remain === 0 && this.op === Opcode.text && this.fin && !this.utf8().finish()) || this.#badPayload();
+    return !(this.remain === 0 && this.op === Opcode.text && this.fin && !this.utf8().finish()) || this.badPayload();
   }
 
   /** After a payload step: the message is done when its final frame has nothing left. */
@@ -267,9 +267,9 @@ export class FrameReader implements ReadTargetSource {
     const text = this.op === Opcode.text;
     for (const piece of pieces) {
       if (unmask && this.#masked) this.#keyOffset = applyMask(piece, this.#key, this.#keyOffset);
-      if (text && !this.utf8().write(piece)) return this.#badPayload();
+      if (text && !this.utf8().write(piece)) return this.badPayload();
     }
-    if (text && this.remain === 0 && this.fin && !this.utf8().finish()) return this.#badPayload();
+    if (text && this.remain === 0 && this.fin && !this.utf8().finish()) return this.badPayload();
     this.size += n;
     this.taken = n;
     out.consume(n);
@@ -279,80 +279,11 @@ export class FrameReader implements ReadTargetSource {
   // ---- compressed messages (RFC 7692) -------------------------------------------------------------
 
   /**
-   * Inflates the buffered compressed payload into `out` (Beast's deflated read): feeds the
-   * `00 00 FF FF` tail after the final frame and checks readMessageMax on the inflated size as it
-   * grows, so a small frame cannot inflate into unbounded memory. Stops when `out` is full, or the
-   * buffer is empty with payload still due (the caller reads more). Returns false on a violation
-   * (1009 too big, 1007 invalid UTF-8 or data that does not inflate); {@link taken} holds the
-   * bytes produced either way.
+   * Inflates the buffered compressed payload into `out` (frame-inflate.ts). Returns false on a
+   * violation; {@link taken} holds the bytes produced either way.
    */
   inflate(out: BuffersSuffix): boolean {
-    const pmd = this.pmd!;
-    const inflater = pmd.inflater(this.decoder.role);
-    const pieces: Uint8Array[] = [];
-    const max = this.decoder.readMessageMax;
-    let total = 0;
-    this.taken = 0;
-    while (bufferSize(out.data()) > 0) {
-      const dest = firstNonEmpty(out.data());
-      let consumed: number;
-      let produced: number;
-      try {
-        if (this.remain > 0) {
-          if (this.buf.size() === 0) break;
-          const input = this.buf.dataView().subarray(0, Math.min(this.remain, this.buf.size()));
-          if (pmd.inflateEnded) {
-            // Past the end of the peer's deflate stream: nothing more to inflate in this message.
-            this.consumePayload(input.length);
-            continue;
-          }
-          ({ consumed, produced } = inflater.write(input, dest));
-          this.consumePayload(consumed);
-          // zlib stopped short of both the input's end and the output's: the stream has ended.
-          if (consumed < input.length && produced < dest.length) pmd.inflateEnded = true;
-        } else if (this.fin && pmd.inflateEnded) {
-          this.#endInflated();
-          break;
-        } else if (this.fin) {
-          ({ consumed, produced } = inflater.write(emptyBlock.subarray(pmd.ebConsumed), dest));
-          pmd.ebConsumed += consumed;
-          if (produced === 0) {
-            this.#endInflated();
-            break;
-          }
-        } else {
-          break;
-        }
-      } catch (err) {
-        if (!(err instanceof SystemError)) throw err;
-        // RFC 7692 section 8: data that does not inflate fails the connection; 1007, as ws sends
-        // (Beast sends no close frame here).
-        this.#violate(err.code, CloseCode.badPayload);
-        return false;
-      }
-      if (max > 0 && this.size + produced > max) {
-        this.#violate(error.messageTooBig, CloseCode.tooBig);
-        return false;
-      }
-      pieces.push(dest.subarray(0, produced));
-      out.consume(produced);
-      this.size += produced;
-      total += produced;
-      this.taken = total;
-      if (consumed === 0 && produced === 0) break;
-    }
-    if (this.op === Opcode.text) {
-      for (const piece of pieces) if (!this.utf8().write(piece)) return this.#badPayload();
-      if (this.done && !this.utf8().finish()) return this.#badPayload();
-    }
-    return true;
-  }
-
-  #endInflated(): void {
-    const pmd = this.pmd!;
-    pmd.afterRead(this.decoder.role, pmd.inflateEnded);
-    pmd.inflateEnded = false;
-    this.done = true;
+    return inflateInto(this, out);
   }
 
   // ---- the buffer ---------------------------------------------------------------------------------
@@ -409,14 +340,16 @@ export class FrameReader implements ReadTargetSource {
 
   // ---- violations -------------------------------------------------------------------------------
 
-  #violate(ec: ErrorCode, code: number): 'violation' {
+  /** Records a violation and the close code that answers it. */
+  violate(ec: ErrorCode, code: number): 'violation' {
     this.violation = ec;
     this.closeCode = code;
     return 'violation';
   }
 
-  #badPayload(): false {
-    this.#violate(error.badFramePayload, CloseCode.badPayload);
+  /** Records invalid payload (1007). */
+  badPayload(): false {
+    this.violate(error.badFramePayload, CloseCode.badPayload);
     return false;
   }
 
@@ -427,8 +360,3 @@ export class FrameReader implements ReadTargetSource {
 }
 
 packFlags(FrameReader.prototype, ['fin', 'done']);
-
-function firstNonEmpty(buffers: readonly Uint8Array[]): Uint8Array {
-  for (const b of buffers) if (b.length > 0) return b;
-  return noPayload;
-}

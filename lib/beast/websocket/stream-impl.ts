@@ -18,6 +18,7 @@ import { FrameReader } from './frame-reader.js';
 import { FrameWriter } from './frame-writer.js';
 import { Timeout, type ControlCallback } from './options.js';
 import { packFlags } from './packed-flags.js';
+import { hasSyncZlib } from '../../net/node-internals.js';
 import { SoftMutexes } from './soft-mutex.js';
 import { Timeouts } from './timeouts.js';
 
@@ -98,6 +99,14 @@ export class StreamImpl<NextLayer extends AsyncStream> extends SoftMutexes {
   /** The permessage-deflate options (shared defaults until set). */
   get pmdOpts(): PermessageDeflate {
     return this.#pmd?.opts ?? defaultPmd;
+  }
+
+  /**
+   * The options the handshake negotiates with: {@link pmdOpts}, or none where Node's synchronous
+   * zlib is not there (net/node-internals.ts, 4: the extension is then neither offered nor accepted).
+   */
+  get pmdOffer(): PermessageDeflate {
+    return hasSyncZlib() ? this.pmdOpts : defaultPmd;
   }
   set pmdOpts(opts: PermessageDeflate) {
     if (this.#pmd === null) this.#pmd = new DeflateState(opts);

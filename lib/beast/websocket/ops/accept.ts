@@ -111,7 +111,7 @@ type Self = ComposedSelf<HandshakeSignature>;
  * completes with.
  */
 function* respondSteps<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, req: Request, decorator: Decorator | null) {
-  const { res, result, pmd } = plainResponse(req, decorator, impl.pmdOpts) ?? serializedResponse(req, decorator, impl.pmdOpts);
+  const { res, result, pmd } = plainResponse(req, decorator, impl.pmdOffer) ?? serializedResponse(req, decorator, impl.pmdOffer);
   impl.status = 'handshake';
   impl.updateTimer();
   if (tokenListContains(req.fields.get('Expect'), '100-continue')) {

@@ -51,7 +51,7 @@ export function asyncHandshakeOp<N extends AsyncStream>(
       .set('Connection', 'Upgrade')
       .set('Sec-WebSocket-Key', key)
       .set('Sec-WebSocket-Version', '13');
-    if (impl.pmdOpts.clientEnable) req.fields.set('Sec-WebSocket-Extensions', makeOffer(impl.pmdOpts));
+    if (impl.pmdOffer.clientEnable) req.fields.set('Sec-WebSocket-Extensions', makeOffer(impl.pmdOffer));
     decorator?.decorators.request?.(req);
 
     const [we] = yield* self.call<IoSignature>((h) => httpAsyncWrite(impl.next, req, h));
@@ -67,7 +67,7 @@ export function asyncHandshakeOp<N extends AsyncStream>(
     const res = parser.get();
     let ec = checkResponse(res, key, req);
     if (ec === null) {
-      const pmd = acceptResponse(res.fields.get('Sec-WebSocket-Extensions'), impl.pmdOpts);
+      const pmd = acceptResponse(res.fields.get('Sec-WebSocket-Extensions'), impl.pmdOffer);
       if (pmd instanceof ErrorCode) ec = pmd;
       else impl.setPmd(pmd);
     }
