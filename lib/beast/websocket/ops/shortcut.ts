@@ -25,13 +25,15 @@ export function setShortcuts(on: boolean): boolean {
 
 /**
  * Whether an operation of `impl` with `handler` may take a shortcut at all: shortcuts are on, the
- * stream is open with no timeout pending and no compression, and the handler has no immediate
+ * stream is open with no timeout pending and no compression (`framed`: the operation's frames
+ * are already built, compressed or not, so negotiated compression leaves it nothing to do: a
+ * prepared message's), and the handler has no immediate
  * executor and no executor other than the stream's (so completing it through a HandlerWork is
  * what the composed operation would do). A connected cancellation slot is allowed: the shortcut
  * relays it to its one child through a TerminalRelay.
  */
-export function mayShortcut<N extends AsyncStream>(impl: StreamImpl<N>, handler: Handler<readonly never[]>): boolean {
-  if (!enabled || impl.status !== 'open' || impl.timedOut || impl.pmdConfig !== null) return false;
+export function mayShortcut<N extends AsyncStream>(impl: StreamImpl<N>, handler: Handler<readonly never[]>, framed = false): boolean {
+  if (!enabled || impl.status !== 'open' || impl.timedOut || (impl.pmdConfig !== null && !framed)) return false;
   const a = associationsOf(handler);
   if (a.immediateExecutor !== undefined) return false;
   return a.executor === undefined || a.executor === impl.executor;

@@ -73,18 +73,19 @@ export function asyncWriteSomeOp<N extends AsyncStream>(
 /**
  * The shortcut (see shortcut.ts): a whole message as one frame, when the write side is free, no
  * message is open, no compression and no fragmentation (for a client: the message fits its write
- * buffer, where it is masked; a prepared message's frames built for this stream, whatever their
- * number). The operation is then one write to the next layer, with no
+ * buffer, where it is masked); or a prepared message's frames built for this stream, whatever
+ * their number and whether compressed or not. The operation is then one write to the next layer, with no
  * generator: the hot path of an echo or broadcast server, and of a client's small messages. A
  * terminal request on the handler's slot reaches that write as it would reach the full
  * operation's. Returns false, having changed nothing, when the full operation must run.
  */
 function writeWhole<N extends AsyncStream>(impl: StreamImpl<N>, data: WriteData, handler: Handler<WriteSignature>, onDone?: () => void): boolean {
   const w = impl.writer;
-  if (!mayShortcut(impl, handler) || impl.locks.isLocked('wr') || w.cont) return false;
+  if (impl.locks.isLocked('wr') || w.cont) return false;
+  const wire = prebuiltFor(impl, data);
+  if (!mayShortcut(impl, handler, wire !== null)) return false;
   const buffers = payloadOf(data);
   const size = bufferSize(buffers);
-  const wire = prebuiltFor(impl, data);
   // A server's frame may be any size; a client masks through its write buffer, so one buffer-full.
   if (wire === null && size > w.bufOpt && (w.fragOpt || impl.role === 'client')) return false;
   const work = new HandlerWork(handler, impl.executor);

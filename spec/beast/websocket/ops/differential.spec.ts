@@ -13,6 +13,8 @@ import { FlatBuffer, StaticBuffer } from '../../../../lib/net/dynamic-buffer.js'
 import { makeStrand } from '../../../../lib/net/strand.js';
 import { setShortcuts } from '../../../../lib/beast/websocket/ops/shortcut.js';
 import { PreparedMessage } from '../../../../lib/beast/websocket/prepared.js';
+import type { PermessageDeflateInit } from '../../../../lib/beast/websocket/deflate.js';
+import { pmdPair } from '../deflate/support.js';
 import {
   asciiPattern,
   clientFrame,
@@ -100,6 +102,8 @@ interface Scenario {
   name: string;
   /** A server Stream whose peer is raw bytes (crafted frames), rather than a pair of Streams. */
   raw: boolean;
+  /** A pair that negotiated permessage-deflate with these server options (not with `raw`). */
+  pmd?: PermessageDeflateInit;
   run(ctx: Ctx): void;
 }
 
@@ -387,7 +391,7 @@ scenarios.push({
 for (const size of [0, 125, 126, 4096, 4097, 70000]) {
   for (const fragment of [true, false]) {
     scenarios.push({
-      name: `a ${size}-byte prepared message to two servers' clients, autoFragment ${fragment}, then read`,
+      name: `a ${size}-byte prepared message written twice, autoFragment ${fragment}, then read`,
       raw: false,
       run(c) {
         const { a, client, server } = c.p;
@@ -395,6 +399,7 @@ for (const size of [0, 125, 126, 4096, 4097, 70000]) {
         server.autoFragment(fragment);
         server.text(size % 2 === 0);
         c.writePrepared('server 1', server, message);
+        c.step();
         c.writePrepared('server 2', server, message);
         c.step();
         c.wire('server', a, false);
@@ -420,6 +425,31 @@ for (const size of [0, 125, 126, 4096, 4097, 70000]) {
       c.log.push(`encodings ${message.encodings()}`);
     },
   });
+}
+// With permessage-deflate: frames built without this stream's deflate context (no context
+// takeover) take the shortcut; with context takeover the stream deflates the payload itself.
+for (const size of [10, 600, 5000, 70000]) {
+  for (const [how, pmd] of [['no context takeover', { serverNoContextTakeover: true, msgSizeThreshold: 512 }], ['context takeover', { msgSizeThreshold: 512 }]] as const) {
+    scenarios.push({
+      name: `a ${size}-byte prepared message over permessage-deflate (${how}), twice, then read`,
+      raw: false,
+      pmd,
+      run(c) {
+        const { a, client, server } = c.p;
+        const message = new PreparedMessage(asciiPattern(size, 3));
+        c.writePrepared('server 1', server, message);
+        c.step();
+        c.writePrepared('server 2', server, message);
+        c.step();
+        c.wire('server', a, false);
+        c.read('client 1', client);
+        c.step();
+        c.read('client 2', client);
+        c.step();
+        c.log.push(`encodings ${message.encodings()}`);
+      },
+    });
+  }
 }
 scenarios.push({
   name: 'a prepared write parked behind a ping, then one with the write side free',
@@ -500,7 +530,7 @@ scenarios.push({
 function runScenario(s: Scenario, shortcuts: boolean): Transcript {
   const was = setShortcuts(shortcuts);
   try {
-    const p: Pair = s.raw ? rawPair() : openPair();
+    const p: Pair = s.raw ? rawPair() : s.pmd !== undefined ? pmdPair({}, s.pmd) : openPair();
     const c = makeCtx(p);
     s.run(c);
     p.a.close();
