@@ -2,14 +2,17 @@
  * The stream's timer (Beast's `impl_type::timer` with `update_timer`, `reset_idle` and the
  * `timeout_handler`): the handshake timeout while opening and closing, the idle timeout while
  * open, and the keep-alive ping half-way through an idle period. Made when a Timeout option is
- * set: with the defaults (no timeouts) a stream holds none of this. The timer is one Node timer,
- * re-armed in place (`refresh()` when the duration is the same): a SteadyTimer wait per re-arm
- * cost an idle connection a wait record, its work, a cancellation closure and a new Node timer
- * each time (bench/idle-memory, the examples' configuration).
+ * set: with the defaults (no timeouts) a stream holds none of this. A stream's timer is an entry
+ * in a shared list of the timers of one duration (timer-list.ts), re-armed by moving it to the
+ * list's tail: a SteadyTimer wait per re-arm cost an idle connection a wait record, its work, a
+ * cancellation closure and a new Node timer each time, and one Node timer per stream still cost
+ * it a Timeout object, its callback closure and context and boxed numbers (about 330 B per idle
+ * connection, bench/idle-heap.ts over TcpStream with `Timeout.suggested('server')`).
  */
 
 import type { Executor } from '../../net/executor.js';
 import { none, type Timeout } from './options.js';
+import { TimerEntry } from './timer-list.js';
 
 /** What the timer needs of its stream. */
 export interface TimeoutHost {
@@ -21,17 +24,11 @@ export interface TimeoutHost {
   startIdlePing(): void;
 }
 
-export class Timeouts {
-  /** The Node timer while armed (or its expiry is on its way to the executor), else null. */
-  #handle: NodeJS.Timeout | null = null;
-  /** The duration `#handle` was set with. */
-  #ms = 0;
+export class Timeouts extends TimerEntry {
   /** Counts arms and disarms: an expiry posted under an older count is stale. */
   #generation = 0;
   /** One unit of work is held on the executor while armed or while an expiry is posted. */
   #holdsWork = false;
-  /** The Node timer's callback, made with the first timer. */
-  #onTimer: (() => void) | null = null;
   /** A handshake or idle timeout is armed. */
   #armed = false;
   /** Idle periods passed without anything arriving (a keep-alive ping is sent after the first). */
@@ -42,7 +39,9 @@ export class Timeouts {
   constructor(
     public opts: Timeout,
     readonly host: TimeoutHost,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Arms or disarms the timer for the host's status (Beast's `update_timer`). */
   update(): void {
@@ -67,9 +66,9 @@ export class Timeouts {
     }
   }
 
-  /** A Node timer is set or its expiry is queued: the stream holds a timer and a unit of work. */
+  /** The timer is in a list or its expiry is queued: the stream holds a timer and a unit of work. */
   pending(): boolean {
-    return this.#handle !== null || this.#holdsWork;
+    return this.scheduled() || this.#holdsWork;
   }
 
   /** Something arrived: the idle period starts over (Beast's `reset_idle`). */
@@ -81,10 +80,7 @@ export class Timeouts {
   disarm(): void {
     this.#armed = false;
     this.#generation++;
-    if (this.#handle !== null) {
-      clearTimeout(this.#handle);
-      this.#handle = null;
-    }
+    this.unschedule();
     if (this.#holdsWork) {
       this.#holdsWork = false;
       this.host.executor.onWorkFinished();
@@ -104,18 +100,11 @@ export class Timeouts {
       this.#holdsWork = true;
       this.host.executor.onWorkStarted();
     }
-    if (this.#handle !== null && this.#ms === ms) {
-      this.#handle.refresh();
-      return;
-    }
-    if (this.#handle !== null) clearTimeout(this.#handle);
-    this.#ms = ms;
-    this.#handle = setTimeout((this.#onTimer ??= () => this.#fired()), ms);
+    this.schedule(ms);
   }
 
-  /** Node's timer fired: the expiry goes to the executor, unless the timer is re-armed meanwhile. */
-  #fired(): void {
-    this.#handle = null;
+  /** The time is up (the entry left its list): the expiry goes to the executor, unless the timer is re-armed meanwhile. */
+  fired(): void {
     const generation = this.#generation;
     const executor = this.host.executor;
     executor.post(() => {
