@@ -2,7 +2,7 @@
  * Boolean fields packed into one number field of their object, as accessors on its prototype:
  * each boolean field of an object costs 8 bytes, and the stream's state objects live as long as
  * their connection (bench/idle-memory). Used only where that figure needed it (StreamImpl,
- * FrameReader); reading and writing the fields is unchanged for their users.
+ * FrameReader, Timeouts); reading and writing the fields is unchanged for their users.
  */
 
 /** An object whose booleans live in `bits`. */
