@@ -59,27 +59,28 @@ function snapshotNow(path: string): void {
   writeHeapSnapshot(path);
 }
 
-async function measure(kind: ServerKind, n: number): Promise<Map<string, { bytes: number; count: number }>> {
+async function measure(kind: ServerKind, n: number): Promise<{ diff: Map<string, { bytes: number; count: number }>; heapUsed: number }> {
   const server = fork(self, ['server', kind], { execArgv: ['--expose-gc'] });
   const [hello] = (await once(server, 'message')) as [ServerMessage];
   if (!('port' in hello)) throw new Error(`${kind} did not start`);
   const dir = tmpdir();
   const [before, after] = [join(dir, `idle-heap-${process.pid}-a.heapsnapshot`), join(dir, `idle-heap-${process.pid}-b.heapsnapshot`)];
-  const snap = async (path: string): Promise<void> => {
-    const done = once(server, 'message');
+  /** Writes a snapshot; resolves with heapUsed just after it (after the GC it made). */
+  const snap = async (path: string): Promise<number> => {
+    const done = once(server, 'message') as Promise<[{ heapUsed: number }]>;
     server.send({ snapshot: path });
-    await done;
+    return (await done)[0].heapUsed;
   };
   // Warm-up connections, in both snapshots: the code V8 compiles and the shared state made lazily
   // on the first connections are not per connection (with one, compiled code was 0.8 KB of the difference).
   const warm: net.Socket[] = [];
   for (let i = 0; i < 200; i++) warm.push((await open(hello.port, 'ws')).s);
   await new Promise((r) => setTimeout(r, 200));
-  await snap(before);
+  const usedBefore = await snap(before);
   const socks: net.Socket[] = [];
   for (let i = 0; i < n; i++) socks.push((await open(hello.port, 'ws')).s);
   await new Promise((r) => setTimeout(r, 500));
-  await snap(after);
+  const usedAfter = await snap(after);
   for (const s of [...socks, ...warm]) s.destroy();
   server.send('exit');
   await once(server, 'exit');
@@ -92,21 +93,21 @@ async function measure(kind: ServerKind, n: number): Promise<Map<string, { bytes
     const o = a.get(key) ?? { bytes: 0, count: 0 };
     diff.set(key, { bytes: (g.bytes - o.bytes) / n, count: (g.count - o.count) / n });
   }
-  return diff;
+  return { diff, heapUsed: (usedAfter - usedBefore) / n };
 }
 
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 1000);
   const servers = process.argv.length > 3 ? (process.argv.slice(3) as ServerKind[]) : allServers;
   for (const kind of servers) {
-    const diff = await measure(kind, n);
+    const { diff, heapUsed } = await measure(kind, n);
     const rows = [...diff].filter(([, g]) => Math.abs(g.bytes) >= 4).sort((x, y) => y[1].bytes - x[1].bytes);
     const total = [...diff.values()].reduce((t, g) => t + g.bytes, 0);
     // Compiled code (V8 optimising as the connections open) is not per connection but moves run to run.
     const code = [...diff].filter(([k]) => k.startsWith('code')).reduce((t, [, g]) => t + g.bytes, 0);
     console.log(
       `\n${kind}: ${fmt(total - code)} B of heap per idle connection without compiled code (${fmt(total)} B with it; ` +
-        `${n} connections, self sizes, snapshot difference)`,
+        `${n} connections, self sizes, snapshot difference); heapUsed after the warm-up: ${fmt(heapUsed)} B`,
     );
     printTable([['B/conn', 'objects/conn', 'type and constructor'], ...rows.map(([k, g]) => [fmt(g.bytes), fmt(g.count, 2), k])]);
   }
@@ -117,7 +118,7 @@ if (process.argv[2] === 'server') {
   process.on('message', (m: unknown) => {
     if (typeof m === 'object' && m !== null && 'snapshot' in m) {
       snapshotNow((m as { snapshot: string }).snapshot);
-      process.send!({ done: true });
+      process.send!({ heapUsed: process.memoryUsage().heapUsed });
     }
   });
 } else {
