@@ -3,6 +3,7 @@
  * buffers), lent for one write and handed back. No I/O here.
  */
 
+import { BlockPool } from '../../net/block-pool.js';
 import { applyMaskRange } from './mask.js';
 
 /** The size of a lent buffer: 64 KiB of payload and the headers of 16 frames of 4 KiB. */
@@ -26,11 +27,11 @@ export class MaskBuffer {
   }
 }
 
-const spares: MaskBuffer[] = [];
+const spares = new BlockPool(maxSpares, () => new MaskBuffer());
 
 /** Lends a buffer to mask into; hand it back with {@link giveMaskBuffer} once the write is over. */
 export function takeMaskBuffer(): MaskBuffer {
-  return spares.pop() ?? new MaskBuffer();
+  return spares.take();
 }
 
 /**
@@ -38,5 +39,5 @@ export function takeMaskBuffer(): MaskBuffer {
  * outcome): from then on the next layer no longer reads it, as for any buffer given to a write.
  */
 export function giveMaskBuffer(b: MaskBuffer): void {
-  if (spares.length < maxSpares) spares.push(b);
+  spares.give(b);
 }
