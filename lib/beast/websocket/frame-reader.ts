@@ -19,7 +19,7 @@ import type { DeflateState } from './deflate-state.js';
 import { error } from './error.js';
 import { FrameHeaderDecoder, isControl, Opcode, type Role } from './frame.js';
 import { applyMask } from './mask.js';
-import { packFlags } from './packed-flags.js';
+import { packFlags } from './bits.js';
 import { ReadBuffer } from './read-buffer.js';
 import { Utf8Checker } from './utf8.js';
 
@@ -40,7 +40,7 @@ export class FrameReader implements ReadTargetSource {
   readonly decoder = new FrameHeaderDecoder({ role: 'client', readMessageMax: 16 * 1024 * 1024 });
   /** Payload bytes of the current data frame not yet taken (Beast's `rd_remain`). */
   remain = 0;
-  /** The booleans below, packed (packed-flags.ts); `done` starts set. */
+  /** The booleans below, packed (bits.ts); `done` starts set. */
   bits = 2;
   /** The current frame's FIN as the read loop sees it (cleared after a control frame). */
   declare fin: boolean;

@@ -17,7 +17,7 @@ import { Opcode, type Role } from './frame.js';
 import { FrameReader } from './frame-reader.js';
 import { FrameWriter } from './frame-writer.js';
 import { Timeout, type ControlCallback } from './options.js';
-import { packFlags } from './packed-flags.js';
+import { packFlags } from './bits.js';
 import { hasSyncZlib } from '../../net/node-internals.js';
 import { SoftMutexes } from './soft-mutex.js';
 import { Timeouts } from './timeouts.js';
@@ -58,7 +58,7 @@ export class StreamImpl<NextLayer extends AsyncStream> extends SoftMutexes {
   readonly reader = new FrameReader();
   /** The write side's frame building, made by the first write or write option (see {@link writer}). */
   #writer: FrameWriter | null = null;
-  /** The booleans below, packed (packed-flags.ts). */
+  /** The booleans below, packed (bits.ts). */
   bits = 0;
   /** The peer's close frame was received (Beast's `rd_close`). */
   declare rdClose: boolean;

@@ -12,7 +12,7 @@
 
 import type { Executor } from '../../net/executor.js';
 import { none, type Timeout } from './options.js';
-import { packFlags } from './packed-flags.js';
+import { packFlags } from './bits.js';
 import { TimerEntry } from './timer-list.js';
 
 /** What the timer needs of its stream. */
@@ -29,7 +29,7 @@ export class Timeouts extends TimerEntry {
   /** Counts arms and disarms: an expiry posted under an older count is stale. */
   #generation = 0;
   /**
-   * The booleans below, packed (packed-flags.ts): four fields of their own cost an idle
+   * The booleans below, packed (bits.ts): four fields of their own cost an idle
    * connection 24 B more (bench/idle-heap.ts).
    */
   bits = 0;
