@@ -5,17 +5,7 @@
  */
 
 import { type AsyncStream, type ErrorCode } from '../net/index.js';
-import { Timeout, type CloseReason, type Stream } from '../beast/websocket/index.js';
-
-/**
- * Disarms the timer a stream that is no longer open may still hold. Workaround: a close whose
- * close frame cannot be written (the peer is gone) leaves the stream failed with the closing
- * handshake's timer armed (the Beast layer's bookkeeping, being fixed under issue 17); setting
- * the same Timeout again re-runs the stream's timer update, which disarms it for a closed stream.
- */
-export function settleTimers<L extends AsyncStream>(stream: Stream<L>): void {
-  if (!stream.isOpen()) stream.setOption(stream.getOption(Timeout));
-}
+import type { CloseReason, Stream } from '../beast/websocket/index.js';
 
 /** Closes the next layer of `stream` (a TcpStream, an SslStream, any layer with `close()`). */
 export function destroyStream<L extends AsyncStream>(stream: Stream<L>): void {
@@ -24,7 +14,6 @@ export function destroyStream<L extends AsyncStream>(stream: Stream<L>): void {
   // An SslStream closes its own TLS socket; the TCP layer under it goes too.
   const below = next.nextLayer?.() as { close?: () => void } | undefined;
   below?.close?.();
-  settleTimers(stream);
 }
 
 /**
@@ -51,7 +40,6 @@ export function closeWithin<L extends AsyncStream>(
     done(null, true);
   }, ms);
   stream.asyncClose(reason, (ec) => {
-    settleTimers(stream);
     if (finished) return;
     finished = true;
     clearTimeout(timer);

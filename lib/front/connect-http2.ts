@@ -19,7 +19,6 @@ import {
 } from '../net/index.js';
 import { Response } from '../beast/http/index.js';
 import { Decorator, none, PermessageDeflate, Stream, Timeout } from '../beast/websocket/index.js';
-import { settleTimers } from './close.js';
 import { clientContext, decorateRequest, type ClientStream, type ConnectOptions, type ConnectSignature } from './connect.js';
 import { setPlace } from './errors.js';
 import { asyncHandshake } from './http2/handshake.js';
@@ -67,7 +66,6 @@ export function* http2Steps(
   const fail = (ec: ErrorCode): Http2Outcome => {
     layer.close();
     release();
-    settleTimers(ws);
     self.complete(cancelled() ? netError.operationAborted : ec, ws as ClientStream);
     return 'completed';
   };

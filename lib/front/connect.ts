@@ -32,7 +32,6 @@ import {
   Timeout,
   type PermessageDeflateInit,
 } from '../beast/websocket/index.js';
-import { settleTimers } from './close.js';
 import { frontExecutor, watchContext } from './context.js';
 import { initiateDescribed, setPlace } from './errors.js';
 import { interleaveFamilies, parseWebSocketUrl, type WebSocketUrl } from './url.js';
@@ -194,7 +193,6 @@ function* connectSteps(
   const fail = (ec: ErrorCode): void => {
     tls?.close();
     tcp.close();
-    settleTimers(ws); // a failed handshake may leave its timer armed (see close.ts)
     self.complete(cancelled() ? netError.operationAborted : ec, ws);
   };
 

@@ -15,7 +15,7 @@ import {
   type ErrorCode,
 } from '../net/index.js';
 import { CloseCode, error as wsError, type CloseReason, type Stream } from '../beast/websocket/index.js';
-import { destroyStream, settleTimers } from './close.js';
+import { destroyStream } from './close.js';
 import { describe, placeOf } from './errors.js';
 
 /** A whole text message, as a string (UTF-8 already validated by the stream). */
@@ -86,7 +86,6 @@ export async function* messages<L extends AsyncStream>(
       ? stream.asyncRead(buffer, asTuple())
       : stream.asyncRead(buffer, asTuple(bindAbortSignal(signal))));
     if (ec !== null) {
-      settleTimers(stream);
       if (ec === wsError.closed && isNormalClose(stream.reason())) return;
       // Our own close finished while the loop waited (the consumer closed from inside it): the
       // read that was outstanding is aborted, and the stream ended as cleanly as a peer's close.

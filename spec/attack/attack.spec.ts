@@ -14,7 +14,7 @@ import { expect } from 'chai';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { EchoServer } from './server.js';
 import { concat, frame, LegitClient, RawPeer, upgradeRequest } from './peer.js';
-import { closePayload, Opcode } from '../beast/websocket/stream/fixture.js';
+import { closePayload, Opcode } from '../beast/websocket/ops/fixture.js';
 
 const fdCount = (): number => readdirSync('/proc/self/fd').length;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -7,7 +7,7 @@
 import { once } from 'node:events';
 import * as net from 'node:net';
 import WebSocket from 'ws';
-import { clientFrame, concat } from '../beast/websocket/stream/fixture.js';
+import { clientFrame, concat } from '../beast/websocket/ops/fixture.js';
 
 export const upgradeRequest = (extra: string[] = []): string =>
   ['GET / HTTP/1.1', 'Host: 127.0.0.1', 'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13', ...extra, '', ''].join('\r\n');

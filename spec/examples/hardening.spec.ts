@@ -12,7 +12,7 @@ import { readdirSync } from 'node:fs';
 import { Example, portOf, stopAll } from './child.js';
 import { WsPeer } from './ws-peer.js';
 import { RawPeer, frame, upgradeRequest } from '../attack/peer.js';
-import { Opcode } from '../beast/websocket/stream/fixture.js';
+import { Opcode } from '../beast/websocket/ops/fixture.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const fdsOf = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;

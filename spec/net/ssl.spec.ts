@@ -397,6 +397,53 @@ describe('net/ssl', () => {
     });
   });
 
+  describe('asyncReadSomeLazy (an idle reader above holds no buffer)', () => {
+    const source = (room: number): { readTarget(): Uint8Array; calls: Uint8Array[] } => {
+      const calls: Uint8Array[] = [];
+      return {
+        calls,
+        readTarget(): Uint8Array {
+          const b = new Uint8Array(room);
+          calls.push(b);
+          return b;
+        },
+      };
+    };
+
+    it('asks for buffers only once decrypted bytes are there; the rest waits; never inside the call', async () => {
+      const [client, server] = await tlsPair();
+      client.setHostname('localhost');
+      expect(await handshakes(client, server)).to.deep.equal([null, null]);
+      const src = source(4);
+      const r = recorder<IoSignature>();
+      server.asyncReadSomeLazy(src, r.fn);
+      r.started();
+      await settle();
+      expect(src.calls.length).to.equal(0);
+      await asyncWrite(client, buffer('abcdefgh'));
+      expect(await r.done).to.deep.equal([null, 4]);
+      expect(r.insideInitiation()).to.equal(false);
+      expect(await server.asyncReadSomeLazy(src)).to.equal(4);
+      expect(src.calls.map((b) => buffersToString(b))).to.deep.equal(['abcd', 'efgh']);
+    });
+
+    it('a read that ends without bytes never asks: cancelled, then the peer closes', async () => {
+      const [client, server] = await tlsPair();
+      client.setHostname('localhost');
+      expect(await handshakes(client, server)).to.deep.equal([null, null]);
+      const src = source(8);
+      const signal = new CancellationSignal();
+      const cancelled = server.asyncReadSomeLazy(src, bindCancellationSlot(signal.slot(), asTuple()));
+      signal.emit(CancellationType.total);
+      expect(await cancelled).to.deep.equal([netError.operationAborted, 0]);
+      const ended = server.asyncReadSomeLazy(src, asTuple());
+      client.close();
+      const [ec, n] = await ended;
+      expect(ec).to.not.equal(null);
+      expect([n, src.calls.length]).to.deep.equal([0, 0]);
+    });
+  });
+
   describe('errors and context', () => {
     it('maps Node TLS error names into the asio.ssl category', () => {
       expect(fromTlsError({ code: 'CERT_HAS_EXPIRED' })).to.equal(error.certificateExpired);

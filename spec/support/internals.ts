@@ -13,3 +13,8 @@ import type { AsyncStream } from '../../lib/net/stream.js';
 export function implOf<N extends AsyncStream>(ws: Stream<N>): StreamImpl<N> {
   return ws.impl;
 }
+
+/** Whether `ws` still holds an armed timer (or its queued expiry). */
+export function timerPending<N extends AsyncStream>(ws: Stream<N>): boolean {
+  return ws.impl.timerPending();
+}

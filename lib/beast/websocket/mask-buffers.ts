@@ -5,6 +5,7 @@
  * and all of them where the module cannot run, are masked in JavaScript. No I/O here.
  */
 
+import { BlockPool } from '../../net/block-pool.js';
 import { applyMaskRange } from './mask.js';
 import { claimSimdSlot, maskSlot } from './mask-simd.js';
 
@@ -43,11 +44,12 @@ export class MaskBuffer {
 
 /** Spare buffers in the module's memory: all kept (there are few), and lent first. */
 const simdSpares: MaskBuffer[] = [];
-const spares: MaskBuffer[] = [];
+/** The others, bounded: a new buffer takes a slot of the module's memory while one is free. */
+const spares = new BlockPool(maxSpares, () => new MaskBuffer());
 
 /** Lends a buffer to mask into; hand it back with {@link giveMaskBuffer} once the write is over. */
 export function takeMaskBuffer(): MaskBuffer {
-  return simdSpares.pop() ?? spares.pop() ?? new MaskBuffer();
+  return simdSpares.pop() ?? spares.take();
 }
 
 /**
@@ -57,5 +59,5 @@ export function takeMaskBuffer(): MaskBuffer {
 export function giveMaskBuffer(b: MaskBuffer): void {
   // A buffer in the module's memory is never dropped: its slot is not handed out again.
   if (b.inSimdMemory) simdSpares.push(b);
-  else if (spares.length < maxSpares) spares.push(b);
+  else spares.give(b);
 }

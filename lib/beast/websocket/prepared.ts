@@ -5,7 +5,7 @@
  * the stream does not keep its deflate window between messages (server_no_context_takeover): a
  * window kept across messages makes each stream's bytes depend on what it sent before.
  *
- * No I/O here: ops/write-prepared.ts sends what this module builds. Client frames are never
+ * No I/O here: the write operation (ops/write.ts) sends what this module builds. Client frames are never
  * prepared: RFC 6455 section 5.3 wants a fresh, unpredictable masking key for every frame, so
  * a client stream frames a prepared message itself, as asyncWrite would.
  */
@@ -71,15 +71,16 @@ export class PreparedMessage {
    * of a message (the payload continues it), or compression with context takeover.
    */
   framesFor<N extends AsyncStream>(impl: StreamImpl<N>): Buffer | null {
-    if (impl.role !== 'server' || impl.wrCont) return null;
+    const w = impl.writer;
+    if (impl.role !== 'server' || w.cont) return null;
     const size = this.#payload.length;
-    const opcode = impl.wrOpcode;
+    const opcode = w.opcode;
     const cfg = impl.pmdConfig;
     // Beast's begin_msg decides compression per message from the same three things.
-    if (cfg !== null && impl.wrCompressOpt && size >= impl.pmdOpts.msgSizeThreshold) {
+    if (cfg !== null && w.compressOpt && size >= impl.pmdOpts.msgSizeThreshold) {
       if (!cfg.serverNoContextTakeover) return null;
       const { compLevel, memLevel } = impl.pmdOpts;
-      const bufSize = impl.wrBufOpt;
+      const bufSize = w.bufOpt;
       const key = `z${opcode}/${bufSize}/${cfg.serverMaxWindowBits}/${compLevel}/${memLevel}`;
       let frames = this.#encodings.get(key);
       if (frames === undefined) {
@@ -89,7 +90,7 @@ export class PreparedMessage {
       return frames;
     }
     // Uncompressed: fragments of the write buffer's size with autoFragment, else one frame.
-    const fragment = impl.wrFragOpt && size > impl.wrBufOpt ? impl.wrBufOpt : 0;
+    const fragment = w.fragOpt && size > w.bufOpt ? w.bufOpt : 0;
     const key = `p${opcode}/${fragment}`;
     let frames = this.#encodings.get(key);
     if (frames === undefined) {

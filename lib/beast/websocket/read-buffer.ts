@@ -5,7 +5,7 @@
  * Per idle connection that is a block, its ArrayBuffer and a view less (bench/idle-memory).
  */
 
-import { Buffer } from 'node:buffer';
+import { BlockPool, ownBlock } from '../../net/block-pool.js';
 import { FlatBuffer } from '../../net/dynamic-buffer.js';
 
 /** The block a read buffer takes when bytes arrive and it has none (Beast reads at least 4 KiB). */
@@ -23,23 +23,10 @@ const handshakeBlockBytes = 512;
  * reads every handshake into the same few, where one allocated and freed per connection left
  * holes in the C heap (about 230 bytes of RSS per idle connection, bench/idle-memory).
  */
-class Spares {
-  static readonly max = 64;
-  readonly #blocks: Uint8Array[] = [];
+const frameSpares = new BlockPool(64, () => ownBlock(spareBlockBytes));
+const handshakeSpares = new BlockPool(64, () => ownBlock(handshakeBlockBytes));
 
-  take(): Uint8Array | undefined {
-    return this.#blocks.pop();
-  }
-
-  give(block: Uint8Array): void {
-    if (this.#blocks.length < Spares.max) this.#blocks.push(block);
-  }
-}
-
-const frameSpares = new Spares();
-const handshakeSpares = new Spares();
-
-function sparesFor(size: number): Spares | null {
+function sparesFor(size: number): BlockPool<Uint8Array> | null {
   return size === spareBlockBytes ? frameSpares : size === handshakeBlockBytes ? handshakeSpares : null;
 }
 
@@ -91,7 +78,6 @@ export class ReadBuffer extends FlatBuffer {
   // 512 bytes a handshake was read into) kept alive a slab shared with short-lived allocations
   // of the handshake (1.8 KiB of RSS per idle connection, bench/idle-memory).
   protected override allocate(n: number): Uint8Array {
-    const spare = sparesFor(n)?.take();
-    return (this.#block = spare ?? new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n));
+    return (this.#block = sparesFor(n)?.take() ?? ownBlock(n));
   }
 }

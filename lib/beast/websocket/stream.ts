@@ -13,12 +13,9 @@ import {
   type MutableBufferSequence,
 } from '../../net/buffer.js';
 import type { DynamicBuffer } from '../../net/dynamic-buffer.js';
-import { error as netError, type ErrorCode } from '../../net/error.js';
 import type { Executor } from '../../net/executor.js';
-import { HandlerWork } from '../../net/handler-work.js';
 import type { AsyncStream } from '../../net/stream.js';
 import {
-  asyncInitiate,
   type AsyncResult,
   type CompletionToken,
   type TokenFor,
@@ -28,15 +25,16 @@ import { checkCloseReason, closeReason, type CloseReason } from './close.js';
 import { Opcode, type Role } from './frame.js';
 import { asyncCloseOp } from './ops/close.js';
 import { asyncPingOp, startIdlePing, type ControlSignature } from './ops/ping.js';
-import { asyncReadOp, asyncReadSomeOp, readSizeHintFor, type ReadSignature } from './ops/read.js';
+import { asyncReadSomeOp, type ReadSignature } from './ops/read.js';
+import { asyncReadOp, readSizeHintFor } from './ops/read-message.js';
 import { asyncWriteSomeOp, type WriteSignature } from './ops/write.js';
-import { asyncWritePreparedOp } from './ops/write-prepared.js';
 import type { PreparedMessage } from './prepared.js';
 import { Decorator, Timeout, type ControlCallback } from './options.js';
 import { PermessageDeflate, type PermessageDeflateStatus, type PmdConfig } from './deflate.js';
 import { asyncAcceptOp, asyncAcceptRequestOp } from './ops/accept.js';
 import { asyncHandshakeOp, type HandshakeSignature } from './ops/handshake.js';
 import { Request, Response } from '../http/message.js';
+import { OperationGate } from './operation-gate.js';
 import { setIdlePingStarter, StreamImpl, tcpFrameSize, type NextLayerHooks } from './stream-impl.js';
 import { trackOperations } from '../../net/handler-tracking.js';
 
@@ -48,10 +46,6 @@ export type { HandshakeSignature } from './ops/handshake.js';
 // What the keep-alive timer starts (ops/ping.js imports stream-impl.js, so the hook is set here,
 // once, rather than a pointer per stream).
 setIdlePingStarter(startIdlePing);
-
-// The kinds of operation of which one at a time may be outstanding, as bits of one number.
-const kinds = { read: 1, write: 2, ping: 4, close: 8, handshake: 16 } as const;
-type Kind = keyof typeof kinds;
 
 function isDynamicBuffer(x: unknown): x is DynamicBuffer {
   return typeof x === 'object' && x !== null && typeof (x as DynamicBuffer).prepare === 'function';
@@ -79,15 +73,11 @@ export type Payload = Uint8Array | string;
  * await ws.asyncClose(CloseCode.normal);
  * ```
  */
-export class Stream<NextLayer extends AsyncStream> {
-  /** @internal the state shared with the operations */
-  readonly impl: StreamImpl<NextLayer>;
-  /** The kinds outstanding, as bits of {@link kinds} (a Set cost every stream a table). */
-  #outstanding = 0;
+export class Stream<NextLayer extends AsyncStream> extends OperationGate<NextLayer> {
   #decorator: Decorator | null = null;
 
   constructor(nextLayer: NextLayer & NextLayerHooks) {
-    this.impl = new StreamImpl(nextLayer);
+    super(new StreamImpl(nextLayer));
   }
 
   /** The next layer (e.g. the TCP stream, for connecting and closing). */
@@ -109,17 +99,17 @@ export class Stream<NextLayer extends AsyncStream> {
 
   /** Whether the last message received (or being received) is text (also the initial answer). */
   gotText(): boolean {
-    return this.impl.rdOp === Opcode.text;
+    return this.impl.reader.op === Opcode.text;
   }
 
   /** Whether the last message received (or being received) is binary. */
   gotBinary(): boolean {
-    return this.impl.rdOp === Opcode.binary;
+    return this.impl.reader.op === Opcode.binary;
   }
 
   /** Whether the last read consumed the final byte of a message. */
   isMessageDone(): boolean {
-    return this.impl.rdDone;
+    return this.impl.reader.done;
   }
 
   /** The close reason the peer sent, once a read completed with `closed` or a close finished. */
@@ -147,33 +137,33 @@ export class Stream<NextLayer extends AsyncStream> {
   autoFragment(): boolean;
   autoFragment(value: boolean): void;
   autoFragment(value?: boolean): boolean | void {
-    if (value === undefined) return this.impl.wrFragOpt;
-    this.impl.wrFragOpt = value;
+    if (value === undefined) return this.impl.writer.fragOpt;
+    this.impl.writer.fragOpt = value;
   }
 
   /** Whether new messages are sent as binary. */
   binary(): boolean;
   binary(value: boolean): void;
   binary(value?: boolean): boolean | void {
-    if (value === undefined) return this.impl.wrOpcode === Opcode.binary;
-    this.impl.wrOpcode = value ? Opcode.binary : Opcode.text;
+    if (value === undefined) return this.impl.writer.opcode === Opcode.binary;
+    this.impl.writer.opcode = value ? Opcode.binary : Opcode.text;
   }
 
   /** Whether new messages are sent as text (the default). */
   text(): boolean;
   text(value: boolean): void;
   text(value?: boolean): boolean | void {
-    if (value === undefined) return this.impl.wrOpcode === Opcode.text;
-    this.impl.wrOpcode = value ? Opcode.text : Opcode.binary;
+    if (value === undefined) return this.impl.writer.opcode === Opcode.text;
+    this.impl.writer.opcode = value ? Opcode.text : Opcode.binary;
   }
 
   /** The largest message accepted, in bytes (16 MiB by default; 0: no limit). */
   readMessageMax(): number;
   readMessageMax(bytes: number): void;
   readMessageMax(bytes?: number): number | void {
-    if (bytes === undefined) return this.impl.decoder.readMessageMax;
+    if (bytes === undefined) return this.impl.reader.decoder.readMessageMax;
     if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError('readMessageMax: a byte count of 0 or more');
-    this.impl.decoder.readMessageMax = bytes;
+    this.impl.reader.decoder.readMessageMax = bytes;
   }
 
   /**
@@ -183,9 +173,9 @@ export class Stream<NextLayer extends AsyncStream> {
   writeBufferBytes(): number;
   writeBufferBytes(bytes: number): void;
   writeBufferBytes(bytes?: number): number | void {
-    if (bytes === undefined) return this.impl.wrBufOpt;
+    if (bytes === undefined) return this.impl.writer.bufOpt;
     if (!Number.isSafeInteger(bytes) || bytes < 8) throw new RangeError('writeBufferBytes: at least 8');
-    this.impl.wrBufOpt = bytes;
+    this.impl.writer.bufOpt = bytes;
   }
 
   /** Sets (or, with no argument, clears) the callback that sees every control frame a read receives. */
@@ -240,8 +230,8 @@ export class Stream<NextLayer extends AsyncStream> {
   compress(): boolean;
   compress(value: boolean): void;
   compress(value?: boolean): boolean | void {
-    if (value === undefined) return this.impl.wrCompressOpt;
-    this.impl.wrCompressOpt = value;
+    if (value === undefined) return this.impl.writer.compressOpt;
+    this.impl.writer.compressOpt = value;
   }
 
   // ---- opening handshake -----------------------------------------------------------------------
@@ -286,7 +276,7 @@ export class Stream<NextLayer extends AsyncStream> {
     // Argument errors are thrown here, before anything changed (docs/topics/asio-model.md).
     if (target === '') throw new RangeError('asyncHandshake: the target must not be empty');
     const decorator = this.#decorator;
-    return this.#start('handshake', token, false, (h, done) =>
+    return this.start('handshake', token, false, (h, done) =>
       asyncHandshakeOp(this.impl, resOut, host, target, decorator, h, done),
     );
   }
@@ -357,17 +347,17 @@ export class Stream<NextLayer extends AsyncStream> {
       const isHead = b instanceof Uint8Array || Array.isArray(b);
       const head = isHead ? copyBufferSequence(b as ConstBufferSequence) : null;
       const token = isHead ? c : (b as TokenFor<HandshakeSignature> | undefined);
-      return this.#start('handshake', token, false, (h, done) =>
+      return this.start('handshake', token, false, (h, done) =>
         asyncAcceptRequestOp(this.impl, a, head, decorator, h, done),
       );
     }
     if (a instanceof Uint8Array || Array.isArray(a)) {
       const preRead = copyBufferSequence(a as ConstBufferSequence);
-      return this.#start('handshake', b as TokenFor<HandshakeSignature> | undefined, false, (h, done) =>
+      return this.start('handshake', b as TokenFor<HandshakeSignature> | undefined, false, (h, done) =>
         asyncAcceptOp(this.impl, preRead, decorator, h, done),
       );
     }
-    return this.#start('handshake', a as TokenFor<HandshakeSignature> | undefined, false, (h, done) =>
+    return this.start('handshake', a as TokenFor<HandshakeSignature> | undefined, false, (h, done) =>
       asyncAcceptOp(this.impl, null, decorator, h, done),
     );
   }
@@ -385,7 +375,7 @@ export class Stream<NextLayer extends AsyncStream> {
    * @throws RangeError - for a configuration with a window size outside 8 to 15 bits.
    */
   adoptHandshake(role: Role, pmd: PmdConfig | null): void {
-    if (this.#outstanding !== 0) throw new Error('websocket.Stream.adoptHandshake: an operation is outstanding');
+    if (this.anyOutstanding()) throw new Error('websocket.Stream.adoptHandshake: an operation is outstanding');
     if (pmd !== null) {
       for (const bits of [pmd.serverMaxWindowBits, pmd.clientMaxWindowBits]) {
         if (!Number.isInteger(bits) || bits < 8 || bits > 15) throw new RangeError(`websocket.Stream.adoptHandshake: window bits ${bits}`);
@@ -428,7 +418,7 @@ export class Stream<NextLayer extends AsyncStream> {
    */
   asyncRead<T extends CompletionToken = UsePromise>(buffer: DynamicBuffer, token?: T): AsyncResult<T, ReadSignature>;
   asyncRead(buffer: DynamicBuffer, token?: TokenFor<ReadSignature>): unknown {
-    return this.#start('read', token, true, (h, done) => asyncReadOp(this.impl, buffer, 0, false, h, done));
+    return this.start('read', token, true, (h, done) => asyncReadOp(this.impl, buffer, 0, false, h, done));
   }
 
   /**
@@ -467,11 +457,11 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncReadSome(target: DynamicBuffer | MutableBufferSequence, a?: number | TokenFor<ReadSignature>, b?: TokenFor<ReadSignature>): unknown {
     if (isDynamicBuffer(target)) {
       const limit = typeof a === 'number' ? a : 0;
-      return this.#start('read', b, true, (h, done) => asyncReadOp(this.impl, target, limit, true, h, done));
+      return this.start('read', b, true, (h, done) => asyncReadOp(this.impl, target, limit, true, h, done));
     }
     const token = a as TokenFor<ReadSignature> | undefined;
     const buffers = copyBufferSequence(target); // the list is ours now, the bytes stay the caller's
-    return this.#start('read', token, true, (h, done) => asyncReadSomeOp(this.impl, buffers, h, done));
+    return this.start('read', token, true, (h, done) => asyncReadSomeOp(this.impl, buffers, h, done));
   }
 
   // ---- writing ---------------------------------------------------------------------------------
@@ -526,7 +516,7 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncWriteSome<T extends CompletionToken = UsePromise>(fin: boolean, buffers: ConstBufferSequence, token?: T): AsyncResult<T, WriteSignature>;
   asyncWriteSome(fin: boolean, buffers: ConstBufferSequence, token?: TokenFor<WriteSignature>): unknown {
     const seq = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
-    return this.#start('write', token, true, (h, done) => asyncWriteSomeOp(this.impl, fin, seq, h, done));
+    return this.start('write', token, true, (h, done) => asyncWriteSomeOp(this.impl, fin, seq, h, done));
   }
 
   /**
@@ -557,7 +547,7 @@ export class Stream<NextLayer extends AsyncStream> {
    */
   asyncWritePrepared<T extends CompletionToken = UsePromise>(message: PreparedMessage, token?: T): AsyncResult<T, WriteSignature>;
   asyncWritePrepared(message: PreparedMessage, token?: TokenFor<WriteSignature>): unknown {
-    return this.#start('write', token, true, (h, done) => asyncWritePreparedOp(this.impl, message, h, done));
+    return this.start('write', token, true, (h, done) => asyncWriteSomeOp(this.impl, true, message, h, done));
   }
 
   // ---- control frames --------------------------------------------------------------------------
@@ -585,7 +575,7 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncPing<T extends CompletionToken = UsePromise>(data: Payload, token?: T): AsyncResult<T, ControlSignature>;
   asyncPing(data: Payload, token?: TokenFor<ControlSignature>): unknown {
     const payload = controlPayload(data);
-    return this.#start('ping', token, false, (h, done) => asyncPingOp(this.impl, Opcode.ping, payload, h, done));
+    return this.start('ping', token, false, (h, done) => asyncPingOp(this.impl, Opcode.ping, payload, h, done));
   }
 
   /**
@@ -608,7 +598,7 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncPong<T extends CompletionToken = UsePromise>(data: Payload, token?: T): AsyncResult<T, ControlSignature>;
   asyncPong(data: Payload, token?: TokenFor<ControlSignature>): unknown {
     const payload = controlPayload(data);
-    return this.#start('ping', token, false, (h, done) => asyncPingOp(this.impl, Opcode.pong, payload, h, done));
+    return this.start('ping', token, false, (h, done) => asyncPingOp(this.impl, Opcode.pong, payload, h, done));
   }
 
   /**
@@ -639,88 +629,9 @@ export class Stream<NextLayer extends AsyncStream> {
   asyncClose(reason: CloseReason | number, token?: TokenFor<ControlSignature>): unknown {
     const cr = typeof reason === 'number' ? closeReason(reason) : reason;
     checkCloseReason(cr);
-    return this.#start('close', token, false, (h, done) => asyncCloseOp(this.impl, cr, h, done));
-  }
-
-  // ---- helpers ---------------------------------------------------------------------------------
-
-  /**
-   * Initiates an operation of `kind` through `token`. Nothing happens here but the token's own
-   * work: a `deferred` token makes a launchable operation, and each launch is a whole initiation
-   * ({@link Stream.#initiate}), with every rule of a direct call.
-   */
-  #start<A extends readonly unknown[]>(
-    kind: Kind,
-    token: TokenFor<A> | undefined,
-    io: boolean,
-    launch: (handler: Handler<A>, onDone: () => void) => unknown,
-  ): unknown {
-    return asyncInitiate<A>((h) => this.#initiate(kind, h, io, launch), token, this.impl.executor);
-  }
-
-  /**
-   * Starts an operation of `kind` with its handler, unless the stream refuses it: a second one of
-   * a kind already outstanding completes with `alreadyStarted`; while a handshake (or accept) is
-   * outstanding every other operation completes with `inProgress` (nothing may go on the wire
-   * before the 101, RFC 6455 section 4.1), and a handshake waits for nothing else. Refusals are
-   * posted and change nothing. The kind is free again just before the handler runs.
-   */
-  #initiate<A extends readonly unknown[]>(
-    kind: Kind,
-    handler: Handler<A>,
-    io: boolean,
-    launch: (handler: Handler<A>, onDone: () => void) => unknown,
-  ): void {
-    const bit = kinds[kind];
-    const out = this.#outstanding;
-    if (out !== 0) {
-      let refusal: readonly unknown[] | null = null;
-      if ((out & bit) !== 0 || bit === kinds.handshake) refusal = io ? busyIo : busyControl;
-      else if ((out & kinds.handshake) !== 0) refusal = io ? handshakingIo : handshakingControl;
-      if (refusal !== null) {
-        new HandlerWork(handler, this.impl.executor).complete(false, ...(refusal as unknown as A));
-        return;
-      }
-    }
-    this.#outstanding = out | bit;
-    try {
-      launch(handler, this.#releaser(kind));
-    } catch (err) {
-      // A throw from the first step leaves the kind free, as if the call had never been made.
-      this.#outstanding &= ~bit;
-      throw err;
-    }
-  }
-
-  // The releasers of reads and writes, made by the first of each (most connections never ping or
-  // close, and hold only what they use) and kept, as every message starts one; a handshake, ping
-  // or close gets one of its own. Bound methods, not arrows: no context each (bench/idle-memory).
-  #releaseRead: (() => void) | null = null;
-  #releaseWrite: (() => void) | null = null;
-
-  #releaser(kind: Kind): () => void {
-    if (kind === 'read') return (this.#releaseRead ??= this.#readDone.bind(this));
-    if (kind === 'write') return (this.#releaseWrite ??= this.#writeDone.bind(this));
-    const bit = kinds[kind];
-    return () => void (this.#outstanding &= ~bit);
-  }
-
-  #readDone(): void {
-    this.#outstanding &= ~kinds.read;
-  }
-
-  #writeDone(): void {
-    this.#outstanding &= ~kinds.write;
+    return this.start('close', token, false, (h, done) => asyncCloseOp(this.impl, cr, h, done));
   }
 }
-
-// What a second operation of a kind already outstanding completes with (made once: these are on
-// every call's path).
-const busyIo: [ErrorCode | null, number] = [netError.alreadyStarted, 0];
-const busyControl: [ErrorCode | null] = [netError.alreadyStarted];
-// What any other operation completes with while the opening handshake is outstanding.
-const handshakingIo: [ErrorCode | null, number] = [netError.inProgress, 0];
-const handshakingControl: [ErrorCode | null] = [netError.inProgress];
 
 function controlPayload(data: Payload): Uint8Array {
   const bytes = typeof data === 'string' ? toBuffer(data) : data;

@@ -3,7 +3,7 @@
  * `inflate_stream`: synchronous calls that read from an input span and write into an output span
  * the caller owns, reporting how much of each was used. Node's public zlib API is either one-shot
  * or asynchronous on the thread pool; this drives the native handle of a zlib object directly
- * (`writeSync` and `_writeState`, what Node's own sync functions use), so a context can be kept
+ * (`writeSync` and `_writeState`, what Node's own sync functions use; net/node-internals.ts, 4), so a context can be kept
  * between messages (context takeover) and output lands straight in the reader's buffer. Sync
  * calls also mean no zlib jobs pile up on the thread pool, which is what fragmented memory with
  * thousands of compressing connections in other libraries.
@@ -11,6 +11,7 @@
 
 import zlib from 'node:zlib';
 import { SystemError, ErrorCategory, type ErrorCode } from '../../net/error.js';
+import { zlibNative, type ZlibNative } from '../../net/node-internals.js';
 
 /** zlib's errors as codes (Beast's `zlib::error`). */
 export const zlibCategory = new ErrorCategory('beast.zlib', (v) => zlibMessages[v] ?? `zlib error ${v}`);
@@ -25,12 +26,7 @@ export const zlibError = Object.freeze({
   memError: zlibCategory.code(3),
 });
 
-interface NativeHandle {
-  writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
-  reset(): void;
-  close(): void;
-  onerror: (message: string, errno: number) => void;
-}
+type NativeHandle = ZlibNative['handle'];
 
 /** The result of one call: bytes taken from the input and written to the output. */
 export interface CodecResult {
@@ -47,13 +43,12 @@ abstract class Codec {
   #error: ErrorCode | null = null;
 
   protected constructor(owner: zlib.DeflateRaw | zlib.InflateRaw) {
-    const internals = owner as unknown as { _handle?: NativeHandle; _writeState?: Uint32Array };
-    if (internals._handle === undefined || internals._writeState === undefined) {
-      throw new SystemError(zlibError.streamError, 'this Node version does not expose synchronous zlib contexts');
-    }
+    // Negotiation offers and accepts the extension only where these are there (hasSyncZlib).
+    const native = zlibNative(owner);
+    if (native === null) throw new SystemError(zlibError.streamError, 'synchronous zlib contexts are not available (net/node-internals.ts, 4)');
     this.#owner = owner;
-    this.#handle = internals._handle;
-    this.#state = internals._writeState;
+    this.#handle = native.handle;
+    this.#state = native.state;
     this.#handle.onerror = (_message, errno) => {
       this.#error = errno === Z_DATA_ERROR ? zlibError.dataError : errno === Z_MEM_ERROR ? zlibError.memError : zlibError.streamError;
     };

@@ -9,6 +9,7 @@
 import * as net from 'node:net';
 import type { Endpoint } from './endpoint.js';
 import { OnreadReader } from './socket-reader.js';
+import { detachHandle } from '../node-internals.js';
 
 /** A connection attempt in flight. */
 export interface ConnectAttempt {
@@ -61,14 +62,13 @@ export function startConnect(endpoint: Endpoint, done: (err: Error | null) => vo
  * Moves the TCP handle of a socket `net.Server` accepted (with `pauseOnConnect`, so nothing was
  * read yet) into a new `net.Socket` created with the `onread` option: Node offers `onread` only
  * to sockets it creates on request, and accepted sockets should read as fast as connected ones.
- * Uses Node's `_handle` field; returns `null` where it is not there, and the caller then adopts
+ * Uses Node's `_handle` field (net/node-internals.ts, 2); returns `null` where it is not there, and the caller then adopts
  * the socket as it is.
  */
 export function takeOver(accepted: net.Socket): { socket: net.Socket; reader: OnreadReader } | null {
-  const holder = accepted as unknown as { _handle?: object | null };
-  const handle = holder._handle;
-  if (handle === undefined || handle === null || accepted.destroyed) return null;
-  holder._handle = null; // the old wrapper must not close the handle it no longer owns
+  if (accepted.destroyed) return null;
+  const handle = detachHandle(accepted); // the old wrapper must not close the handle it no longer owns
+  if (handle === null) return null;
   accepted.destroy(); // releases its count in the server, which waits for it on close
   return openAccepted(handle);
 }

@@ -20,6 +20,7 @@ import type { OnReadOpts, Socket } from 'node:net';
 import { allocUnsafeBytes, bufferCopy, type MutableBufferSequence } from '../buffer.js';
 import type { ErrorCode } from '../error.js';
 import type { ReadTargetSource } from '../stream.js';
+import { userBufferHandle, type UserBufferHandle } from '../node-internals.js';
 
 /** The method a reader calls with its read's outcome. */
 export const kReadDone = Symbol('tsbeast.readDone');
@@ -211,11 +212,6 @@ const repointUnit = 4;
  */
 const DIRECT_READ_MIN = 16 * 1024;
 
-/** The one member of Node's (undocumented) TCP handle that direct reads need. */
-interface UserBufferHandle {
-  useUserBuffer?: (buffer: Uint8Array) => void;
-}
-
 /** The socket's reader, set by {@link OnreadReader.attach} (null once detached). */
 const kReader = Symbol('tsbeast.OnreadReader');
 interface ReaderSocket extends Socket {
@@ -328,17 +324,16 @@ export class OnreadReader extends SocketReader {
     const h = this.#handle();
     if (h === null) return;
     this.#bits += repointUnit;
-    h.useUserBuffer!((this.#target = landing()));
+    h.useUserBuffer((this.#target = landing()));
   }
 
   protected override keep(bytes: Uint8Array): void {
     super.keep(sharedLanding !== null && bytes.buffer === sharedLanding.buffer ? copyOf(bytes) : bytes);
   }
 
+  // Node's TCP handle, when it can re-point its reads (net/node-internals.ts, 3).
   #handle(): UserBufferHandle | null {
-    const s = this.#socket as unknown as { _handle?: UserBufferHandle | null } | null;
-    const h = s?._handle;
-    return h !== undefined && h !== null && typeof h.useUserBuffer === 'function' ? h : null;
+    return userBufferHandle(this.#socket);
   }
 
   #chooseTarget(): Uint8Array {

@@ -15,6 +15,7 @@ import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise 
 import { Endpoint } from './endpoint.js';
 import { TcpSocket } from './tcp-socket.js';
 import { trackOperations } from '../handler-tracking.js';
+import { listenHandle, type TcpHandle } from '../node-internals.js';
 
 /** The completion signature of {@link TcpAcceptor.asyncAccept}: the error and the new socket. */
 export type AcceptSignature = [ec: ErrorCode | null, socket: TcpSocket];
@@ -30,13 +31,6 @@ interface Waiter<A extends readonly unknown[]> {
 
 type State = 'closed' | 'open' | 'binding' | 'listening' | 'failed';
 
-/** The TCP handle of an accepted connection, as Node's listening handle hands it over. */
-type TcpHandle = object & { close?(): void };
-
-/** What the acceptor uses of Node's (undocumented) listening handle. */
-interface ListenHandle {
-  onconnection?: (this: ListenHandle, status: number, client?: TcpHandle) => void;
-}
 
 /** A connection waiting for an `asyncAccept`: a bare TCP handle, or a socket `net.Server` made. */
 type Queued = TcpHandle | net.Socket;
@@ -298,12 +292,12 @@ export class TcpAcceptor {
    * (see `takeOver`). One socket per connection instead of two: about 5 µs less server CPU per
    * handshake, and a queued connection is only its handle. Accept errors and connections past
    * `maxConnections` stay Node's. Where the handle has no `onconnection`, the server's
-   * `'connection'` event is used as before.
+   * `'connection'` event is used as before (net/node-internals.ts, 1).
    */
   #interceptConnections(server: net.Server): void {
-    const handle = (server as unknown as { _handle?: ListenHandle | null })._handle;
-    const nodeOnConnection = handle?.onconnection;
-    if (handle === undefined || handle === null || typeof nodeOnConnection !== 'function') return;
+    const handle = listenHandle(server);
+    if (handle === null) return;
+    const nodeOnConnection = handle.onconnection;
     const onHandle = this.#onHandle;
     handle.onconnection = function (status, client) {
       if (status !== 0 || client === undefined || server.maxConnections !== undefined) return nodeOnConnection.call(this, status, client);

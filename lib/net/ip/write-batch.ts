@@ -6,7 +6,9 @@
  * Large writes are never copied: the socket flushes the batch, then writes them as they are.
  */
 
+import { Buffer } from 'node:buffer';
 import type * as net from 'node:net';
+import { BlockPool } from '../block-pool.js';
 
 /** Writes up to this size are copied into the batch; larger ones go out directly. */
 export const batchWriteMax = 16 * 1024;
@@ -18,27 +20,22 @@ const firstBatch = 2048;
 const queuedLimit = 256 * 1024;
 
 /**
- * Batches of the largest size, handed back once Node has written them, for the next batch of any
- * socket: at that size `Buffer.allocUnsafe` makes a new ArrayBuffer every time, and a busy server
- * would make one per socket per tick for the collector to find. Shared and bounded, so an idle
- * socket holds none.
+ * Batches of the largest size, for the next batch of any socket: at that size
+ * `Buffer.allocUnsafe` makes a new ArrayBuffer every time, and a busy server would make one per
+ * socket per tick for the collector to find.
  */
-const spares: Buffer[] = [];
-const maxSpares = 32;
+const spares = new BlockPool<Buffer>(32, () => Buffer.allocUnsafeSlow(batchCapacity));
 
 /**
- * Batches of the first size, handed back as soon as Node has taken their bytes: a write that
- * leaves nothing queued in Node went to the kernel whole, and Node keeps no reference to it.
- * Taken from Node's shared 8 KiB pool instead, the first batch of every new connection (its
- * handshake response) made a slab per four connections, which the collector freed later, leaving
- * holes in the C heap among what the connections keep (about 200 bytes of RSS per idle
- * connection, bench/idle-memory). Shared and bounded as the large ones are.
+ * Batches of the first size. Taken from Node's shared 8 KiB pool instead, the first batch of
+ * every new connection (its handshake response) made a slab per four connections, which the
+ * collector freed later, leaving holes in the C heap among what the connections keep (about 200
+ * bytes of RSS per idle connection, bench/idle-memory).
  */
-const firstSpares: Buffer[] = [];
+const firstSpares = new BlockPool<Buffer>(32, () => Buffer.allocUnsafeSlow(firstBatch));
 
 function takeBatch(size: number): Buffer {
-  if (size <= firstBatch) return firstSpares.pop() ?? Buffer.allocUnsafeSlow(firstBatch);
-  return spares.pop() ?? Buffer.allocUnsafeSlow(batchCapacity);
+  return size <= firstBatch ? firstSpares.take() : spares.take();
 }
 
 /**
@@ -104,14 +101,7 @@ export class WriteBatch {
     const n = this.#len;
     this.#len = 0;
     if (this.socket.destroyed) return;
-    if (buf.length !== batchCapacity) {
-      this.socket.write(buf.subarray(0, n));
-      if (this.socket.writableLength === 0 && firstSpares.length < maxSpares) firstSpares.push(buf);
-      return;
-    }
-    this.socket.write(buf.subarray(0, n), () => {
-      if (spares.length < maxSpares) spares.push(buf);
-    });
+    (buf.length === batchCapacity ? spares : firstSpares).giveAfterWrite(this.socket, buf, buf.subarray(0, n));
   }
 
   /** Drops the batch (the socket is being destroyed anyway). */

@@ -15,14 +15,14 @@ import { CancellationType } from '../cancellation.js';
 import { ErrorCode, error as netError } from '../error.js';
 import { toExecutor, type Executor } from '../executor.js';
 import { HandlerWork } from '../handler-work.js';
-import type { AsyncStream, IoSignature } from '../stream.js';
+import type { AsyncStream, IoSignature, LazyReadStream, ReadTargetSource } from '../stream.js';
 import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../token.js';
 import type { HandshakeType, SslContext, VerifyMode } from './context.js';
 import { error, fromTlsError } from './error.js';
 import { isNativeSocketLayer, untimedScope, type OperationKind, type OperationScope } from './next-layer.js';
 import { finishOp, onCancellation, type SslOp } from './ssl-op.js';
 import { asyncSslTeardown, type TeardownRole } from './teardown.js';
-import { TlsConnection } from './tls-connection.js';
+import { isReadTargetSource, TlsConnection } from './tls-connection.js';
 import { openTls } from './tls-socket.js';
 import { trackOperations } from '../handler-tracking.js';
 
@@ -32,7 +32,8 @@ export type SslSignature = [ec: ErrorCode | null];
 export type { TeardownRole };
 
 interface ReadOp extends SslOp<IoSignature> {
-  readonly buffers: MutableBufferSequence;
+  /** Where the bytes go: buffers, or (a lazy read) what gives them once bytes are there. */
+  readonly buffers: MutableBufferSequence | ReadTargetSource;
 }
 interface WriteOp extends SslOp<IoSignature> {
   readonly total: number;
@@ -61,7 +62,7 @@ export const defaultSslHandshakeTimeout = 30_000;
  * read and a write may overlap; a shutdown may overlap a read); another of the same kind completes
  * with `net.error.alreadyStarted`.
  */
-export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements AsyncStream {
+export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements AsyncStream, LazyReadStream {
   readonly #next: NextLayer;
   readonly #context: SslContext;
   readonly #executor: Executor;
@@ -203,6 +204,28 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
   asyncReadSome(buffers: MutableBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     const bufs = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
     return asyncInitiate<IoSignature>((h) => this.#initiateRead(bufs, h), token, this.#executor);
+  }
+
+  /**
+   * Reads as {@link SslStream.asyncReadSome}, into the buffers `source.readTarget()` gives once
+   * decrypted bytes are there: a read that waits holds no buffer of its caller's (an idle
+   * WebSocket over TLS holds no read block). No Asio counterpart (see `LazyReadStream`).
+   * `readTarget` is never called for a read that completes without bytes. Same errors,
+   * completion and cancellation as `asyncReadSome`.
+   *
+   * @param source Gives the buffers to fill, asked only once bytes are there.
+   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null, bytesTransferred: number)`,
+   *   never inside this call, through its associated executor.
+   */
+  asyncReadSomeLazy(source: ReadTargetSource, handler: Handler<IoSignature>): void;
+  /**
+   * {@inheritDoc SslStream.asyncReadSomeLazy:0}
+   * @param token Any completion token; the Promise token when omitted. The result is what the
+   *   token makes of the completion `(ec, bytesTransferred)`.
+   */
+  asyncReadSomeLazy<T extends CompletionToken = UsePromise>(source: ReadTargetSource, token?: T): AsyncResult<T, IoSignature>;
+  asyncReadSomeLazy(source: ReadTargetSource, token?: CompletionToken | Handler<IoSignature>): unknown {
+    return asyncInitiate<IoSignature>((h) => this.#initiateRead(source, h), token, this.#executor);
   }
 
   /**
@@ -432,7 +455,7 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
    * The result of a read that can complete now, or `null` when it must wait. `pending`: the read
    * was waiting when the connection went away (aborted), rather than started afterwards.
    */
-  #tryRead(buffers: MutableBufferSequence, pending: boolean): IoSignature | null {
+  #tryRead(buffers: MutableBufferSequence | ReadTargetSource, pending: boolean): IoSignature | null {
     const c = this.#conn!;
     const n = c.take(buffers);
     if (n > 0) return [null, n];
@@ -443,12 +466,12 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
     return null;
   }
 
-  #initiateRead(buffers: MutableBufferSequence, handler: Handler<IoSignature>): void {
+  #initiateRead(buffers: MutableBufferSequence | ReadTargetSource, handler: Handler<IoSignature>): void {
     const work = new HandlerWork(handler, this.#executor);
     if (this.#read !== null) return work.complete(false, netError.alreadyStarted, 0);
     const bad = this.#unusable();
     if (bad !== null) return work.complete(false, bad, 0);
-    if (bufferSize(buffers) === 0) return work.complete(false, null, 0);
+    if (!isReadTargetSource(buffers) && bufferSize(buffers) === 0) return work.complete(false, null, 0);
     const now = this.#tryRead(buffers, false);
     if (now !== null) return work.complete(false, ...now);
     const scope = this.#scope('read');

@@ -11,6 +11,7 @@
 import type * as tls from 'node:tls';
 import { bufferCopy, bufferSize, type MutableBufferSequence } from '../buffer.js';
 import type { ErrorCode } from '../error.js';
+import type { ReadTargetSource } from '../stream.js';
 import type { VerifyMode } from './context.js';
 import { fromTlsError } from './error.js';
 import type { StartedTls } from './tls-socket.js';
@@ -76,11 +77,15 @@ export class TlsConnection {
     if (!this.socket.destroyed) this.socket.destroy();
   }
 
-  /** Copies buffered bytes into `buffers` (at most what fits); 0 when nothing is buffered. */
-  take(buffers: MutableBufferSequence): number {
+  /**
+   * Copies buffered bytes into `buffers` (at most what fits; from a source, into what it gives
+   * once bytes are there); 0 when nothing is buffered.
+   */
+  take(into: MutableBufferSequence | ReadTargetSource): number {
     const t = this.socket;
     const avail = t.readableLength;
     if (avail === 0) return 0;
+    const buffers = isReadTargetSource(into) ? into.readTarget() : into;
     // Asking for no more than is buffered returns at once, and a slice when one chunk holds it.
     const chunk = t.read(Math.min(avail, bufferSize(buffers))) as Uint8Array | null;
     return chunk === null ? 0 : bufferCopy(buffers, chunk);
@@ -133,4 +138,9 @@ export class TlsConnection {
     this.destroyed = true;
     this.#onChange();
   };
+}
+
+/** Whether a read's target is a {@link ReadTargetSource} (a lazy read) rather than buffers. */
+export function isReadTargetSource(x: MutableBufferSequence | ReadTargetSource): x is ReadTargetSource {
+  return typeof (x as Partial<ReadTargetSource>).readTarget === 'function';
 }

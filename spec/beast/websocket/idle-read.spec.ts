@@ -12,7 +12,6 @@ import * as net from 'node:net';
 import { TcpStream } from '../../../lib/beast/core/index.js';
 import { Stream, Timeout } from '../../../lib/beast/websocket/index.js';
 import type { AsyncStream } from '../../../lib/net/stream.js';
-import { ReadBuffer } from '../../../lib/beast/websocket/read-buffer.js';
 import {
   asTuple,
   bindCancellationSlot,
@@ -24,7 +23,7 @@ import {
 } from '../../../lib/net/index.js';
 import { Endpoint, TcpAcceptor, type TcpSocket } from '../../../lib/net/ip/tcp.js';
 import { error } from '../../../lib/beast/websocket/error.js';
-import { clientFrame, closePayload, concat, Opcode, pattern } from './stream/fixture.js';
+import { clientFrame, closePayload, concat, Opcode, pattern } from './ops/fixture.js';
 import { implOf } from '../../support/internals.js';
 
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -71,7 +70,7 @@ describe(`websocket/Stream idle reads over ${layer}`, () => {
     await running;
   });
 
-  const readBlock = (): number => (implOf(ws).rdBuf as ReadBuffer).capacity();
+  const readBlock = (): number => implOf(ws).reader.buf.capacity();
 
   it('waits holding no block; messages read after waits arrive whole, whatever their size and cuts', async () => {
     // Up to the spare block's size, every wait holds no block; a larger message grows the block,

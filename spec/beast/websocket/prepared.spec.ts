@@ -15,8 +15,9 @@ import { error as netError } from '../../../lib/net/error.js';
 import { asTuple, deferred } from '../../../lib/net/token.js';
 import { PreparedMessage } from '../../../lib/beast/websocket/prepared.js';
 import type { PermessageDeflateInit } from '../../../lib/beast/websocket/deflate.js';
-import { asciiPattern, openPair, parseFrames, pattern, pump, recorder, take, type Ec, type Pair, type WsStream } from './stream/fixture.js';
+import { asciiPattern, openPair, parseFrames, pattern, pump, recorder, take, type Ec, type Pair, type WsStream } from './ops/fixture.js';
 import { pmdPair } from './deflate/support.js';
+import { hasSyncZlib } from '../../../lib/net/node-internals.js';
 
 type Setup = (s: WsStream) => void;
 
@@ -59,7 +60,8 @@ describe('websocket: PreparedMessage and asyncWritePrepared', () => {
     }
 
     const nct: PermessageDeflateInit = { serverNoContextTakeover: true };
-    it('with permessage-deflate and no context takeover: compressed once, same bytes, RSV1 set', () => {
+    it('with permessage-deflate and no context takeover: compressed once, same bytes, RSV1 set', function () {
+      if (!hasSyncZlib()) this.skip(); // compression needs Node's synchronous zlib (net/node-internals.ts, 4)
       for (const n of sizes) {
         for (const payload of [asciiPattern(n, n), pattern(n, n)]) {
           const bytes = sameBytes(() => pmdPair({}, nct), () => {}, payload);
@@ -68,7 +70,8 @@ describe('websocket: PreparedMessage and asyncWritePrepared', () => {
       }
     });
 
-    it('with other deflate settings too: level, memory level, window bits, write buffer size, threshold', () => {
+    it('with other deflate settings too: level, memory level, window bits, write buffer size, threshold', function () {
+      if (!hasSyncZlib()) this.skip(); // compression needs Node's synchronous zlib (net/node-internals.ts, 4)
       const payload = asciiPattern(30_000, 7);
       sameBytes(() => pmdPair({ serverMaxWindowBits: 10 }, { ...nct, compLevel: 1, memLevel: 9 }), (s) => s.writeBufferBytes(1000), payload);
       const small = asciiPattern(100, 3);
@@ -78,7 +81,8 @@ describe('websocket: PreparedMessage and asyncWritePrepared', () => {
       expect(parseFrames(off)[0]!.rsv, 'compress(false)').to.equal(0);
     });
 
-    it('the message reads back whole at the client', () => {
+    it('the message reads back whole at the client', function () {
+      if (!hasSyncZlib()) this.skip(); // compression needs Node's synchronous zlib (net/node-internals.ts, 4)
       const payload = asciiPattern(50_000, 5);
       const p = pmdPair({}, nct);
       const w = recorder();
@@ -103,7 +107,8 @@ describe('websocket: PreparedMessage and asyncWritePrepared', () => {
       wire(() => openPair(), (s) => s.binary(true), (s, h) => s.asyncWritePrepared(message, h));
       expect(message.encodings()).to.equal(2);
       wire(() => pmdPair({}, { serverNoContextTakeover: true }), () => {}, (s, h) => s.asyncWritePrepared(message, h));
-      expect(message.encodings()).to.equal(3);
+      // Without Node's synchronous zlib the extension is declined: that stream shares the first encoding.
+      expect(message.encodings()).to.equal(hasSyncZlib() ? 3 : 2);
     });
 
     it('copies the payload: changing the caller\'s buffer after preparing changes nothing', () => {
@@ -116,7 +121,8 @@ describe('websocket: PreparedMessage and asyncWritePrepared', () => {
   });
 
   describe('streams that frame the payload themselves', () => {
-    it('context takeover: as asyncWrite, message after message (the window carries over)', () => {
+    it('context takeover: as asyncWrite, message after message (the window carries over)', function () {
+      if (!hasSyncZlib()) this.skip(); // compression needs Node's synchronous zlib (net/node-internals.ts, 4)
       const a = asciiPattern(3000, 1);
       const b = asciiPattern(3000, 1); // the same text again: with takeover the second is tiny
       const plain = pmdPair();

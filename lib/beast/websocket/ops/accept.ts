@@ -54,7 +54,7 @@ export function asyncAcceptOp<N extends AsyncStream>(
     if (preRead !== null) {
       try {
         const n = bufferSize(preRead);
-        impl.rdBuf.commit(bufferCopy(impl.rdBuf.prepareView(n), preRead));
+        impl.reader.buf.commit(bufferCopy(impl.reader.buf.prepareView(n), preRead));
       } catch (err) {
         if (!(err instanceof LengthError)) throw err;
         ec = error.bufferOverflow;
@@ -64,7 +64,7 @@ export function asyncAcceptOp<N extends AsyncStream>(
     if (ec !== null) return self.complete(impl.checkStopNow(ec) ?? ec);
     const parser = new RequestParser();
     parser.eager(true); // as http.asyncRead: the whole message, body included
-    let [re] = yield* readMessageSteps(self, impl.next, impl.rdBuf, parser, false);
+    let [re] = yield* readMessageSteps(self, impl.next, impl.reader.buf, parser, false);
     if (re === httpError.endOfStream) re = error.closed;
     // A request that does not parse is answered too (Beast sends nothing), then the connection closed.
     const status = re === null || self.cancelled() !== CancellationType.none || impl.timedOut ? 0 : parseFailureStatus(re, parser.get());
@@ -96,8 +96,8 @@ export function asyncAcceptRequestOp<N extends AsyncStream>(
     impl.reset('server');
     if (head !== null) {
       const n = bufferSize(head);
-      if (n > impl.rdBuf.maxSize()) return self.complete(impl.checkStopNow(error.bufferOverflow) ?? error.bufferOverflow);
-      impl.rdBuf.commit(bufferCopy(impl.rdBuf.prepareView(n), head));
+      if (n > impl.reader.buf.maxSize()) return self.complete(impl.checkStopNow(error.bufferOverflow) ?? error.bufferOverflow);
+      impl.reader.buf.commit(bufferCopy(impl.reader.buf.prepareView(n), head));
     }
     self.complete(yield* respondSteps(self, impl, req, decorator));
   }, token, impl.executor);
@@ -111,7 +111,7 @@ type Self = ComposedSelf<HandshakeSignature>;
  * completes with.
  */
 function* respondSteps<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, req: Request, decorator: Decorator | null) {
-  const { res, result, pmd } = plainResponse(req, decorator, impl.pmdOpts) ?? serializedResponse(req, decorator, impl.pmdOpts);
+  const { res, result, pmd } = plainResponse(req, decorator, impl.pmdOffer) ?? serializedResponse(req, decorator, impl.pmdOffer);
   impl.status = 'handshake';
   impl.updateTimer();
   if (tokenListContains(req.fields.get('Expect'), '100-continue')) {

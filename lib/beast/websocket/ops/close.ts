@@ -12,7 +12,8 @@ import type { TokenFor } from '../../../net/token.js';
 import { parseClosePayload, type CloseReason } from '../close.js';
 import { Opcode } from '../frame.js';
 import type { StreamImpl } from '../stream-impl.js';
-import { lockWrite, park, resumeLater, stopAfterStep, writeAll } from './common.js';
+import { wakeOrders } from '../soft-mutex.js';
+import { fill, lockWrite, park, resumeLater, stopAfterStep, writeAll } from './common.js';
 import type { ControlSignature } from './ping.js';
 import { asyncTeardown, type TeardownHooks, type TeardownSignature } from './teardown.js';
 
@@ -27,53 +28,48 @@ export function asyncCloseOp<N extends AsyncStream>(
   token: TokenFor<ControlSignature> | undefined,
   onDone?: () => void,
 ): unknown {
-  const frame = impl.closeFrame(reason);
+  const frame = impl.writer.closeFrame(reason);
   const next = impl.next as N & TeardownHooks;
   return asyncCompose<ControlSignature, TokenFor<ControlSignature> | undefined>(function* (self) {
     if (onDone !== undefined) self.onComplete(onDone);
     let ec: ErrorCode | null | undefined;
-    let ev: ErrorCode | null = null; // a violation seen while waiting for the peer's close
+    let ev_: ErrorCode | null = null; // a violation seen while waiting for the peer's close
 
-    // Reads more bytes into the read buffer; returns the error to stop with, if any.
-    function* fill() {
-      const [e, n] = yield* self.call<IoSignature>((h) => impl.readNext(h));
-      impl.rdBuf.commit(n);
-      return stopAfterStep(self, impl, e);
-    }
-
-    // Waits for the peer's close frame, discarding everything else; undefined means "go to teardown".
+    // Waits for the peer's close frame through the read side's frame reader, discarding every
+    // other frame (a read may have stopped in the middle of one: the rest of its payload first);
+    // undefined means "go to teardown".
     function* awaitPeerClose() {
-      // A read may have stopped in the middle of a frame: drop the rest of its payload first.
+      const r = impl.reader;
       for (;;) {
-        while (impl.rdRemain > 0) {
-          if (impl.rdBuf.size() === 0) {
-            const stop = yield* fill();
+        while (r.remain > 0) {
+          if (r.buf.size() === 0) {
+            const stop = yield* fill(self, impl);
             if (stop !== undefined) return stop;
           }
-          impl.consumePayload(Math.min(impl.rdRemain, impl.rdBuf.size()));
+          r.discardPayload();
         }
-        let parsed = impl.parseFrameHeader();
-        while (parsed === 'needMore') {
-          const stop = yield* fill();
+        let ev = r.nextFrame();
+        while (ev === 'needMore') {
+          const stop = yield* fill(self, impl);
           if (stop !== undefined) return stop;
-          parsed = impl.parseFrameHeader();
+          ev = r.nextFrame();
         }
-        if (parsed !== 'frame') {
-          ev = parsed;
+        if (ev === 'violation') {
+          ev_ = r.violation;
           return undefined;
         }
-        if (impl.ctrlOp === Opcode.close) {
+        if (ev === 'control' && r.ctrlOp === Opcode.close) {
           impl.rdClose = true;
-          const { ec: bad, reason: peer } = parseClosePayload(impl.ctrlPayload);
-          if (bad !== null) ev = bad;
+          const { ec: bad, reason: peer } = parseClosePayload(r.ctrlPayload);
+          if (bad !== null) ev_ = bad;
           else impl.cr = peer;
           return undefined;
         }
-        // Pings, pongs and message data are discarded (their payloads below, on the next turn).
+        // Pings, pongs and message data are discarded (their payloads above, on the next turn).
       }
     }
 
-    const parked = yield* lockWrite(self, impl, impl.opClose, CancellationType.all);
+    const parked = yield* lockWrite(self, impl, impl.locks.slot('close'), CancellationType.all);
     if (parked !== null) return self.complete(parked);
     ec = impl.checkStopNow(null);
     if (ec === undefined) {
@@ -84,19 +80,19 @@ export function asyncCloseOp<N extends AsyncStream>(
       ec = stopAfterStep(self, impl, we);
     }
     if (ec === undefined && !impl.rdClose) {
-      if (!impl.tryLockRead(self)) {
-        const parked = yield* park(self, impl.opRClose, CancellationType.terminal);
+      if (!impl.locks.tryLock('rd', self)) {
+        const parked = yield* park(self, impl.locks.slot('rClose'), CancellationType.terminal);
         if (parked !== null) {
           // Cancelled while the peer's close was awaited: close the socket (a dirty shutdown).
           // Unlike Beast, the write side is released too, so that parked operations can end.
           impl.status = 'closed';
           impl.close();
           impl.closeNextLayer();
-          impl.unlockWrite(self);
-          impl.wakeAfterClose();
+          impl.locks.unlock('wr', self);
+          impl.locks.wake(wakeOrders.afterClose);
           return self.complete(netError.operationAborted);
         }
-        impl.lockRead(self);
+        impl.locks.lock('rd', self);
         yield* resumeLater(self, impl);
         ec = impl.checkStopNow(null);
       }
@@ -105,13 +101,14 @@ export function asyncCloseOp<N extends AsyncStream>(
     if (ec === undefined) {
       let [te] = yield* self.call<TeardownSignature>((h) => asyncTeardown(impl.role, next, h));
       if (te === netError.eof) te = null;
-      ec = te ?? ev;
+      ec = te ?? ev_;
       impl.status = ec !== null ? 'failed' : 'closed';
       impl.close();
     }
-    impl.unlockWrite(self);
-    if (impl.tryUnlockRead(self)) impl.wakeReadForRead();
-    impl.wakeAfterClose();
+    // upcall
+    impl.locks.unlock('wr', self);
+    if (impl.locks.tryUnlock('rd', self)) impl.locks.wake(wakeOrders.closeReadSide);
+    impl.locks.wake(wakeOrders.afterClose);
     self.complete(ec);
   }, token, impl.executor);
 }

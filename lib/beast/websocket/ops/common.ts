@@ -13,7 +13,7 @@ import {
 } from '../../../net/cancellation.js';
 import { asyncImmediate, type ComposedSelf } from '../../../net/compose.js';
 import { error as netError, type ErrorCode } from '../../../net/error.js';
-import type { AsyncStream, AsyncWriteStream, IoSignature } from '../../../net/stream.js';
+import type { AsyncStream, AsyncWriteStream, IoSignature, LazyReadStream } from '../../../net/stream.js';
 import { associationsOf, setAssociations, withCancellationSlot, type Associations, type Handler } from '../../../net/associators.js';
 import { bufferSize, BuffersSuffix, type ConstBufferSequence } from '../../../net/buffer.js';
 import type { ParkSignature, SavedHandler } from '../saved-handler.js';
@@ -50,12 +50,38 @@ export function* resumeLater<N extends AsyncStream>(self: Self, impl: StreamImpl
  * error the parked wait ended with (cancelled: nothing is held then).
  */
 export function* lockWrite<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, saved: SavedHandler, allowed: CancellationType) {
-  if (impl.tryLockWrite(self)) return null;
+  if (impl.locks.tryLock('wr', self)) return null;
   const parked = yield* park(self, saved, allowed);
   if (parked !== null) return parked;
-  impl.lockWrite(self);
+  impl.locks.lock('wr', self);
   yield* resumeLater(self, impl);
   return null;
+}
+
+/**
+ * Reads more bytes from the next layer into the read buffer (the read side's only input); returns
+ * the error to stop with, if any.
+ */
+export function* fill<N extends AsyncStream>(self: Self, impl: StreamImpl<N>) {
+  const [e, n] = yield* self.call<IoSignature>((h) => readMore(impl, h));
+  impl.reader.commit(n);
+  const stop = stopAfterStep(self, impl, e);
+  if (stop === undefined) impl.resetIdle();
+  return stop;
+}
+
+/**
+ * Starts the next layer's read for {@link fill} (and for a read parked in ops/read-message.ts);
+ * the caller commits the bytes. Waiting for the next frame with nothing buffered, over a next
+ * layer that can take its buffers when bytes arrive (`LazyReadStream`), the buffer lets go of its
+ * block first and the read waits without one: an idle connection holds no read block
+ * (bench/idle-memory).
+ */
+export function readMore<N extends AsyncStream>(impl: StreamImpl<N>, handler: Handler<IoSignature>): void {
+  const r = impl.reader;
+  const next = impl.next as N & Partial<LazyReadStream>;
+  if (next.asyncReadSomeLazy !== undefined && r.releaseForLazyRead()) next.asyncReadSomeLazy(r, handler);
+  else next.asyncReadSome(r.prepareRead(), handler);
 }
 
 /**
@@ -89,17 +115,6 @@ export function writeAll(stream: AsyncWriteStream, buffers: ConstBufferSequence,
     stream.asyncWriteSome(rest.data(), step);
   }, associationsOf(handler));
   stream.asyncWriteSome(buffers, step);
-}
-
-/**
- * Whether `handler` may take the shortcuts that run an operation without its composed steps: it
- * has no immediate executor and no executor other than the stream's. A connected cancellation
- * slot is allowed; the shortcut then relays it to its one child through a {@link TerminalRelay}.
- */
-export function isPlainHandler<N extends AsyncStream>(impl: StreamImpl<N>, handler: Handler<readonly never[]>): boolean {
-  const a = associationsOf(handler);
-  if (a.immediateExecutor !== undefined) return false;
-  return a.executor === undefined || a.executor === impl.executor;
 }
 
 /**

@@ -51,7 +51,7 @@ export function asyncHandshakeOp<N extends AsyncStream>(
       .set('Connection', 'Upgrade')
       .set('Sec-WebSocket-Key', key)
       .set('Sec-WebSocket-Version', '13');
-    if (impl.pmdOpts.clientEnable) req.fields.set('Sec-WebSocket-Extensions', makeOffer(impl.pmdOpts));
+    if (impl.pmdOffer.clientEnable) req.fields.set('Sec-WebSocket-Extensions', makeOffer(impl.pmdOffer));
     decorator?.decorators.request?.(req);
 
     const [we] = yield* self.call<IoSignature>((h) => httpAsyncWrite(impl.next, req, h));
@@ -59,7 +59,7 @@ export function asyncHandshakeOp<N extends AsyncStream>(
     if (stop !== undefined) return self.complete(stop);
 
     const parser = new ResponseParser();
-    const [re] = yield* self.call<IoSignature>((h) => httpAsyncRead(impl.next, impl.rdBuf, parser, h));
+    const [re] = yield* self.call<IoSignature>((h) => httpAsyncRead(impl.next, impl.reader.buf, parser, h));
     if (resOut !== null && parser.isHeaderDone()) Object.assign(resOut, parser.get());
     stop = stopAfterStep(self, impl, re);
     if (stop !== undefined) return self.complete(stop);
@@ -67,7 +67,7 @@ export function asyncHandshakeOp<N extends AsyncStream>(
     const res = parser.get();
     let ec = checkResponse(res, key, req);
     if (ec === null) {
-      const pmd = acceptResponse(res.fields.get('Sec-WebSocket-Extensions'), impl.pmdOpts);
+      const pmd = acceptResponse(res.fields.get('Sec-WebSocket-Extensions'), impl.pmdOffer);
       if (pmd instanceof ErrorCode) ec = pmd;
       else impl.setPmd(pmd);
     }

@@ -11,6 +11,7 @@ import type { AsyncStream, IoSignature } from '../../../net/stream.js';
 import type { TokenFor } from '../../../net/token.js';
 import { Opcode } from '../frame.js';
 import type { StreamImpl } from '../stream-impl.js';
+import { wakeOrders } from '../soft-mutex.js';
 import { lockWrite, stopAfterStep, writeAll } from './common.js';
 
 /** The completion signature of ping, pong and close. */
@@ -27,18 +28,19 @@ export function asyncPingOp<N extends AsyncStream>(
   token: TokenFor<ControlSignature> | undefined,
   onDone?: () => void,
 ): unknown {
-  const frame = impl.controlFrame(opcode, payload);
+  const frame = impl.writer.controlFrame(opcode, payload);
   return asyncCompose<ControlSignature, TokenFor<ControlSignature> | undefined>(function* (self) {
     if (onDone !== undefined) self.onComplete(onDone);
-    const parked = yield* lockWrite(self, impl, impl.opPing, CancellationType.all);
+    const parked = yield* lockWrite(self, impl, impl.locks.slot('ping'), CancellationType.all);
     if (parked !== null) return self.complete(parked);
     let ec = impl.checkStopNow(null);
     if (ec === undefined) {
       const [we] = yield* self.call<IoSignature>((h) => writeAll(impl.next, frame, h));
       ec = stopAfterStep(self, impl, we);
     }
-    impl.unlockWrite(self);
-    impl.wakeAfterPing();
+    // upcall
+    impl.locks.unlock('wr', self);
+    impl.locks.wake(wakeOrders.afterPing);
     self.complete(ec ?? null);
   }, token, impl.executor);
 }
@@ -47,17 +49,17 @@ export function asyncPingOp<N extends AsyncStream>(
 export function startIdlePing<N extends AsyncStream>(impl: StreamImpl<N>): void {
   if (impl.idlePinging) return;
   impl.idlePinging = true;
-  const frame = impl.controlFrame(Opcode.ping, new Uint8Array(0));
+  const frame = impl.writer.controlFrame(Opcode.ping, new Uint8Array(0));
   void asyncCompose<ControlSignature, TokenFor<ControlSignature>>(function* (self) {
     // Nothing can cancel the idle ping (it has no user handler), so the wait always ends with the lock.
-    yield* lockWrite(self, impl, impl.opIdlePing, CancellationType.terminal);
+    yield* lockWrite(self, impl, impl.locks.slot('idlePing'), CancellationType.terminal);
     if (impl.checkStopNow(null) === undefined) {
       const [we] = yield* self.call<IoSignature>((h) => writeAll(impl.next, frame, h));
       impl.checkStopNow(we);
     }
     impl.idlePinging = false;
-    impl.unlockWrite(self);
-    impl.wakeAfterIdlePing();
+    impl.locks.unlock('wr', self);
+    impl.locks.wake(wakeOrders.afterIdlePing);
     self.complete(null);
   }, () => {}, impl.executor);
 }

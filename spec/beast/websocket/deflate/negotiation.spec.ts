@@ -19,8 +19,9 @@ import {
 } from '../../../../lib/beast/websocket/deflate.js';
 import { condition, error } from '../../../../lib/beast/websocket/error.js';
 import { ErrorCode } from '../../../../lib/net/error.js';
-import { clientFrame, finish, onlyCloseCode, Opcode, pump, recorder, take, type Ec } from '../stream/fixture.js';
+import { clientFrame, finish, onlyCloseCode, Opcode, pump, recorder, take, type Ec } from '../ops/fixture.js';
 import { FlatBuffer } from '../../../../lib/net/dynamic-buffer.js';
+import { hasSyncZlib, setPrivateApis } from '../../../../lib/net/node-internals.js';
 import { deflateMessage, extensionsOf, pmdClientAgainstRaw, pmdPair, pmdServerAgainstRaw } from './support.js';
 
 const server = (init: PermessageDeflateInit = {}): PermessageDeflate => new PermessageDeflate({ serverEnable: true, ...init });
@@ -384,7 +385,33 @@ describe('websocket/deflate negotiation', () => {
     });
   });
 
+  describe("without Node's synchronous zlib (net/node-internals.ts, 4)", () => {
+    it('neither end offers or accepts the extension, and messages cross uncompressed', () => {
+      const was = setPrivateApis(false);
+      try {
+        const p = pmdPair({}, {});
+        expect(p.client.getStatus().active, 'client').to.equal(false);
+        expect(p.server.getStatus().active, 'server').to.equal(false);
+        const got = new FlatBuffer();
+        const r = recorder();
+        p.server.asyncRead(got, r.h);
+        p.client.asyncWrite(new TextEncoder().encode('plain'), () => {});
+        pump(p.ioc);
+        expect(r.calls).to.deep.equal([[null, 5]]);
+        expect(Buffer.from(got.data()[0]!).toString()).to.equal('plain');
+        finish(p.ioc, p.a, p.b);
+      } finally {
+        setPrivateApis(was);
+      }
+    });
+  });
+
   describe('end to end over TestStream', () => {
+    // Compression needs Node's synchronous zlib; without it, see the describe above.
+    before(function () {
+      if (!hasSyncZlib()) this.skip();
+    });
+
     it('both ends enabled: active on both, with the agreed window sizes', () => {
       const { ioc, a, b, client: c, server: s } = pmdPair({ serverMaxWindowBits: 12, clientMaxWindowBits: 10 }, { serverMaxWindowBits: 11 });
       expect(c.getStatus()).to.deep.equal({ active: true, clientWindowBits: 10, serverWindowBits: 11 });

@@ -24,7 +24,7 @@ import {
   type PairOptions,
   type RawClient,
   type RawServer,
-} from '../stream/fixture.js';
+} from '../ops/fixture.js';
 
 export const KiB = 1024;
 export const MiB = 1024 * 1024;
@@ -151,7 +151,7 @@ export function requestWith(extensions: string): string {
 
 /**
  * Runs `body` (the text of an async function body) in a worker thread, with `support`, `fixture`
- * and `buffers` (this file, ../stream/fixture.js and lib/net/dynamic-buffer.js) in scope, and
+ * and `buffers` (this file, ../ops/fixture.js and lib/net/dynamic-buffer.js) in scope, and
  * resolves with what it returns; `{ hung: true }` when it has not finished within `ms` (the
  * worker is then terminated: a synchronous livelock cannot hang the spec process).
  */
@@ -162,7 +162,7 @@ export async function runIsolated(body: string, ms = 10_000): Promise<unknown> {
     const { parentPort } = require('node:worker_threads');
     (async () => {
       const support = await import(${JSON.stringify(url('./support.js'))});
-      const fixture = await import(${JSON.stringify(url('../stream/fixture.js'))});
+      const fixture = await import(${JSON.stringify(url('../ops/fixture.js'))});
       const buffers = await import(${JSON.stringify(url('../../../../lib/net/dynamic-buffer.js'))});
       const run = async () => { ${body} };
       try {

@@ -40,7 +40,7 @@ import {
   take,
   type Ec,
   type WsStream,
-} from './fixture.js';
+} from '../ops/fixture.js';
 import { implOf } from '../../../support/internals.js';
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
@@ -92,7 +92,7 @@ describe('websocket/Stream concurrency', () => {
       const p = ctl('ping');
       const c = ctl('close');
       client.asyncPing('', p.h);
-      expect((implOf(client).wrOwner !== null)).to.equal(true);
+      expect(implOf(client).locks.isLocked('wr')).to.equal(true);
       client.asyncClose(1000, c.h);
       pump(ioc);
       expect([p.ec(), c.ec()]).to.deep.equal([null, null]);
@@ -238,7 +238,7 @@ describe('websocket/Stream concurrency', () => {
       const r = io('read');
       const buf = new FlatBuffer();
       client.asyncRead(buf, r.h);
-      stepUntil(ioc, () => (implOf(client).wrOwner !== null));
+      stepUntil(ioc, () => implOf(client).locks.isLocked('wr'));
       expect(r.called).to.equal(false);
       const c = ctl('close');
       client.asyncClose(1000, c.h);
@@ -256,7 +256,7 @@ describe('websocket/Stream concurrency', () => {
       const { io, ctl } = ordered(order);
       const r = io('read');
       client.asyncRead(new FlatBuffer(), r.h);
-      stepUntil(ioc, () => (implOf(client).wrOwner !== null));
+      stepUntil(ioc, () => implOf(client).locks.isLocked('wr'));
       const c = ctl('close');
       client.asyncClose(1001, c.h);
       pump(ioc);
@@ -295,7 +295,7 @@ describe('websocket/Stream concurrency', () => {
       const { io, ctl } = ordered(order);
       const r = io('read');
       client.asyncRead(new FlatBuffer(), r.h);
-      stepUntil(ioc, () => (implOf(client).wrOwner !== null));
+      stepUntil(ioc, () => implOf(client).locks.isLocked('wr'));
       const c = ctl('close');
       client.asyncClose(1000, c.h);
       pump(ioc);
@@ -340,7 +340,7 @@ describe('websocket/Stream concurrency', () => {
       const c = ctl('close');
       client.asyncWrite(bytesOf('Hello, world!'), w.h);
       client.asyncRead(new FlatBuffer(), r.h);
-      expect((implOf(client).rdOwner !== null)).to.equal(true);
+      expect(implOf(client).locks.isLocked('rd')).to.equal(true);
       client.asyncClose(1000, c.h);
       expect(client.isOpen()).to.equal(true);
       pump(ioc);
@@ -358,7 +358,7 @@ describe('websocket/Stream concurrency', () => {
       const { io, ctl } = ordered(order);
       const c = ctl('close');
       client.asyncClose(1000, c.h);
-      stepUntil(ioc, () => (implOf(client).rdOwner !== null));
+      stepUntil(ioc, () => implOf(client).locks.isLocked('rd'));
       const r = io('read');
       client.asyncRead(new FlatBuffer(), r.h);
       pump(ioc);
@@ -375,10 +375,10 @@ describe('websocket/Stream concurrency', () => {
       const buf = new FlatBuffer();
       const r = recorder();
       client.asyncRead(buf, r.h);
-      expect((implOf(client).rdOwner !== null)).to.equal(true);
+      expect(implOf(client).locks.isLocked('rd')).to.equal(true);
       const w = recorder();
       client.asyncWrite(bytesOf('Hello, world'), w.h);
-      expect((implOf(client).wrOwner !== null)).to.equal(true);
+      expect(implOf(client).locks.isLocked('wr')).to.equal(true);
       pump(ioc);
       expect(w.once()).to.deep.equal([null, 12]);
       expect(r.once()).to.deep.equal([null, 12]);
@@ -404,10 +404,10 @@ describe('websocket/Stream concurrency', () => {
         client.asyncRead(new FlatBuffer(), r2.h);
       });
       client.asyncRead(buf, first.h);
-      expect((implOf(client).rdOwner !== null)).to.equal(true);
+      expect(implOf(client).locks.isLocked('rd')).to.equal(true);
       const c = ctl('close');
       client.asyncClose(1000, c.h);
-      expect((implOf(client).wrOwner !== null)).to.equal(true);
+      expect(implOf(client).locks.isLocked('wr')).to.equal(true);
       pump(ioc);
       expect(first.once()).to.deep.equal([null, 2]);
       expect(text(buf.dataView())).to.equal('**');
@@ -548,7 +548,7 @@ describe('websocket/Stream concurrency', () => {
       a.append(serverFrame({ opcode: Opcode.ping, payload: 'q' }));
       const r = recorder();
       client.asyncRead(new FlatBuffer(), r.h);
-      stepUntil(ioc, () => implOf(client).opRd.hasValue());
+      stepUntil(ioc, () => implOf(client).locks.waits('rd'));
       pump(ioc);
       expect(p.ec()).to.equal(null);
       expect(w.once()).to.deep.equal([null, 3]);
@@ -566,7 +566,7 @@ describe('websocket/Stream concurrency', () => {
       a.append(serverFrame({ opcode: Opcode.ping, payload: 'a long ping payload' }));
       const r = recorder();
       client.asyncRead(new FlatBuffer(), r.h);
-      stepUntil(ioc, () => (implOf(client).wrOwner !== null));
+      stepUntil(ioc, () => implOf(client).locks.isLocked('wr'));
       const w = recorder();
       client.asyncWrite(bytesOf('msg'), w.h);
       const p = recorder<[Ec]>();
@@ -684,7 +684,7 @@ describe('websocket/Stream concurrency', () => {
       client.asyncWrite(bytesOf('abcdefgh'.repeat(130)), bindCancellationSlot(sig.slot(), w.h));
       client.asyncPing('p', p.h);
       // The first gathered write (64 frames) goes, then the ping takes the write side and the write parks.
-      stepUntil(ioc, () => implOf(client).opWr.hasValue());
+      stepUntil(ioc, () => implOf(client).locks.waits('wr'));
       sig.emit(CancellationType.total);
       pump(ioc);
       expect(w.once()).to.deep.equal([netError.operationAborted, 64 * 8]);
@@ -787,14 +787,14 @@ describe('websocket/Stream concurrency', () => {
       const c = ctl('close');
       client.asyncClose(1000, c.h);
       pump(ioc);
-      expect((implOf(client).rdOwner !== null)).to.equal(true);
+      expect(implOf(client).locks.isLocked('rd')).to.equal(true);
       const sig = new CancellationSignal();
       const r = io('read');
       const token = bindCancellationSlot(sig.slot(), r.h);
       if (form === 'asyncRead(dynamic buffer)') client.asyncRead(new FlatBuffer(), token);
       else if (form === 'asyncReadSome(dynamic buffer, limit)') client.asyncReadSome(new FlatBuffer(), 10, token);
       else client.asyncReadSome(new Uint8Array(10), token);
-      expect(implOf(client).opRRd.hasValue(), 'parked').to.equal(true);
+      expect(implOf(client).locks.waits('rRd'), 'parked').to.equal(true);
       pump(ioc);
       expect(r.called).to.equal(false);
       sig.emit(CancellationType.total);
@@ -908,11 +908,11 @@ describe('websocket/Stream concurrency', () => {
       const sig = new CancellationSignal();
       const r = recorder();
       client.asyncRead(new FlatBuffer(), bindCancellationSlot(sig.slot(), r.h));
-      stepUntil(ioc, () => implOf(client).opRd.hasValue());
+      stepUntil(ioc, () => implOf(client).locks.waits('rd'));
       sig.emit(CancellationType.total);
       sig.emit(CancellationType.partial);
       for (let i = 0; i < 3; i++) ioc.pollOne();
-      expect(implOf(client).opRd.hasValue(), 'still parked').to.equal(true);
+      expect(implOf(client).locks.waits('rd'), 'still parked').to.equal(true);
       expect(r.called).to.equal(false);
       expect(w.called).to.equal(false);
       sig.emit(CancellationType.terminal);
@@ -934,7 +934,7 @@ describe('websocket/Stream concurrency', () => {
       const c = ctl('close');
       client.asyncClose(1000, bindCancellationSlot(sig.slot(), c.h));
       pump(ioc);
-      expect(implOf(client).opRClose.hasValue()).to.equal(true);
+      expect(implOf(client).locks.waits('rClose')).to.equal(true);
       expect(onlyCloseCode(peek(b), true)).to.equal(1000);
       sig.emit(CancellationType.total);
       pump(ioc);

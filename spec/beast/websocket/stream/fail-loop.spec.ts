@@ -14,7 +14,7 @@ import { testFailure } from '../../../../lib/beast/test/error.js';
 import type { FailCount } from '../../../../lib/beast/test/fail-count.js';
 import { failLoop } from '../../../../lib/beast/test/fail-loop.js';
 import { error } from '../../../../lib/beast/websocket/error.js';
-import { makePair, pattern, pump, type Ec, type PairOptions } from './fixture.js';
+import { makePair, pattern, pump, type Ec, type PairOptions } from '../ops/fixture.js';
 
 const MiB = 1024 * 1024;
 

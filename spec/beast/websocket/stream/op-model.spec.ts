@@ -26,7 +26,7 @@ import {
   take,
   Opcode,
   type Ec,
-} from './fixture.js';
+} from '../ops/fixture.js';
 
 describe('websocket/Stream operation model (issue 17)', () => {
   describe('buffer sequences are copied at initiation (17.1)', () => {

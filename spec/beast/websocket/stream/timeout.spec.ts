@@ -27,7 +27,7 @@ import {
   take,
   upgradeRequest,
   type Ec,
-} from './fixture.js';
+} from '../ops/fixture.js';
 
 describe('websocket/Stream timeouts', () => {
   let clock: sinon.SinonFakeTimers;

@@ -10,6 +10,7 @@ import { expect } from 'chai';
 import { error as netError, type ErrorCode } from '../../../../lib/net/error.js';
 import { IoContext } from '../../../../lib/net/io-context.js';
 import type { FailCount } from '../../../../lib/beast/test/fail-count.js';
+import { failLoop } from '../../../../lib/beast/test/fail-loop.js';
 import { TestStream } from '../../../../lib/beast/test/stream.js';
 import { Opcode } from '../../../../lib/beast/websocket/frame.js';
 import { makeSecAccept } from '../../../../lib/beast/websocket/hybi13.js';
@@ -435,4 +436,57 @@ export function openServerAgainstRaw(opts: PairOptions = {}): RawClient {
   const response = Buffer.from(take(a)).toString('latin1');
   expect(response.startsWith('HTTP/1.1 101 ')).to.equal(true);
   return { ioc, a, b, server };
+}
+
+// ---- Beast's doTest -----------------------------------------------------------------------------
+
+/** One run of a {@link doTest} scenario: a pair sharing the run's FailCount, and counted handlers. */
+export interface TestRun {
+  readonly fc: FailCount;
+  readonly p: Pair;
+  /**
+   * A handler for an operation the scenario starts, counted: each must run exactly once per run.
+   * An error closes both endpoints, so that nothing waits forever after an injected failure.
+   */
+  handler<A extends readonly unknown[]>(name: string, then?: (...args: A) => void): (...args: A) => void;
+}
+
+/**
+ * Beast's `doTest` (test/beast/websocket/test.hpp): runs `scenario` under Beast's fail-count loop
+ * (`failLoop`: FailCount n = 0, 1, 2, … shared by both endpoints, until a run never hits the
+ * injected failure), with the opening handshake as its first steps. After every run each handler
+ * made through {@link TestRun.handler} must have run exactly once, and no work may be left.
+ * Returns the number of runs.
+ */
+export async function doTest(scenario: (run: TestRun) => void, opts: PairOptions = {}): Promise<number> {
+  return failLoop((fc) => {
+    const p = makePair({ ...opts, fcA: fc, fcB: fc });
+    const calls = new Map<string, number>();
+    const run: TestRun = {
+      fc,
+      p,
+      handler<A extends readonly unknown[]>(name: string, then?: (...args: A) => void) {
+        expect(calls.has(name), `handler name ${name} used twice`).to.equal(false);
+        calls.set(name, 0);
+        return (...args: A): void => {
+          calls.set(name, calls.get(name)! + 1);
+          if (args[0] !== null) {
+            p.a.close();
+            p.b.close();
+          }
+          then?.(...args);
+        };
+      },
+    };
+    p.server.asyncAccept(run.handler<[Ec]>('accept'));
+    p.client.asyncHandshake('localhost', '/', run.handler<[Ec]>('handshake'));
+    pump(p.ioc);
+    if (p.client.isOpen() && p.server.isOpen()) scenario(run);
+    pump(p.ioc);
+    p.a.close();
+    p.b.close();
+    pump(p.ioc);
+    for (const [name, n] of calls) expect(n, `${name}: calls (FailCount ${fc.fired ? 'fired' : 'not fired'})`).to.equal(1);
+    expect(p.ioc.outstandingWork(), 'outstanding work').to.equal(0);
+  }, { limit: 5000 });
 }

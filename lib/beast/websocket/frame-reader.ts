@@ -1,0 +1,362 @@
+/**
+ * The read side of a WebSocket connection without I/O (the sans-I/O core of Beast's `read_some_op`
+ * and of the wait for the peer's close in `close_op`): the read buffer, the frame header decoder,
+ * unmasking, UTF-8 validation and inflation. Bytes go in ({@link FrameReader.prepareRead} /
+ * {@link FrameReader.commit}); out come events: more bytes are needed, a data frame's payload is
+ * due, a control frame arrived whole, or the peer broke a rule (with the error and the close code
+ * that answers it). The operations in ops/ do the I/O and decide what each event means to them;
+ * nothing here reads, writes, locks or completes anything.
+ */
+
+import { isUtf8 } from 'node:buffer';
+import { bufferCopy, buffersPrefix, type BuffersSuffix } from '../../net/buffer.js';
+import type { DynamicBuffer } from '../../net/dynamic-buffer.js';
+import type { ErrorCode } from '../../net/error.js';
+import { inflateInto } from './frame-inflate.js';
+import type { ReadTargetSource } from '../../net/stream.js';
+import { CloseCode } from './close.js';
+import type { DeflateState } from './deflate-state.js';
+import { error } from './error.js';
+import { FrameHeaderDecoder, isControl, Opcode, type Role } from './frame.js';
+import { applyMask } from './mask.js';
+import { packFlags } from './bits.js';
+import { ReadBuffer } from './read-buffer.js';
+import { Utf8Checker } from './utf8.js';
+
+/** Bytes the read buffer holds at most; payloads larger than this are read straight into the caller's buffer. */
+export const readBufferBytes = 65536;
+
+/**
+ * What {@link FrameReader.nextFrame} found: not enough bytes for the next frame (`needMore`), a
+ * data frame whose payload is now due (`data`), a whole control frame (`control`), or a
+ * violation ({@link FrameReader.violation} and {@link FrameReader.closeCode} say which).
+ */
+export type ReadEvent = 'needMore' | 'data' | 'control' | 'violation';
+
+const noPayload = new Uint8Array(0);
+
+export class FrameReader implements ReadTargetSource {
+  readonly buf = new ReadBuffer(readBufferBytes);
+  readonly decoder = new FrameHeaderDecoder({ role: 'client', readMessageMax: 16 * 1024 * 1024 });
+  /** Payload bytes of the current data frame not yet taken (Beast's `rd_remain`). */
+  remain = 0;
+  /** The booleans below, packed (bits.ts); `done` starts set. */
+  bits = 2;
+  /** The current frame's FIN as the read loop sees it (cleared after a control frame). */
+  declare fin: boolean;
+  /** The last read consumed the final byte of a message (Beast's `rd_done`). */
+  declare done: boolean;
+  /** The opcode of the message being read (text or binary). */
+  op: number = Opcode.text;
+  /** Message bytes delivered so far (inflated bytes for a compressed message). */
+  size = 0;
+  #masked = false;
+  #key = 0;
+  #keyOffset = 0;
+  /** Payload bytes of the current frame at the front of the buffer that are already unmasked. */
+  #unmasked = 0;
+  /** The control frame just decoded. */
+  ctrlOp = 0;
+  ctrlPayload: Uint8Array = noPayload;
+  /** The last violation and the close code that answers it. */
+  violation: ErrorCode | null = null;
+  closeCode: number = CloseCode.none;
+  /** The payload bytes the last payload step delivered. */
+  taken = 0;
+  /** The deflate state when permessage-deflate is active for this connection, else null. */
+  pmd: DeflateState | null = null;
+  #utf8: Utf8Checker | null = null;
+
+  /** Starts over for a new connection (a stream may be reused). */
+  reset(role: Role): void {
+    this.decoder.role = role;
+    this.decoder.messageOpen = false;
+    this.buf.clear();
+    this.remain = 0;
+    this.fin = false;
+    this.done = true;
+    this.size = 0;
+    this.#utf8?.reset();
+    this.setDeflate(null);
+  }
+
+  /** Activates (or with null, deactivates) inflation of compressed messages. */
+  setDeflate(pmd: DeflateState | null): void {
+    this.pmd = pmd;
+    this.decoder.deflate = pmd !== null;
+  }
+
+  /** Whether the message being read is compressed (Beast's `rd_deflated`). */
+  deflated(): boolean {
+    return this.pmd !== null && this.decoder.messageCompressed;
+  }
+
+  /** Whether the reader is at a message boundary with nothing buffered: the next step is to read. */
+  waitsForMessage(): boolean {
+    return this.done && this.remain === 0 && this.buf.size() === 0;
+  }
+
+  /** Whether the next step is a frame header (Beast's condition at `loop`). */
+  needsHeader(): boolean {
+    return this.remain === 0 && (!this.fin || this.done);
+  }
+
+  // ---- frames -----------------------------------------------------------------------------------
+
+  /**
+   * Decodes the next frame header from the buffer (Beast's `parse_fh`). A control frame is
+   * returned only once its whole payload is buffered, unmasked into {@link ctrlPayload}; for a
+   * data frame the payload state is set up and what is buffered of it unmasked.
+   */
+  nextFrame(): ReadEvent {
+    const d = this.decoder;
+    const data = this.buf.dataView();
+    const n = d.decode(data, 0, data.length);
+    if (n === 0) return 'needMore';
+    if (n < 0) return this.violate(d.error!, d.error === error.messageTooBig ? CloseCode.tooBig : CloseCode.protocolError);
+    if (isControl(d.opcode)) {
+      // decode() keeps no state for control frames, so decoding one again later is harmless.
+      if (data.length < n + d.length) return 'needMore';
+      const payload = data.slice(n, n + d.length);
+      if (d.masked) applyMask(payload, d.key);
+      this.buf.consume(n + d.length);
+      this.ctrlOp = d.opcode;
+      this.ctrlPayload = payload;
+      // Cleared, or the control frame's FIN would be taken for the message's end.
+      this.fin = false;
+      return 'control';
+    }
+    this.buf.consume(n);
+    if (d.opcode !== Opcode.cont) {
+      this.op = d.opcode;
+      this.size = 0;
+      if (this.pmd !== null) this.pmd.startMessage();
+      this.#utf8?.reset();
+    }
+    this.ctrlOp = 0;
+    this.remain = d.length;
+    this.fin = d.fin;
+    this.#masked = d.masked;
+    this.#key = d.key;
+    this.#keyOffset = 0;
+    this.#unmasked = 0;
+    this.unmaskBuffered();
+    return 'data';
+  }
+
+  /**
+   * Whether the buffer holds a whole message as one unfragmented, uncompressed data frame of at
+   * most `room` payload bytes, with no message under way: then {@link nextFrame} and
+   * {@link copyPayload} deliver it with no I/O. Looks at the bytes only; changes nothing.
+   */
+  holdsWholeMessage(room: number): boolean {
+    if (!this.done || this.remain !== 0 || this.pmd !== null) return false;
+    const data = this.buf.dataView();
+    if (data.length < 2) return false;
+    const b0 = data[0]!;
+    const b1 = data[1]!;
+    // FIN, no reserved bits, text or binary; a length below 64 KiB.
+    if (b0 !== 0x81 && b0 !== 0x82) return false;
+    const len7 = b1 & 0x7f;
+    if (len7 === 127) return false;
+    const header = (len7 === 126 ? 4 : 2) + ((b1 & 0x80) !== 0 ? 4 : 0);
+    if (data.length < header) return false;
+    const length = len7 === 126 ? (data[2]! << 8) | data[3]! : len7;
+    return data.length >= header + length && length <= room;
+  }
+
+  // ---- payload ----------------------------------------------------------------------------------
+
+  /**
+   * Whether to fill the buffer before taking `want` payload bytes: small payloads go through the
+   * buffer (more bytes per read); large ones are read straight into the caller's buffers (no copy).
+   */
+  wantsFill(want: number): boolean {
+    return this.buf.size() === 0 && want < readBufferBytes;
+  }
+
+  /**
+   * Copies the buffered payload of the current frame (already unmasked) to the front of `out`,
+   * validates it and consumes it from `out`. Returns false on a violation; {@link taken} holds the
+   * bytes delivered.
+   */
+  copyPayload(out: BuffersSuffix): boolean {
+    const src = this.buf.dataView();
+    const n = Math.min(this.remain, src.length);
+    let done = 0;
+    for (const piece of out.data()) {
+      if (done === n) break;
+      const k = Math.min(piece.length, n - done);
+      piece.set(src.subarray(done, done + k));
+      done += k;
+    }
+    this.consumePayload(done);
+    return this.#accept(out, done, false);
+  }
+
+  /** Where the payload due is read straight into: the front of `out`, no more than the frame's rest. */
+  directTarget(out: BuffersSuffix): Uint8Array | readonly Uint8Array[] {
+    return buffersPrefix(this.remain, out.data());
+  }
+
+  /** `n` payload bytes were read straight into the front of `out`: unmasks, validates, consumes (as {@link copyPayload}). */
+  acceptDirect(out: BuffersSuffix, n: number): boolean {
+    this.remain -= n;
+    return this.#accept(out, n, true);
+  }
+
+  /**
+   * A data frame with no payload to take (or no room to take it in): an empty final frame still
+   * ends the message, and a code point must not be left open. Returns false on a violation.
+   */
+  checkEmptyEnd(): boolean {
+    this.taken = 0;
+    return !(this.remain === 0 && this.op === Opcode.text && this.fin && !this.utf8().finish()) || this.badPayload();
+  }
+
+  /** After a payload step: the message is done when its final frame has nothing left. */
+  frameTaken(): void {
+    if (this.remain === 0 && this.fin) this.done = true;
+  }
+
+  /**
+   * The shortcut's step, after {@link nextFrame} decoded the frame {@link holdsWholeMessage}
+   * found: takes the whole payload into `buffer` if it is valid (text: UTF-8, checked whole).
+   * Returns the bytes, or -1, having taken nothing, when it is not valid.
+   */
+  takeWhole(buffer: DynamicBuffer): number {
+    const n = this.remain;
+    const payload = this.buf.dataView().subarray(0, n);
+    if (this.op === Opcode.text && !isUtf8(payload)) return -1;
+    bufferCopy(buffer.prepare(n), payload, n);
+    buffer.commit(n);
+    this.consumePayload(n);
+    this.size = n;
+    this.done = true;
+    return n;
+  }
+
+  /** Drops the rest of the current frame's payload that is buffered (a close waits for the peer's). */
+  discardPayload(): void {
+    this.consumePayload(Math.min(this.remain, this.buf.size()));
+  }
+
+  /** Unmasks the payload bytes of the current frame that arrived in the buffer. */
+  unmaskBuffered(): void {
+    const n = Math.min(this.remain, this.buf.size());
+    if (!this.#masked || n <= this.#unmasked) {
+      this.#unmasked = Math.max(this.#unmasked, n);
+      return;
+    }
+    this.#keyOffset = applyMask(this.buf.dataView().subarray(this.#unmasked, n), this.#key, this.#keyOffset);
+    this.#unmasked = n;
+  }
+
+  /** Drops `n` payload bytes from the front of the buffer. */
+  consumePayload(n: number): void {
+    this.buf.consume(n);
+    this.remain -= n;
+    this.#unmasked = Math.max(0, this.#unmasked - n);
+  }
+
+  // Validates and counts `n` payload bytes just placed at the front of `out`, then consumes them
+  // from `out`; unmasked here when they came straight from the next layer.
+  #accept(out: BuffersSuffix, n: number, unmask: boolean): boolean {
+    const written = buffersPrefix(n, out.data());
+    const pieces = written instanceof Uint8Array ? [written] : written;
+    const text = this.op === Opcode.text;
+    for (const piece of pieces) {
+      if (unmask && this.#masked) this.#keyOffset = applyMask(piece, this.#key, this.#keyOffset);
+      if (text && !this.utf8().write(piece)) return this.badPayload();
+    }
+    if (text && this.remain === 0 && this.fin && !this.utf8().finish()) return this.badPayload();
+    this.size += n;
+    this.taken = n;
+    out.consume(n);
+    return true;
+  }
+
+  // ---- compressed messages (RFC 7692) -------------------------------------------------------------
+
+  /**
+   * Inflates the buffered compressed payload into `out` (frame-inflate.ts). Returns false on a
+   * violation; {@link taken} holds the bytes produced either way.
+   */
+  inflate(out: BuffersSuffix): boolean {
+    return inflateInto(this, out);
+  }
+
+  // ---- the buffer ---------------------------------------------------------------------------------
+
+  /**
+   * Where the next read from the next layer lands (Beast's `read_size`): the buffer's free
+   * capacity, at least 4 KiB (and what the current frame still needs), growing by doubling while
+   * reads fill it, up to its 64 KiB limit. An idle connection so holds 4 KiB, not 64.
+   */
+  prepareRead(): Uint8Array {
+    const b = this.buf;
+    const size = b.size();
+    const free = b.maxSize() - size;
+    const room = b.capacity() - size;
+    // Waiting for the next frame with nothing buffered, and the last read did not fill its room:
+    // the block already there will do, however small (after a handshake, the 512 bytes the
+    // request was read into). The buffer grows as below once a frame is under way or a read
+    // comes back full.
+    if (size === 0 && this.remain === 0 && room > 0 && !b.filled) return b.prepareView(Math.min(free, room));
+    const need = Math.max(4096, size, this.remain);
+    return b.prepareView(Math.min(free, room >= need ? room : need));
+  }
+
+  /**
+   * Whether the next read may wait without a block: nothing is buffered and no payload is due,
+   * and the buffer let go of its block ({@link ReadBuffer.releaseBlock}).
+   */
+  releaseForLazyRead(): boolean {
+    return this.remain === 0 && this.buf.releaseBlock();
+  }
+
+  /** Where the bytes of a read started without a block go (a lazy read of the next layer). */
+  readTarget(): Uint8Array {
+    return this.prepareRead();
+  }
+
+  /** `n` bytes arrived in the area {@link prepareRead} gave; unmasks the payload among them. */
+  commit(n: number): void {
+    this.buf.commit(n);
+    this.unmaskBuffered();
+  }
+
+  /** The size to offer a dynamic buffer for the next read (Beast's `read_size_hint`). */
+  readSizeHint(initial: number): number {
+    let result: number;
+    // A compressed message inflates to an unknown size: offer at least the initial size.
+    if (this.pmd !== null && (this.done || this.decoder.messageCompressed)) result = Math.max(initial, this.remain);
+    else if (this.done) result = initial;
+    else if (this.fin) result = Math.max(1, this.remain);
+    else result = Math.max(initial, this.remain);
+    const max = this.decoder.readMessageMax;
+    return max > 0 ? Math.max(1, Math.min(result, max)) : result;
+  }
+
+  // ---- violations -------------------------------------------------------------------------------
+
+  /** Records a violation and the close code that answers it. */
+  violate(ec: ErrorCode, code: number): 'violation' {
+    this.violation = ec;
+    this.closeCode = code;
+    return 'violation';
+  }
+
+  /** Records invalid payload (1007). */
+  badPayload(): false {
+    this.violate(error.badFramePayload, CloseCode.badPayload);
+    return false;
+  }
+
+  /** The UTF-8 state of the text message being read, made by the first one (idle: none). */
+  utf8(): Utf8Checker {
+    return (this.#utf8 ??= new Utf8Checker());
+  }
+}
+
+packFlags(FrameReader.prototype, ['fin', 'done']);
