@@ -15,6 +15,7 @@ import {
   getAssociatedCancellationSlot,
   error as netError,
   type AsyncResult,
+  type TokenCheck,
   type AsyncStream,
   type ErrorCode,
   type Handler,
@@ -118,7 +119,7 @@ export class SendQueue<L extends AsyncStream = AsyncStream> {
    * Cancelled sends complete with `operationAborted`.
    */
   send(data: string | Uint8Array | PreparedMessage, handler: Handler<SendSignature>): void;
-  send<T extends TokenFor<SendSignature> | undefined = undefined>(data: string | Uint8Array | PreparedMessage, token?: T): AsyncResult<T extends undefined ? UsePromise : T, SendSignature>;
+  send<T extends TokenFor<SendSignature> | undefined = undefined>(data: string | Uint8Array | PreparedMessage, token?: T & TokenCheck<T, SendSignature>): AsyncResult<T extends undefined ? UsePromise : T, SendSignature>;
   send(data: string | Uint8Array | PreparedMessage, token?: TokenFor<SendSignature>): unknown {
     const text = typeof data === 'string' || data instanceof PreparedMessage;
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
@@ -249,7 +250,7 @@ export function send<L extends AsyncStream>(stream: Stream<L>, data: string | Ui
 export function send<L extends AsyncStream, T extends TokenFor<SendSignature> | undefined = undefined>(
   stream: Stream<L>,
   data: string | Uint8Array | PreparedMessage,
-  token?: T,
+  token?: T & TokenCheck<T, SendSignature>,
 ): AsyncResult<T extends undefined ? UsePromise : T, SendSignature>;
 export function send<L extends AsyncStream>(stream: Stream<L>, data: string | Uint8Array | PreparedMessage, token?: TokenFor<SendSignature>): unknown {
   return sendQueueOf(stream).send(data, token);

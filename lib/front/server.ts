@@ -12,6 +12,7 @@ import {
   makeWorkGuard,
   SystemError,
   type AsyncResult,
+  type TokenCheck,
   type ConstBufferSequence,
   type Endpoint,
   type ErrorCode,
@@ -166,7 +167,7 @@ export class WebSocketServer {
    * is closed. With an `IoContext`, the server's hold on it is released.
    */
   close(handler: (ec: ErrorCode | null) => void): void;
-  close<T extends TokenFor<CloseSignature> | undefined = undefined>(token?: T): AsyncResult<T extends undefined ? UsePromise : T, CloseSignature>;
+  close<T extends TokenFor<CloseSignature> | undefined = undefined>(token?: T & TokenCheck<T, CloseSignature>): AsyncResult<T extends undefined ? UsePromise : T, CloseSignature>;
   close(token?: TokenFor<CloseSignature>): unknown {
     const server = this;
     return initiateDescribed<CloseSignature, TokenFor<CloseSignature> | undefined>(

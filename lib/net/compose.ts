@@ -29,6 +29,7 @@ import { isGeneratorFunction, spawnCoroutine, type CoroutineBody, type Coroutine
 import {
   asyncInitiate,
   type AsyncResult,
+  type TokenCheck,
   type CompletionToken,
   type DeferredOp,
   type TokenFor,
@@ -326,7 +327,7 @@ export function asyncImmediate(executor: ExecutorLike, handler: Handler<[]>): vo
  * @param token Any completion token; the Promise token when omitted. The result is what the
  *   token makes of the completion `()`.
  */
-export function asyncImmediate<T extends CompletionToken = UsePromise>(executor: ExecutorLike, token?: T): AsyncResult<T, []>;
+export function asyncImmediate<T extends CompletionToken = UsePromise>(executor: ExecutorLike, token?: T & TokenCheck<T, []>): AsyncResult<T, []>;
 export function asyncImmediate(executor: ExecutorLike, token?: CompletionToken | Handler<[]>): unknown {
   const ex = toExecutor(executor);
   return asyncInitiate<[]>((h) => new HandlerWork(h, ex).complete(false), token, ex, false);
@@ -388,7 +389,7 @@ export function coSpawn<R>(
 export function coSpawn<R, T extends CompletionToken = UsePromise>(
   executor: ExecutorLike,
   fn: (co: CoroutineContext) => CoroutineBody<R>,
-  token?: T,
+  token?: T & TokenCheck<T, CoSpawnSignature<R>>,
 ): AsyncResult<T, CoSpawnSignature<R>>;
 /**
  * {@inheritDoc coSpawn:0}
@@ -409,7 +410,7 @@ export function coSpawn<R>(
 export function coSpawn<R, T extends CompletionToken = UsePromise>(
   executor: ExecutorLike,
   fn: (ctx: CoroutineContext) => Promise<R> | R,
-  token?: T,
+  token?: T & TokenCheck<T, CoSpawnSignature<R>>,
 ): AsyncResult<T, CoSpawnSignature<R>>;
 export function coSpawn<R>(
   executor: ExecutorLike,

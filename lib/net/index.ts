@@ -35,6 +35,7 @@ export {
   type AsyncResult,
   type CompletionToken,
   type TokenFor,
+  type TokenCheck,
   type DeferredOp,
   type UsePromise,
   type Deferred,

@@ -10,7 +10,7 @@ import { bindCancellationSlot } from './binders.js';
 import { CancellationSignal, CancellationType } from './cancellation.js';
 import { ErrorCode } from './error.js';
 import { HandlerWork } from './handler-work.js';
-import { asyncInitiate, type AsyncResult, type CompletionToken, type DeferredOp, type UsePromise } from './token.js';
+import { asyncInitiate, type AsyncResult, type TokenCheck, type CompletionToken, type DeferredOp, type UsePromise } from './token.js';
 
 /**
  * Decides, from one child's completion values, whether to cancel the other children and with
@@ -90,7 +90,7 @@ export class ParallelGroup<Ops extends readonly AnyDeferred[]> {
    */
   asyncWait<T extends CompletionToken = UsePromise>(
     condition: WaitCondition,
-    token?: T,
+    token?: T & TokenCheck<T, ParallelGroupSignature<Ops>>,
   ): AsyncResult<T, ParallelGroupSignature<Ops>>;
   asyncWait(condition: WaitCondition, token?: CompletionToken | Handler<ParallelGroupSignature<Ops>>): unknown {
     const ops = this.#ops;

@@ -9,7 +9,7 @@ import { toExecutor, type Executor, type ExecutorLike } from './executor.js';
 import { HandlerWork } from './handler-work.js';
 import { handlerTracker } from './handler-tracking.js';
 import { Strand } from './strand.js';
-import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from './token.js';
+import { asyncInitiate, type AsyncResult, type TokenCheck, type CompletionToken, type UsePromise } from './token.js';
 
 type Submit = (ex: Executor, fn: () => void) => void;
 
@@ -59,7 +59,7 @@ export function post(executor: ExecutorLike, handler: Handler<[]>): void;
  * @param token Any completion token; the Promise token when omitted. The result is what the
  *   token makes of the completion `()`.
  */
-export function post<T extends CompletionToken = UsePromise>(executor: ExecutorLike, token?: T): AsyncResult<T, []>;
+export function post<T extends CompletionToken = UsePromise>(executor: ExecutorLike, token?: T & TokenCheck<T, []>): AsyncResult<T, []>;
 export function post(executor: ExecutorLike, token?: CompletionToken | Handler<[]>): unknown {
   return submit((ex, fn) => ex.post(fn), executor, token, 'post');
 }
@@ -81,7 +81,7 @@ export function dispatch(executor: ExecutorLike, handler: Handler<[]>): void;
  * @param token Any completion token; the Promise token when omitted. The result is what the
  *   token makes of the completion `()`.
  */
-export function dispatch<T extends CompletionToken = UsePromise>(executor: ExecutorLike, token?: T): AsyncResult<T, []>;
+export function dispatch<T extends CompletionToken = UsePromise>(executor: ExecutorLike, token?: T & TokenCheck<T, []>): AsyncResult<T, []>;
 export function dispatch(executor: ExecutorLike, token?: CompletionToken | Handler<[]>): unknown {
   return submit((ex, fn) => ex.dispatch(fn), executor, token, 'dispatch');
 }
@@ -102,7 +102,7 @@ export function defer(executor: ExecutorLike, handler: Handler<[]>): void;
  * @param token Any completion token; the Promise token when omitted. The result is what the
  *   token makes of the completion `()`.
  */
-export function defer<T extends CompletionToken = UsePromise>(executor: ExecutorLike, token?: T): AsyncResult<T, []>;
+export function defer<T extends CompletionToken = UsePromise>(executor: ExecutorLike, token?: T & TokenCheck<T, []>): AsyncResult<T, []>;
 export function defer(executor: ExecutorLike, token?: CompletionToken | Handler<[]>): unknown {
   return submit((ex, fn) => ex.defer(fn), executor, token, 'defer');
 }

@@ -20,7 +20,7 @@ import { asyncCompose, type ComposedSelf } from './compose.js';
 import type { DynamicBuffer } from './dynamic-buffer.js';
 import { error, type ErrorCode } from './error.js';
 import type { AsyncReadStream, AsyncWriteStream, IoSignature } from './stream.js';
-import type { AsyncResult, CompletionToken, TokenFor, UsePromise } from './token.js';
+import type { AsyncResult, CompletionToken, TokenCheck, TokenFor, UsePromise } from './token.js';
 
 /** The most bytes one step of a transfer asks for by default (Asio's `default_max_transfer_size`). */
 export const defaultMaxTransferSize = 65536;
@@ -166,7 +166,7 @@ export function asyncRead(
 export function asyncRead<T extends CompletionToken = UsePromise>(
   stream: AsyncReadStream,
   buffers: MutableBufferSequence | DynamicBuffer,
-  token?: T,
+  token?: T & TokenCheck<T, IoSignature>,
 ): AsyncResult<T, IoSignature>;
 /**
  * {@inheritDoc asyncRead:0}
@@ -178,7 +178,7 @@ export function asyncRead<T extends CompletionToken = UsePromise>(
   stream: AsyncReadStream,
   buffers: MutableBufferSequence | DynamicBuffer,
   condition: CompletionCondition,
-  token?: T,
+  token?: T & TokenCheck<T, IoSignature>,
 ): AsyncResult<T, IoSignature>;
 export function asyncRead(
   stream: AsyncReadStream,
@@ -264,7 +264,7 @@ export function asyncWrite(
 export function asyncWrite<T extends CompletionToken = UsePromise>(
   stream: AsyncWriteStream,
   buffers: ConstBufferSequence,
-  token?: T,
+  token?: T & TokenCheck<T, IoSignature>,
 ): AsyncResult<T, IoSignature>;
 /**
  * {@inheritDoc asyncWrite:0}
@@ -276,7 +276,7 @@ export function asyncWrite<T extends CompletionToken = UsePromise>(
   stream: AsyncWriteStream,
   buffers: ConstBufferSequence,
   condition: CompletionCondition,
-  token?: T,
+  token?: T & TokenCheck<T, IoSignature>,
 ): AsyncResult<T, IoSignature>;
 export function asyncWrite(
   stream: AsyncWriteStream,
@@ -348,7 +348,7 @@ export function asyncReadUntil<T extends CompletionToken = UsePromise>(
   stream: AsyncReadStream,
   buffer: DynamicBuffer,
   delim: string | Uint8Array,
-  token?: T,
+  token?: T & TokenCheck<T, IoSignature>,
 ): AsyncResult<T, IoSignature>;
 export function asyncReadUntil(
   stream: AsyncReadStream,

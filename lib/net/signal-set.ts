@@ -13,7 +13,7 @@ import { error, type ErrorCode } from './error.js';
 import { toExecutor, type Executor, type ExecutorLike } from './executor.js';
 import { HandlerWork } from './handler-work.js';
 import { trackOperations } from './handler-tracking.js';
-import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from './token.js';
+import { asyncInitiate, type AsyncResult, type TokenCheck, type CompletionToken, type UsePromise } from './token.js';
 
 /** The completion signature of {@link SignalSet.asyncWait}: the error and the signal's number. */
 export type SignalSignature = [ec: ErrorCode | null, signalNumber: number];
@@ -125,7 +125,7 @@ export class SignalSet {
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec, signalNumber)`.
    */
-  asyncWait<T extends CompletionToken = UsePromise>(token?: T): AsyncResult<T, SignalSignature>;
+  asyncWait<T extends CompletionToken = UsePromise>(token?: T & TokenCheck<T, SignalSignature>): AsyncResult<T, SignalSignature>;
   asyncWait(token?: CompletionToken | Handler<SignalSignature>): unknown {
     return asyncInitiate<SignalSignature>((h) => this.#initiateWait(h), token, this.#executor);
   }

@@ -8,7 +8,7 @@ import type { Handler } from './associators.js';
 import type { MutableBufferSequence, ConstBufferSequence } from './buffer.js';
 import type { ErrorCode } from './error.js';
 import type { HasExecutor } from './executor.js';
-import type { AsyncResult, CompletionToken, UsePromise } from './token.js';
+import type { AsyncResult, CompletionToken, TokenCheck, UsePromise } from './token.js';
 
 /** The completion signature of reads and writes: the error and the bytes transferred. */
 export type IoSignature = [ec: ErrorCode | null, bytesTransferred: number];
@@ -22,7 +22,7 @@ export interface AsyncReadStream extends HasExecutor {
   asyncReadSome(buffers: MutableBufferSequence, handler: Handler<IoSignature>): void;
   asyncReadSome<T extends CompletionToken = UsePromise>(
     buffers: MutableBufferSequence,
-    token?: T,
+    token?: T & TokenCheck<T, IoSignature>,
   ): AsyncResult<T, IoSignature>;
 }
 
@@ -34,7 +34,7 @@ export interface AsyncWriteStream extends HasExecutor {
   asyncWriteSome(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void;
   asyncWriteSome<T extends CompletionToken = UsePromise>(
     buffers: ConstBufferSequence,
-    token?: T,
+    token?: T & TokenCheck<T, IoSignature>,
   ): AsyncResult<T, IoSignature>;
 }
 
@@ -61,5 +61,5 @@ export interface ReadTargetSource {
  */
 export interface LazyReadStream {
   asyncReadSomeLazy(source: ReadTargetSource, handler: Handler<IoSignature>): void;
-  asyncReadSomeLazy<T extends CompletionToken = UsePromise>(source: ReadTargetSource, token?: T): AsyncResult<T, IoSignature>;
+  asyncReadSomeLazy<T extends CompletionToken = UsePromise>(source: ReadTargetSource, token?: T & TokenCheck<T, IoSignature>): AsyncResult<T, IoSignature>;
 }

@@ -10,7 +10,7 @@ import { CancellationType, type CancellationHandler, type CancellationSlot } fro
 import { error, type ErrorCode } from './error.js';
 import { toExecutor, type Executor, type ExecutorLike } from './executor.js';
 import { HandlerWork } from './handler-work.js';
-import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from './token.js';
+import { asyncInitiate, type AsyncResult, type TokenCheck, type CompletionToken, type UsePromise } from './token.js';
 import { trackOperations } from './handler-tracking.js';
 
 /** The completion signature of {@link SteadyTimer.asyncWait}. */
@@ -109,7 +109,7 @@ export class SteadyTimer {
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec)`.
    */
-  asyncWait<T extends CompletionToken = UsePromise>(token?: T): AsyncResult<T, WaitSignature>;
+  asyncWait<T extends CompletionToken = UsePromise>(token?: T & TokenCheck<T, WaitSignature>): AsyncResult<T, WaitSignature>;
   asyncWait(token?: CompletionToken | Handler<WaitSignature>): unknown {
     return asyncInitiate<WaitSignature>((h) => this.#initiateWait(h), token, this.#executor);
   }

@@ -111,6 +111,24 @@ export type AsyncResult<T, A extends readonly unknown[]> =
   : T extends (...args: never[]) => unknown ? void
   : never;
 
+/**
+ * `unknown` when token `T` can complete an operation of signature `A`, `never` when it cannot: a
+ * callback inside `asTuple(cb)` or `redirectError(cb, out)`, or given to a binder or to
+ * `append`/`prepend`, that does not accept the signature as those adapters rewrite it. Initiating
+ * functions take `token?: T & TokenCheck<T, A>`, so such a token is a compile error at the call.
+ * A callback parameter typed `never` is one the callback left unannotated inside a binder
+ * (`consign((ec) => …, x)`: the binder is made before the operation); it accepts any value.
+ */
+export type TokenCheck<T, A extends readonly unknown[]> =
+  T extends AsTupleToken<infer I> ? TokenCheck<I, [A]>
+  : T extends RedirectErrorToken<infer I> ? TokenCheck<I, WithoutError<A>>
+  : T extends BoundToken<infer I> ? TokenCheck<I, A>
+  : T extends AppendToken<infer I, infer V> ? TokenCheck<I, [...A, ...V]>
+  : T extends PrependToken<infer I, infer V> ? TokenCheck<I, [...V, ...A]>
+  : T extends (...args: infer P) => unknown
+    ? (((...args: { [K in keyof P]: [P[K]] extends [never] ? unknown : P[K] }) => void) extends Handler<A> ? unknown : never)
+  : unknown;
+
 /** A token or a handler for signature `A`: what an initiating function accepts. */
 export type TokenFor<A extends readonly unknown[]> = CompletionToken | Handler<A>;
 
@@ -123,7 +141,7 @@ export type TokenFor<A extends readonly unknown[]> = CompletionToken | Handler<A
  */
 export interface DeferredOp<A extends readonly unknown[]> {
   (handler: Handler<A>): void;
-  <T extends CompletionToken = UsePromise>(token?: T): AsyncResult<T, A>;
+  <T extends CompletionToken = UsePromise>(token?: T & TokenCheck<T, A>): AsyncResult<T, A>;
   /** The operation's I/O executor. */
   readonly executor: Executor;
 }
@@ -246,9 +264,9 @@ export const detached: Detached = Object.freeze({
  * const [ec, n] = await socket.asyncReadSome(buf, asTuple());
  * ```
  *
- * With a callback, the callback receives the tuple. Its type is the one the callback declares
- * (`readonly unknown[]` when it declares none): a token is made before the operation it is given
- * to, so TypeScript cannot check that tuple against the operation's signature.
+ * With a callback, the callback receives the tuple, typed as it declares it (`readonly unknown[]`
+ * when it declares none). A callback that cannot take the operation's tuple is a compile error
+ * where the token is given to the operation ({@link TokenCheck}).
  */
 export function asTuple(): AsTupleToken<UsePromise>;
 export function asTuple<A extends readonly unknown[]>(callback: (result: A) => void): AsTupleToken<Handler<[A]>>;
@@ -285,7 +303,8 @@ export interface ErrorOut {
  * ```
  *
  * With a callback, the callback receives the values after the error, typed as it declares them
- * (`unknown` when it declares none), for the same reason as {@link asTuple}.
+ * (`unknown` when it declares none); one that cannot take them is a compile error where the token
+ * is given to the operation ({@link TokenCheck}).
  */
 export function redirectError(out: ErrorOut): RedirectErrorToken<UsePromise>;
 export function redirectError<V extends readonly unknown[]>(callback: (...values: V) => void, out: ErrorOut): RedirectErrorToken<Handler<V>>;

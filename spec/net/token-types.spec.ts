@@ -10,21 +10,27 @@ import {
   asTuple,
   bindAbortSignal,
   bindExecutor,
+  append,
+  bindImmediateExecutor,
   cancelAfter,
   coSpawn,
+  consign,
   deferred,
   detached,
+  FlatBuffer,
   IoContext,
   makeParallelGroup,
   makeStrand,
   post,
   redirectError,
   SteadyTimer,
+  TcpSocket,
   usePromise,
   waitForAll,
   type DeferredOp,
   type ErrorCode,
 } from '../../lib/net/index.js';
+import { Stream } from '../../lib/beast/websocket/index.js';
 import { asyncStubLater, asyncStubNow, type StubSignature } from '../support/stub-ops.js';
 
 /** Compiles only when A and B are the same type. */
@@ -64,6 +70,38 @@ describe('net/token types', () => {
     expect(seen).to.have.length(2);
   });
 
+  it('a callback given to asTuple or redirectError must accept the operation\'s signature: a wrong one does not compile (issue 17.6)', () => {
+    const out: { ec: ErrorCode | null } = { ec: null };
+    // Type-checked, never run: the operations need no connection for tsc.
+    const typeOnly = (socket: TcpSocket, ws: Stream<TcpSocket>, timer: SteadyTimer, buf: Uint8Array): void => {
+      // The right callbacks, directly and through binders, compile.
+      socket.asyncReadSome(buf, asTuple((r: [ErrorCode | null, number]) => void r));
+      socket.asyncReadSome(buf, redirectError((n: number) => void n, out));
+      socket.asyncReadSome(buf, bindImmediateExecutor(timer.getExecutor(), asTuple((r: readonly unknown[]) => void r)));
+      ws.asyncWrite(buf, cancelAfter(10, redirectError((n: number) => void n, out)));
+      timer.asyncWait(asTuple(([ec]: [ErrorCode | null]) => void ec));
+      timer.asyncWait(consign((ec) => void ec, buf));
+      // @ts-expect-error TcpSocket.asyncReadSome completes with (ec, number), not (ec, string)
+      socket.asyncReadSome(buf, asTuple((r: [ErrorCode | null, string]) => void r));
+      // @ts-expect-error after redirectError the callback gets the byte count, a number
+      socket.asyncReadSome(buf, redirectError((s: string) => void s, out));
+      // @ts-expect-error checked through a binder too
+      socket.asyncReadSome(buf, bindExecutor(makeStrand(timer.getExecutor()), asTuple((r: [ErrorCode | null, string]) => void r)));
+      // @ts-expect-error websocket Stream.asyncRead completes with (ec, bytesAppended)
+      ws.asyncRead(new FlatBuffer(), asTuple((r: [ErrorCode | null, boolean]) => void r));
+      // @ts-expect-error websocket Stream.asyncPing completes with (ec) alone: nothing is left for a value
+      ws.asyncPing('', redirectError((n: number) => void n, out));
+      // @ts-expect-error checked through cancelAfter and append
+      ws.asyncWrite(buf, cancelAfter(10, append(redirectError((n: number, s: number) => void [n, s], out), 'x')));
+      // @ts-expect-error SteadyTimer.asyncWait completes with (ec): a one-element tuple
+      timer.asyncWait(asTuple((r: [ErrorCode | null, number]) => void r));
+      // @ts-expect-error after redirectError nothing is left for a required value
+      timer.asyncWait(redirectError((n: number) => void n, out));
+      // @ts-expect-error a deferred operation checks the token it is launched with
+      timer.asyncWait(deferred)(asTuple((r: [string]) => void r));
+    };
+    void typeOnly;
+  });
   it('await of a deferred operation: not a type error (TypeScript accepts await of any value); the lint rule await-thenable refuses it', async () => {
     const ioc = new IoContext();
     const op = asyncStubNow(ioc.getExecutor(), 5, deferred);

@@ -10,6 +10,7 @@ import {
   error,
   getAssociatedCancellationSlot,
   type AsyncResult,
+  type TokenCheck,
   type CompletionToken,
   type ErrorCode,
   type Executor,
@@ -22,7 +23,7 @@ export type StubSignature = [ec: ErrorCode | null, value: number];
 
 /** Completes inside the initiating call with `[result, value]` (so the rules must defer it). */
 export function asyncStubNow(ex: Executor, value: number, handler: Handler<StubSignature>): void;
-export function asyncStubNow<T extends CompletionToken = UsePromise>(ex: Executor, value: number, token?: T): AsyncResult<T, StubSignature>;
+export function asyncStubNow<T extends CompletionToken = UsePromise>(ex: Executor, value: number, token?: T & TokenCheck<T, StubSignature>): AsyncResult<T, StubSignature>;
 export function asyncStubNow(ex: Executor, value: number, token?: CompletionToken | Handler<StubSignature>): unknown {
   return asyncInitiate<StubSignature>((h) => new HandlerWork(h, ex).complete(false, null, value), token, ex);
 }
@@ -33,7 +34,7 @@ export function asyncStubNow(ex: Executor, value: number, token?: CompletionToke
  */
 export function asyncStubLater(ex: Executor, value: number, delayMs: number, handler: Handler<StubSignature>): void;
 export function asyncStubLater<T extends CompletionToken = UsePromise>(
-  ex: Executor, value: number, delayMs: number, token?: T): AsyncResult<T, StubSignature>;
+  ex: Executor, value: number, delayMs: number, token?: T & TokenCheck<T, StubSignature>): AsyncResult<T, StubSignature>;
 export function asyncStubLater(ex: Executor, value: number, delayMs: number, token?: CompletionToken | Handler<StubSignature>): unknown {
   return asyncInitiate<StubSignature>((h) => {
     const work = new HandlerWork(h, ex);

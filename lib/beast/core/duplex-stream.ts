@@ -23,7 +23,7 @@ import { error, fromNodeError, type ErrorCode } from '../../net/error.js';
 import { toExecutor, type Executor, type ExecutorLike } from '../../net/executor.js';
 import { HandlerWork } from '../../net/handler-work.js';
 import type { AsyncStream, IoSignature } from '../../net/stream.js';
-import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../../net/token.js';
+import { asyncInitiate, type AsyncResult, type TokenCheck, type CompletionToken, type UsePromise } from '../../net/token.js';
 import { trackOperations } from '../../net/handler-tracking.js';
 
 /** An operation in flight: how to finish it without a second completion or a stray listener. */
@@ -145,7 +145,7 @@ export class DuplexStream implements AsyncStream {
    */
   asyncReadSome<T extends CompletionToken = UsePromise>(
     buffers: MutableBufferSequence,
-    token?: T,
+    token?: T & TokenCheck<T, IoSignature>,
   ): AsyncResult<T, IoSignature>;
   asyncReadSome(buffers: MutableBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     const bufs = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
@@ -247,7 +247,7 @@ export class DuplexStream implements AsyncStream {
    */
   asyncWriteSome<T extends CompletionToken = UsePromise>(
     buffers: ConstBufferSequence,
-    token?: T,
+    token?: T & TokenCheck<T, IoSignature>,
   ): AsyncResult<T, IoSignature>;
   asyncWriteSome(buffers: ConstBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     const bufs = copyBufferSequence(buffers);

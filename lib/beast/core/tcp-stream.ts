@@ -20,7 +20,7 @@ import { TcpSocket, type ConnectSignature, type ShutdownType } from '../../net/i
 import type { NativeSocketLayer, OperationKind, OperationScope } from '../../net/ssl/next-layer.js';
 import type { AsyncStream, IoSignature, LazyReadStream, ReadTargetSource } from '../../net/stream.js';
 import { steadyNow } from '../../net/timer.js';
-import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../../net/token.js';
+import { asyncInitiate, type AsyncResult, type TokenCheck, type CompletionToken, type UsePromise } from '../../net/token.js';
 import { error } from './error.js';
 import { trackOperations } from '../../net/handler-tracking.js';
 
@@ -184,7 +184,7 @@ export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec)`.
    */
-  asyncConnect<T extends CompletionToken = UsePromise>(endpoint: Endpoint, token?: T): AsyncResult<T, ConnectSignature>;
+  asyncConnect<T extends CompletionToken = UsePromise>(endpoint: Endpoint, token?: T & TokenCheck<T, ConnectSignature>): AsyncResult<T, ConnectSignature>;
   /**
    * Connects to the first endpoint of `endpoints` that accepts (a resolver's result), closing the
    * socket before each attempt (Beast's range `basic_stream::async_connect`); the whole attempt
@@ -213,7 +213,7 @@ export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer
    */
   asyncConnect<T extends CompletionToken = UsePromise>(
     endpoints: readonly Endpoint[],
-    token?: T,
+    token?: T & TokenCheck<T, RangeConnectSignature>,
   ): AsyncResult<T, RangeConnectSignature>;
   asyncConnect(target: Endpoint | readonly Endpoint[], token?: CompletionToken | Handler<never>): unknown {
     const ex = this.getExecutor();
@@ -260,7 +260,7 @@ export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec, bytesTransferred)`.
    */
-  asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T): AsyncResult<T, IoSignature>;
+  asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T & TokenCheck<T, IoSignature>): AsyncResult<T, IoSignature>;
   asyncReadSome(buffers: MutableBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     const bufs = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
     return asyncInitiate<IoSignature>(
@@ -278,7 +278,7 @@ export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer
    * timeouts, no stream deadline) costs what one over a bare TcpSocket does (bench/idle-memory).
    */
   asyncReadSomeLazy(source: ReadTargetSource, handler: Handler<IoSignature>): void;
-  asyncReadSomeLazy<T extends CompletionToken = UsePromise>(source: ReadTargetSource, token?: T): AsyncResult<T, IoSignature>;
+  asyncReadSomeLazy<T extends CompletionToken = UsePromise>(source: ReadTargetSource, token?: T & TokenCheck<T, IoSignature>): AsyncResult<T, IoSignature>;
   asyncReadSomeLazy(source: ReadTargetSource, token?: CompletionToken | Handler<IoSignature>): unknown {
     if ((this.#expiry?.read ?? Infinity) === Infinity && this.#reading === null) return this.#socket.asyncReadSomeLazy(source, token as Handler<IoSignature>);
     return asyncInitiate<IoSignature>(
@@ -316,7 +316,7 @@ export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec, bytesTransferred)`.
    */
-  asyncWriteSome<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T): AsyncResult<T, IoSignature>;
+  asyncWriteSome<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T & TokenCheck<T, IoSignature>): AsyncResult<T, IoSignature>;
   asyncWriteSome(buffers: ConstBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     const bufs = copyBufferSequence(buffers);
     return asyncInitiate<IoSignature>(

@@ -12,7 +12,7 @@ import { asyncCompose, type ChildOp, type ComposedSelf } from '../../net/compose
 import { LengthError, type DynamicBuffer } from '../../net/dynamic-buffer.js';
 import { error as netError, type ErrorCode } from '../../net/error.js';
 import type { AsyncReadStream, IoSignature } from '../../net/stream.js';
-import type { AsyncResult, CompletionToken, TokenFor, UsePromise } from '../../net/token.js';
+import type { AsyncResult, CompletionToken, TokenCheck, TokenFor, UsePromise } from '../../net/token.js';
 import { error } from './error.js';
 import { Request, type Response } from './message.js';
 import { BasicParser, RequestParser, ResponseParser } from './parser.js';
@@ -163,7 +163,7 @@ export function asyncRead<T extends CompletionToken = UsePromise>(
   stream: AsyncReadStream,
   buffer: DynamicBuffer,
   target: ReadTarget,
-  token?: T,
+  token?: T & TokenCheck<T, IoSignature>,
 ): AsyncResult<T, IoSignature>;
 export function asyncRead(
   stream: AsyncReadStream,
@@ -211,7 +211,7 @@ export function asyncReadHeader<T extends CompletionToken = UsePromise>(
   stream: AsyncReadStream,
   buffer: DynamicBuffer,
   parser: BasicParser<Request> | BasicParser<Response>,
-  token?: T,
+  token?: T & TokenCheck<T, IoSignature>,
 ): AsyncResult<T, IoSignature>;
 export function asyncReadHeader(
   stream: AsyncReadStream,

@@ -9,7 +9,7 @@ import { CancellationType } from '../../net/cancellation.js';
 import { asyncCompose } from '../../net/compose.js';
 import { error as netError } from '../../net/error.js';
 import type { AsyncWriteStream, IoSignature } from '../../net/stream.js';
-import type { AsyncResult, CompletionToken, TokenFor, UsePromise } from '../../net/token.js';
+import type { AsyncResult, CompletionToken, TokenCheck, TokenFor, UsePromise } from '../../net/token.js';
 import type { Message } from './message.js';
 import { Serializer } from './serializer.js';
 
@@ -47,7 +47,7 @@ export function asyncWrite(stream: AsyncWriteStream, message: Message | Serializ
 export function asyncWrite<T extends CompletionToken = UsePromise>(
   stream: AsyncWriteStream,
   message: Message | Serializer,
-  token?: T,
+  token?: T & TokenCheck<T, IoSignature>,
 ): AsyncResult<T, IoSignature>;
 export function asyncWrite(stream: AsyncWriteStream, message: Message | Serializer, token?: TokenFor<IoSignature>): unknown {
   const sr = message instanceof Serializer ? message : new Serializer(message);

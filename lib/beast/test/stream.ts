@@ -16,7 +16,7 @@ import { error, type ErrorCode } from '../../net/error.js';
 import { toExecutor, type Executor, type ExecutorLike } from '../../net/executor.js';
 import { HandlerWork } from '../../net/handler-work.js';
 import type { AsyncStream, IoSignature } from '../../net/stream.js';
-import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../../net/token.js';
+import { asyncInitiate, type AsyncResult, type TokenCheck, type CompletionToken, type UsePromise } from '../../net/token.js';
 import { FailCount } from './fail-count.js';
 
 /** The completion signature of {@link TestStream.asyncTeardown}. */
@@ -298,7 +298,7 @@ export class TestStream implements AsyncStream {
    */
   asyncReadSome<T extends CompletionToken = UsePromise>(
     buffers: MutableBufferSequence,
-    token?: T,
+    token?: T & TokenCheck<T, IoSignature>,
   ): AsyncResult<T, IoSignature>;
   asyncReadSome(buffers: MutableBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     const bufs = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
@@ -355,7 +355,7 @@ export class TestStream implements AsyncStream {
    */
   asyncWriteSome<T extends CompletionToken = UsePromise>(
     buffers: ConstBufferSequence,
-    token?: T,
+    token?: T & TokenCheck<T, IoSignature>,
   ): AsyncResult<T, IoSignature>;
   asyncWriteSome(buffers: ConstBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     const bufs = copyBufferSequence(buffers);
@@ -405,7 +405,7 @@ export class TestStream implements AsyncStream {
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec)`.
    */
-  asyncTeardown<T extends CompletionToken = UsePromise>(role: TeardownRole, token?: T): AsyncResult<T, TeardownSignature>;
+  asyncTeardown<T extends CompletionToken = UsePromise>(role: TeardownRole, token?: T & TokenCheck<T, TeardownSignature>): AsyncResult<T, TeardownSignature>;
   asyncTeardown(_role: TeardownRole, token?: CompletionToken | Handler<TeardownSignature>): unknown {
     const s = this.#in;
     return asyncInitiate<TeardownSignature>(

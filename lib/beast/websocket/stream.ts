@@ -17,6 +17,7 @@ import type { Executor } from '../../net/executor.js';
 import type { AsyncStream } from '../../net/stream.js';
 import {
   type AsyncResult,
+  type TokenCheck,
   type CompletionToken,
   type TokenFor,
   type UsePromise,
@@ -258,7 +259,7 @@ export class Stream<NextLayer extends AsyncStream> extends OperationGate<NextLay
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec)`.
    */
-  asyncHandshake<T extends CompletionToken = UsePromise>(host: string, target: string, token?: T): AsyncResult<T, HandshakeSignature>;
+  asyncHandshake<T extends CompletionToken = UsePromise>(host: string, target: string, token?: T & TokenCheck<T, HandshakeSignature>): AsyncResult<T, HandshakeSignature>;
   /**
    * {@inheritDoc Stream.asyncHandshake:0}
    * @param resOut Receives the server's response, even when the handshake fails.
@@ -269,7 +270,7 @@ export class Stream<NextLayer extends AsyncStream> extends OperationGate<NextLay
    * @param resOut Receives the server's response, even when the handshake fails.
    * @param token Any completion token; the Promise token when omitted.
    */
-  asyncHandshake<T extends CompletionToken = UsePromise>(resOut: Response, host: string, target: string, token?: T): AsyncResult<T, HandshakeSignature>;
+  asyncHandshake<T extends CompletionToken = UsePromise>(resOut: Response, host: string, target: string, token?: T & TokenCheck<T, HandshakeSignature>): AsyncResult<T, HandshakeSignature>;
   asyncHandshake(a: Response | string, b: string, c?: string | TokenFor<HandshakeSignature>, d?: TokenFor<HandshakeSignature>): unknown {
     const [resOut, host, target, token] =
       a instanceof Response ? [a, b, c as string, d] : [null, a, b, c as TokenFor<HandshakeSignature> | undefined];
@@ -301,7 +302,7 @@ export class Stream<NextLayer extends AsyncStream> extends OperationGate<NextLay
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec)`.
    */
-  asyncAccept<T extends CompletionToken = UsePromise>(token?: T): AsyncResult<T, HandshakeSignature>;
+  asyncAccept<T extends CompletionToken = UsePromise>(token?: T & TokenCheck<T, HandshakeSignature>): AsyncResult<T, HandshakeSignature>;
   /**
    * {@inheritDoc Stream.asyncAccept:0}
    * @param preRead Bytes of the request the application already received, read before the stream.
@@ -312,7 +313,7 @@ export class Stream<NextLayer extends AsyncStream> extends OperationGate<NextLay
    * @param preRead Bytes of the request the application already received, read before the stream.
    * @param token Any completion token; the Promise token when omitted.
    */
-  asyncAccept<T extends CompletionToken = UsePromise>(preRead: ConstBufferSequence, token?: T): AsyncResult<T, HandshakeSignature>;
+  asyncAccept<T extends CompletionToken = UsePromise>(preRead: ConstBufferSequence, token?: T & TokenCheck<T, HandshakeSignature>): AsyncResult<T, HandshakeSignature>;
   /**
    * {@inheritDoc Stream.asyncAccept:0}
    * @param request The upgrade request, already read by the application.
@@ -323,7 +324,7 @@ export class Stream<NextLayer extends AsyncStream> extends OperationGate<NextLay
    * @param request The upgrade request, already read by the application.
    * @param token Any completion token; the Promise token when omitted.
    */
-  asyncAccept<T extends CompletionToken = UsePromise>(request: Request, token?: T): AsyncResult<T, HandshakeSignature>;
+  asyncAccept<T extends CompletionToken = UsePromise>(request: Request, token?: T & TokenCheck<T, HandshakeSignature>): AsyncResult<T, HandshakeSignature>;
   /**
    * {@inheritDoc Stream.asyncAccept:0}
    * @param request The upgrade request, already read by the application.
@@ -336,7 +337,7 @@ export class Stream<NextLayer extends AsyncStream> extends OperationGate<NextLay
    * @param head The bytes that arrived after `request` (Node's `'upgrade'` event's `head`).
    * @param token Any completion token; the Promise token when omitted.
    */
-  asyncAccept<T extends CompletionToken = UsePromise>(request: Request, head: ConstBufferSequence, token?: T): AsyncResult<T, HandshakeSignature>;
+  asyncAccept<T extends CompletionToken = UsePromise>(request: Request, head: ConstBufferSequence, token?: T & TokenCheck<T, HandshakeSignature>): AsyncResult<T, HandshakeSignature>;
   asyncAccept(
     a?: Request | ConstBufferSequence | TokenFor<HandshakeSignature>,
     b?: ConstBufferSequence | TokenFor<HandshakeSignature>,
@@ -416,7 +417,7 @@ export class Stream<NextLayer extends AsyncStream> extends OperationGate<NextLay
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec, bytesAppended)`.
    */
-  asyncRead<T extends CompletionToken = UsePromise>(buffer: DynamicBuffer, token?: T): AsyncResult<T, ReadSignature>;
+  asyncRead<T extends CompletionToken = UsePromise>(buffer: DynamicBuffer, token?: T & TokenCheck<T, ReadSignature>): AsyncResult<T, ReadSignature>;
   asyncRead(buffer: DynamicBuffer, token?: TokenFor<ReadSignature>): unknown {
     return this.start('read', token, true, (h, done) => asyncReadOp(this.impl, buffer, 0, false, h, done));
   }
@@ -442,7 +443,7 @@ export class Stream<NextLayer extends AsyncStream> extends OperationGate<NextLay
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec, bytesRead)`.
    */
-  asyncReadSome<T extends CompletionToken = UsePromise>(buffer: DynamicBuffer, limit: number, token?: T): AsyncResult<T, ReadSignature>;
+  asyncReadSome<T extends CompletionToken = UsePromise>(buffer: DynamicBuffer, limit: number, token?: T & TokenCheck<T, ReadSignature>): AsyncResult<T, ReadSignature>;
   /**
    * {@inheritDoc Stream.asyncReadSome:0}
    * @param buffers The buffers that receive the data, filled from their start.
@@ -453,7 +454,7 @@ export class Stream<NextLayer extends AsyncStream> extends OperationGate<NextLay
    * @param buffers The buffers that receive the data, filled from their start.
    * @param token Any completion token; the Promise token when omitted.
    */
-  asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T): AsyncResult<T, ReadSignature>;
+  asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T & TokenCheck<T, ReadSignature>): AsyncResult<T, ReadSignature>;
   asyncReadSome(target: DynamicBuffer | MutableBufferSequence, a?: number | TokenFor<ReadSignature>, b?: TokenFor<ReadSignature>): unknown {
     if (isDynamicBuffer(target)) {
       const limit = typeof a === 'number' ? a : 0;
@@ -484,7 +485,7 @@ export class Stream<NextLayer extends AsyncStream> extends OperationGate<NextLay
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec, bytesSent)`.
    */
-  asyncWrite<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T): AsyncResult<T, WriteSignature>;
+  asyncWrite<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T & TokenCheck<T, WriteSignature>): AsyncResult<T, WriteSignature>;
   asyncWrite(buffers: ConstBufferSequence, token?: TokenFor<WriteSignature>): unknown {
     return this.asyncWriteSome(true, buffers, token as Handler<WriteSignature>);
   }
@@ -513,7 +514,7 @@ export class Stream<NextLayer extends AsyncStream> extends OperationGate<NextLay
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec, bytesSent)`.
    */
-  asyncWriteSome<T extends CompletionToken = UsePromise>(fin: boolean, buffers: ConstBufferSequence, token?: T): AsyncResult<T, WriteSignature>;
+  asyncWriteSome<T extends CompletionToken = UsePromise>(fin: boolean, buffers: ConstBufferSequence, token?: T & TokenCheck<T, WriteSignature>): AsyncResult<T, WriteSignature>;
   asyncWriteSome(fin: boolean, buffers: ConstBufferSequence, token?: TokenFor<WriteSignature>): unknown {
     const seq = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
     return this.start('write', token, true, (h, done) => asyncWriteSomeOp(this.impl, fin, seq, h, done));
@@ -545,7 +546,7 @@ export class Stream<NextLayer extends AsyncStream> extends OperationGate<NextLay
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec, payloadBytes)`.
    */
-  asyncWritePrepared<T extends CompletionToken = UsePromise>(message: PreparedMessage, token?: T): AsyncResult<T, WriteSignature>;
+  asyncWritePrepared<T extends CompletionToken = UsePromise>(message: PreparedMessage, token?: T & TokenCheck<T, WriteSignature>): AsyncResult<T, WriteSignature>;
   asyncWritePrepared(message: PreparedMessage, token?: TokenFor<WriteSignature>): unknown {
     return this.start('write', token, true, (h, done) => asyncWriteSomeOp(this.impl, true, message, h, done));
   }
@@ -572,7 +573,7 @@ export class Stream<NextLayer extends AsyncStream> extends OperationGate<NextLay
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec)`.
    */
-  asyncPing<T extends CompletionToken = UsePromise>(data: Payload, token?: T): AsyncResult<T, ControlSignature>;
+  asyncPing<T extends CompletionToken = UsePromise>(data: Payload, token?: T & TokenCheck<T, ControlSignature>): AsyncResult<T, ControlSignature>;
   asyncPing(data: Payload, token?: TokenFor<ControlSignature>): unknown {
     const payload = controlPayload(data);
     return this.start('ping', token, false, (h, done) => asyncPingOp(this.impl, Opcode.ping, payload, h, done));
@@ -595,7 +596,7 @@ export class Stream<NextLayer extends AsyncStream> extends OperationGate<NextLay
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec)`.
    */
-  asyncPong<T extends CompletionToken = UsePromise>(data: Payload, token?: T): AsyncResult<T, ControlSignature>;
+  asyncPong<T extends CompletionToken = UsePromise>(data: Payload, token?: T & TokenCheck<T, ControlSignature>): AsyncResult<T, ControlSignature>;
   asyncPong(data: Payload, token?: TokenFor<ControlSignature>): unknown {
     const payload = controlPayload(data);
     return this.start('ping', token, false, (h, done) => asyncPingOp(this.impl, Opcode.pong, payload, h, done));
@@ -625,7 +626,7 @@ export class Stream<NextLayer extends AsyncStream> extends OperationGate<NextLay
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec)`.
    */
-  asyncClose<T extends CompletionToken = UsePromise>(reason: CloseReason | number, token?: T): AsyncResult<T, ControlSignature>;
+  asyncClose<T extends CompletionToken = UsePromise>(reason: CloseReason | number, token?: T & TokenCheck<T, ControlSignature>): AsyncResult<T, ControlSignature>;
   asyncClose(reason: CloseReason | number, token?: TokenFor<ControlSignature>): unknown {
     const cr = typeof reason === 'number' ? closeReason(reason) : reason;
     checkCloseReason(cr);

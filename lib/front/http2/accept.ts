@@ -13,6 +13,7 @@ import {
   error as netError,
   type ErrorCode,
   type AsyncResult,
+  type TokenCheck,
   type CompletionToken,
   type TokenFor,
   type UsePromise,
@@ -71,7 +72,7 @@ export function asyncAccept(ws: Stream<Http2Layer>, headers: IncomingHttpHeaders
 export function asyncAccept<T extends CompletionToken = UsePromise>(
   ws: Stream<Http2Layer>,
   headers: IncomingHttpHeaders,
-  token?: T,
+  token?: T & TokenCheck<T, HandshakeSignature>,
 ): AsyncResult<T, HandshakeSignature>;
 export function asyncAccept(ws: Stream<Http2Layer>, headers: IncomingHttpHeaders, token?: TokenFor<HandshakeSignature>): unknown {
   const layer = ws.nextLayer();

@@ -15,6 +15,7 @@ import {
   fromNodeError,
   error as netError,
   type AsyncResult,
+  type TokenCheck,
   type CompletionToken,
   type TokenFor,
   type UsePromise,
@@ -82,7 +83,7 @@ export function asyncHandshake<T extends CompletionToken = UsePromise>(
   session: ClientHttp2Session,
   host: string,
   target: string,
-  token?: T,
+  token?: T & TokenCheck<T, HandshakeSignature>,
 ): AsyncResult<T, HandshakeSignature>;
 /**
  * {@inheritDoc asyncHandshake:0}
@@ -109,7 +110,7 @@ export function asyncHandshake<T extends CompletionToken = UsePromise>(
   session: ClientHttp2Session,
   host: string,
   target: string,
-  token?: T,
+  token?: T & TokenCheck<T, HandshakeSignature>,
 ): AsyncResult<T, HandshakeSignature>;
 export function asyncHandshake(
   ws: Stream<Http2Layer>,

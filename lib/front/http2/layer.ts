@@ -25,6 +25,7 @@ import {
   type AsyncStream,
   type IoSignature,
   type AsyncResult,
+  type TokenCheck,
   type CompletionToken,
   type TokenFor,
   type UsePromise,
@@ -136,7 +137,7 @@ export class Http2Layer implements AsyncStream {
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec, bytesTransferred)`.
    */
-  asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T): AsyncResult<T, IoSignature>;
+  asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T & TokenCheck<T, IoSignature>): AsyncResult<T, IoSignature>;
   asyncReadSome(buffers: MutableBufferSequence, token?: TokenFor<IoSignature>): unknown {
     return this.#ioOp(token, (io, h) => io.asyncReadSome(buffers, h));
   }
@@ -162,7 +163,7 @@ export class Http2Layer implements AsyncStream {
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec, bytesTransferred)`.
    */
-  asyncWriteSome<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T): AsyncResult<T, IoSignature>;
+  asyncWriteSome<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T & TokenCheck<T, IoSignature>): AsyncResult<T, IoSignature>;
   asyncWriteSome(buffers: ConstBufferSequence, token?: TokenFor<IoSignature>): unknown {
     return this.#ioOp(token, (io, h) => io.asyncWriteSome(buffers, h));
   }

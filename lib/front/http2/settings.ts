@@ -17,6 +17,7 @@ import {
   type ExecutorLike,
   type ErrorCode,
   type AsyncResult,
+  type TokenCheck,
   type CompletionToken,
   type TokenFor,
   type UsePromise,
@@ -69,7 +70,7 @@ export function asyncWaitForSettings(executor: ExecutorLike, session: ClientHttp
 export function asyncWaitForSettings<T extends CompletionToken = UsePromise>(
   executor: ExecutorLike,
   session: ClientHttp2Session,
-  token?: T,
+  token?: T & TokenCheck<T, SettingsSignature>,
 ): AsyncResult<T, SettingsSignature>;
 export function asyncWaitForSettings(executor: ExecutorLike, session: ClientHttp2Session, token?: TokenFor<SettingsSignature>): unknown {
   return asyncCompose<SettingsSignature, TokenFor<SettingsSignature> | undefined>(function* (self) {

@@ -9,7 +9,7 @@ import { CancellationType } from '../cancellation.js';
 import { asyncCompose } from '../compose.js';
 import { error, type ErrorCode } from '../error.js';
 import type { HasExecutor } from '../executor.js';
-import type { AsyncResult, CompletionToken, TokenFor, UsePromise } from '../token.js';
+import type { AsyncResult, CompletionToken, TokenCheck, TokenFor, UsePromise } from '../token.js';
 import { Endpoint } from './endpoint.js';
 
 /** The completion signature of the free {@link asyncConnect}: the error and the endpoint connected to. */
@@ -57,7 +57,7 @@ export function asyncConnect(
 export function asyncConnect<T extends CompletionToken = UsePromise>(
   socket: ConnectableSocket,
   endpoints: readonly Endpoint[],
-  token?: T,
+  token?: T & TokenCheck<T, RangeConnectSignature>,
 ): AsyncResult<T, RangeConnectSignature>;
 export function asyncConnect(
   socket: ConnectableSocket,

@@ -10,7 +10,7 @@ import { CancellationType, type CancellationHandler, type CancellationSlot } fro
 import { error, fromNodeError, type ErrorCode } from '../error.js';
 import { toExecutor, type Executor, type ExecutorLike } from '../executor.js';
 import { HandlerWork } from '../handler-work.js';
-import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../token.js';
+import { asyncInitiate, type AsyncResult, type TokenCheck, type CompletionToken, type UsePromise } from '../token.js';
 import { Endpoint } from './endpoint.js';
 import { trackOperations } from '../handler-tracking.js';
 
@@ -79,7 +79,7 @@ export class Resolver {
   asyncResolve<T extends CompletionToken = UsePromise>(
     host: string,
     service: string | number,
-    token?: T,
+    token?: T & TokenCheck<T, ResolveSignature>,
   ): AsyncResult<T, ResolveSignature>;
   asyncResolve(host: string, service: string | number, token?: CompletionToken | Handler<ResolveSignature>): unknown {
     return asyncInitiate<ResolveSignature>((h) => this.#initiate(host, service, h), token, this.#executor);

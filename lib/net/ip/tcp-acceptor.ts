@@ -11,7 +11,7 @@ import { CancellationType, type CancellationHandler, type CancellationSlot } fro
 import { error, fromNodeError, SystemError, type ErrorCode } from '../error.js';
 import { toExecutor, type Executor, type ExecutorLike } from '../executor.js';
 import { HandlerWork } from '../handler-work.js';
-import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../token.js';
+import { asyncInitiate, type AsyncResult, type TokenCheck, type CompletionToken, type UsePromise } from '../token.js';
 import { Endpoint } from './endpoint.js';
 import { TcpSocket } from './tcp-socket.js';
 import { trackOperations } from '../handler-tracking.js';
@@ -139,7 +139,7 @@ export class TcpAcceptor {
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec)`.
    */
-  asyncListen<T extends CompletionToken = UsePromise>(token?: T): AsyncResult<T, ListenSignature>;
+  asyncListen<T extends CompletionToken = UsePromise>(token?: T & TokenCheck<T, ListenSignature>): AsyncResult<T, ListenSignature>;
   /**
    * {@inheritDoc TcpAcceptor.asyncListen:0}
    * @param backlog The length of the queue of connections the kernel keeps (511 when omitted),
@@ -152,7 +152,7 @@ export class TcpAcceptor {
    *   used only when this call starts listening.
    * @param token Any completion token; the Promise token when omitted.
    */
-  asyncListen<T extends CompletionToken = UsePromise>(backlog: number, token?: T): AsyncResult<T, ListenSignature>;
+  asyncListen<T extends CompletionToken = UsePromise>(backlog: number, token?: T & TokenCheck<T, ListenSignature>): AsyncResult<T, ListenSignature>;
   asyncListen(a?: number | CompletionToken | Handler<ListenSignature>, b?: CompletionToken | Handler<ListenSignature>): unknown {
     const [backlog, token] = typeof a === 'number' ? [a, b] : [undefined, a];
     return asyncInitiate<ListenSignature>((h) => {
@@ -202,7 +202,7 @@ export class TcpAcceptor {
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec, socket)`.
    */
-  asyncAccept<T extends CompletionToken = UsePromise>(token?: T): AsyncResult<T, AcceptSignature>;
+  asyncAccept<T extends CompletionToken = UsePromise>(token?: T & TokenCheck<T, AcceptSignature>): AsyncResult<T, AcceptSignature>;
   asyncAccept(token?: CompletionToken | Handler<AcceptSignature>): unknown {
     return asyncInitiate<AcceptSignature>((h) => this.#initiateAccept(h), token, this.#executor);
   }

@@ -19,7 +19,7 @@ import { error, fromNodeError, SystemError, type ErrorCode } from '../error.js';
 import { toExecutor, type Executor, type ExecutorLike } from '../executor.js';
 import { HandlerWork } from '../handler-work.js';
 import type { AsyncStream, IoSignature, LazyReadStream, ReadTargetSource } from '../stream.js';
-import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../token.js';
+import { asyncInitiate, type AsyncResult, type CompletionToken, type TokenCheck, type UsePromise } from '../token.js';
 import { Endpoint } from './endpoint.js';
 import { openAccepted, startConnect, takeOver, type ConnectAttempt } from './socket-open.js';
 import { DataReader, kReadDone, OnreadReader, type ReadOwner, type SocketReader } from './socket-reader.js';
@@ -252,7 +252,7 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec)`.
    */
-  asyncConnect<T extends CompletionToken = UsePromise>(endpoint: Endpoint, token?: T): AsyncResult<T, ConnectSignature>;
+  asyncConnect<T extends CompletionToken = UsePromise>(endpoint: Endpoint, token?: T & TokenCheck<T, ConnectSignature>): AsyncResult<T, ConnectSignature>;
   asyncConnect(endpoint: Endpoint, token?: CompletionToken | Handler<ConnectSignature>): unknown {
     return asyncInitiate<ConnectSignature>((h) => this.#initiateConnect(endpoint, h), token, this.#executor);
   }
@@ -284,7 +284,7 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec, bytesTransferred)`.
    */
-  asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T): AsyncResult<T, IoSignature>;
+  asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T & TokenCheck<T, IoSignature>): AsyncResult<T, IoSignature>;
   asyncReadSome(buffers: MutableBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     const bufs = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
     return asyncInitiate<IoSignature>((h) => this.#initiateRead(bufs, h), token, this.#executor);
@@ -311,7 +311,7 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec, bytesTransferred)`.
    */
-  asyncReadSomeLazy<T extends CompletionToken = UsePromise>(source: ReadTargetSource, token?: T): AsyncResult<T, IoSignature>;
+  asyncReadSomeLazy<T extends CompletionToken = UsePromise>(source: ReadTargetSource, token?: T & TokenCheck<T, IoSignature>): AsyncResult<T, IoSignature>;
   asyncReadSomeLazy(source: ReadTargetSource, token?: CompletionToken | Handler<IoSignature>): unknown {
     return asyncInitiate<IoSignature>((h) => this.#initiateRead(null, h, source), token, this.#executor);
   }
@@ -351,7 +351,7 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec, bytesTransferred)`.
    */
-  asyncWriteSome<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T): AsyncResult<T, IoSignature>;
+  asyncWriteSome<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T & TokenCheck<T, IoSignature>): AsyncResult<T, IoSignature>;
   asyncWriteSome(buffers: ConstBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     const bufs = copyBufferSequence(buffers);
     return asyncInitiate<IoSignature>((h) => this.#initiateWrite(bufs, h), token, this.#executor);

@@ -16,7 +16,7 @@ import { ErrorCode, error as netError } from '../error.js';
 import { toExecutor, type Executor } from '../executor.js';
 import { HandlerWork } from '../handler-work.js';
 import type { AsyncStream, IoSignature, LazyReadStream, ReadTargetSource } from '../stream.js';
-import { asyncInitiate, type AsyncResult, type CompletionToken, type UsePromise } from '../token.js';
+import { asyncInitiate, type AsyncResult, type TokenCheck, type CompletionToken, type UsePromise } from '../token.js';
 import type { HandshakeType, SslContext, VerifyMode } from './context.js';
 import { error, fromTlsError } from './error.js';
 import { isNativeSocketLayer, untimedScope, type OperationKind, type OperationScope } from './next-layer.js';
@@ -167,7 +167,7 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec)`.
    */
-  asyncHandshake<T extends CompletionToken = UsePromise>(type: HandshakeType, token?: T): AsyncResult<T, SslSignature>;
+  asyncHandshake<T extends CompletionToken = UsePromise>(type: HandshakeType, token?: T & TokenCheck<T, SslSignature>): AsyncResult<T, SslSignature>;
   asyncHandshake(type: HandshakeType, token?: CompletionToken | Handler<SslSignature>): unknown {
     return asyncInitiate<SslSignature>((h) => this.#initiateHandshake(type, h), token, this.#executor);
   }
@@ -200,7 +200,7 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec, bytesTransferred)`.
    */
-  asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T): AsyncResult<T, IoSignature>;
+  asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T & TokenCheck<T, IoSignature>): AsyncResult<T, IoSignature>;
   asyncReadSome(buffers: MutableBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     const bufs = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
     return asyncInitiate<IoSignature>((h) => this.#initiateRead(bufs, h), token, this.#executor);
@@ -223,7 +223,7 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec, bytesTransferred)`.
    */
-  asyncReadSomeLazy<T extends CompletionToken = UsePromise>(source: ReadTargetSource, token?: T): AsyncResult<T, IoSignature>;
+  asyncReadSomeLazy<T extends CompletionToken = UsePromise>(source: ReadTargetSource, token?: T & TokenCheck<T, IoSignature>): AsyncResult<T, IoSignature>;
   asyncReadSomeLazy(source: ReadTargetSource, token?: CompletionToken | Handler<IoSignature>): unknown {
     return asyncInitiate<IoSignature>((h) => this.#initiateRead(source, h), token, this.#executor);
   }
@@ -258,7 +258,7 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec, bytesTransferred)`.
    */
-  asyncWriteSome<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T): AsyncResult<T, IoSignature>;
+  asyncWriteSome<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T & TokenCheck<T, IoSignature>): AsyncResult<T, IoSignature>;
   asyncWriteSome(buffers: ConstBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     const bufs = copyBufferSequence(buffers);
     return asyncInitiate<IoSignature>((h) => this.#initiateWrite(bufs, h), token, this.#executor);
@@ -289,7 +289,7 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec)`.
    */
-  asyncShutdown<T extends CompletionToken = UsePromise>(token?: T): AsyncResult<T, SslSignature>;
+  asyncShutdown<T extends CompletionToken = UsePromise>(token?: T & TokenCheck<T, SslSignature>): AsyncResult<T, SslSignature>;
   asyncShutdown(token?: CompletionToken | Handler<SslSignature>): unknown {
     return asyncInitiate<SslSignature>((h) => this.#initiateShutdown(h), token, this.#executor);
   }
@@ -315,7 +315,7 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec)`.
    */
-  asyncTeardown<T extends CompletionToken = UsePromise>(role: TeardownRole, token?: T): AsyncResult<T, SslSignature>;
+  asyncTeardown<T extends CompletionToken = UsePromise>(role: TeardownRole, token?: T & TokenCheck<T, SslSignature>): AsyncResult<T, SslSignature>;
   asyncTeardown(role: TeardownRole, token?: CompletionToken | Handler<SslSignature>): unknown {
     return asyncSslTeardown(this, role, token);
   }
