@@ -50,16 +50,7 @@ export function asyncAcceptOp<N extends AsyncStream>(
   return asyncCompose<HandshakeSignature, TokenFor<HandshakeSignature> | undefined>(function* (self) {
     if (onDone !== undefined) self.onComplete(onDone);
     impl.reset('server');
-    let ec: ErrorCode | null = null;
-    if (preRead !== null) {
-      try {
-        const n = bufferSize(preRead);
-        impl.reader.buf.commit(bufferCopy(impl.reader.buf.prepareView(n), preRead));
-      } catch (err) {
-        if (!(err instanceof LengthError)) throw err;
-        ec = error.bufferOverflow;
-      }
-    }
+    const ec = preRead !== null ? preload(impl, preRead) : null;
     impl.updateTimer();
     if (ec !== null) return self.complete(impl.checkStopNow(ec) ?? ec);
     const parser = new RequestParser();
@@ -94,16 +85,27 @@ export function asyncAcceptRequestOp<N extends AsyncStream>(
   return asyncCompose<HandshakeSignature, TokenFor<HandshakeSignature> | undefined>(function* (self) {
     if (onDone !== undefined) self.onComplete(onDone);
     impl.reset('server');
-    if (head !== null) {
-      const n = bufferSize(head);
-      if (n > impl.reader.buf.maxSize()) return self.complete(impl.checkStopNow(error.bufferOverflow) ?? error.bufferOverflow);
-      impl.reader.buf.commit(bufferCopy(impl.reader.buf.prepareView(n), head));
-    }
+    const ec = head !== null ? preload(impl, head) : null;
+    if (ec !== null) return self.complete(impl.checkStopNow(ec) ?? ec);
     self.complete(yield* respondSteps(self, impl, req, decorator));
   }, token, impl.executor);
 }
 
 type Self = ComposedSelf<HandshakeSignature>;
+
+/**
+ * Copies bytes that arrived before the handshake (`preRead`, or `head` after a request the
+ * application read) into the empty read buffer. `bufferOverflow` when they do not fit.
+ */
+function preload<N extends AsyncStream>(impl: StreamImpl<N>, bytes: ConstBufferSequence): ErrorCode | null {
+  try {
+    impl.reader.buf.commit(bufferCopy(impl.reader.buf.prepareView(bufferSize(bytes)), bytes));
+    return null;
+  } catch (err) {
+    if (!(err instanceof LengthError)) throw err;
+    return error.bufferOverflow;
+  }
+}
 
 /**
  * Answers `req` (Beast's `response_op`): `100 Continue` first when the request expects it, then
