@@ -202,23 +202,7 @@ export function asyncRead(
       }
     }, token, stream);
   }
-  const seq = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
-  return asyncCompose<IoSignature, TokenFor<IoSignature> | undefined>(function* (self) {
-    enablePartial(self);
-    const rest = new Remaining(seq);
-    let total = 0;
-    let max = condition.check(null, 0);
-    if (max === 0 || rest.size() === 0) return self.complete(null, 0);
-    for (;;) {
-      const [ec, n] = yield* self.call<IoSignature>((h) => stream.asyncReadSome(rest.prefix(max), h));
-      total += n;
-      rest.consume(n);
-      if ((ec === null && n === 0) || rest.size() === 0) return self.complete(ec, total);
-      max = condition.check(ec, total);
-      if (max === 0) return self.complete(ec, total);
-      if (cancelled(self)) return self.complete(error.operationAborted, total);
-    }
-  }, token, stream);
+  return transferSequence(stream, buffers, condition, token, (some, h) => stream.asyncReadSome(some, h));
 }
 
 /**
@@ -285,6 +269,21 @@ export function asyncWrite(
   b?: TokenFor<IoSignature>,
 ): unknown {
   const [condition, token] = args<IoSignature>(a, b);
+  return transferSequence(stream, buffers, condition, token, (some, h) => stream.asyncWriteSome(some, h));
+}
+
+/**
+ * The loop of {@link asyncRead} and {@link asyncWrite} over a buffer sequence: `step` moves a
+ * prefix of what is left (at most what the condition allows) until every byte moved, the
+ * condition says done, the stream ended or failed, or the operation was cancelled.
+ */
+function transferSequence(
+  stream: AsyncReadStream | AsyncWriteStream,
+  buffers: MutableBufferSequence | ConstBufferSequence,
+  condition: CompletionCondition,
+  token: TokenFor<IoSignature> | undefined,
+  step: (some: Uint8Array | readonly Uint8Array[], h: Handler<IoSignature>) => void,
+): unknown {
   const seq = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
   return asyncCompose<IoSignature, TokenFor<IoSignature> | undefined>(function* (self) {
     enablePartial(self);
@@ -293,7 +292,7 @@ export function asyncWrite(
     let max = condition.check(null, 0);
     if (max === 0 || rest.size() === 0) return self.complete(null, 0);
     for (;;) {
-      const [ec, n] = yield* self.call<IoSignature>((h) => stream.asyncWriteSome(rest.prefix(max), h));
+      const [ec, n] = yield* self.call<IoSignature>((h) => step(rest.prefix(max), h));
       total += n;
       rest.consume(n);
       if ((ec === null && n === 0) || rest.size() === 0) return self.complete(ec, total);
