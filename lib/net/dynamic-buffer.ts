@@ -65,88 +65,14 @@ const EMPTY: Uint8Array = new Uint8Array(0);
  * `Infinity` passes: `consume(Infinity)` is a handy way to drain, and `prepare(Infinity)` ends
  * in a LengthError.
  */
-function checkCount(n: number, what: string, method?: string): void {
+function checkCount(n: number, what: string): void {
   if (!(n >= 0) || (!Number.isInteger(n) && n !== Infinity)) {
-    throw new RangeError(`${method === undefined ? what : `${what}.${method}`}: invalid byte count ${n}`);
+    throw new RangeError(`${what}: invalid byte count ${n}`);
   }
 }
 
 function checkSize(n: number, what: string): void {
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${what}: invalid size ${n}`);
-}
-
-/**
- * What {@link FlatBuffer} and {@link FlatStaticBuffer} share: one block whose readable bytes lie
- * between `in` and `out` and whose prepared area ends at `last`. Each subclass decides how
- * `prepareView` makes room: by compaction only, or also by reallocation.
- */
-export abstract class FlatBlock implements DynamicBuffer {
-  protected buf: Uint8Array;
-  protected in = 0; // start of the readable bytes
-  protected out = 0; // end of the readable bytes, start of the prepared area
-  protected last = 0; // end of the prepared area
-  /** The class name the errors of `commit` and `consume` give. */
-  readonly #name: string;
-
-  protected constructor(name: string, buf: Uint8Array) {
-    this.#name = name;
-    this.buf = buf;
-  }
-
-  abstract maxSize(): number;
-  abstract capacity(): number;
-
-  /**
-   * Exactly `n` writable bytes as a single view; the fast path of {@link FlatBlock.prepare}.
-   *
-   * @throws LengthError if `size() + n > maxSize()`; the buffer is then unchanged.
-   */
-  abstract prepareView(n: number): Uint8Array;
-
-  /** The number of readable bytes. */
-  size(): number {
-    return this.out - this.in;
-  }
-
-  /** The readable bytes, as a one-element list. */
-  data(): readonly Uint8Array[] {
-    return [this.dataView()];
-  }
-
-  /** The readable bytes as a single view; the fast path of {@link FlatBlock.data}. */
-  dataView(): Uint8Array {
-    return this.buf.subarray(this.in, this.out);
-  }
-
-  /** Exactly `n` writable bytes, as a one-element list. See {@link FlatBlock.prepareView}. */
-  prepare(n: number): readonly Uint8Array[] {
-    return [this.prepareView(n)];
-  }
-
-  /** Makes `min(n, prepared)` prepared bytes readable and discards the rest of the prepared area. */
-  commit(n: number): void {
-    checkCount(n, this.#name, 'commit');
-    this.out += Math.min(n, this.last - this.out);
-    this.last = this.out;
-  }
-
-  /** Drops `min(n, size())` readable bytes; the prepared area is kept. */
-  consume(n: number): void {
-    checkCount(n, this.#name, 'consume');
-    if (n < this.out - this.in) {
-      this.in += n;
-    } else if (this.last === this.out) {
-      // Empty with nothing prepared: rewind so the whole block is free without a compaction.
-      this.in = this.out = this.last = 0;
-    } else {
-      this.in = this.out;
-    }
-  }
-
-  /** Discards every readable and prepared byte; the block is kept for reuse. */
-  clear(): void {
-    this.in = this.out = this.last = 0;
-  }
 }
 
 /**
@@ -157,7 +83,11 @@ export abstract class FlatBlock implements DynamicBuffer {
  * readable bytes to the front) if that makes room, and only then reallocates, growing
  * geometrically to `min(maxSize, max(2 * size, size + n))`.
  */
-export class FlatBuffer extends FlatBlock {
+export class FlatBuffer implements DynamicBuffer {
+  #buf: Uint8Array = EMPTY;
+  #in = 0; // start of the readable bytes
+  #out = 0; // end of the readable bytes, start of the prepared area
+  #last = 0; // end of the prepared area
   #max: number;
 
   /**
@@ -165,8 +95,12 @@ export class FlatBuffer extends FlatBlock {
    */
   constructor(maxSize: number = Number.MAX_SAFE_INTEGER) {
     checkSize(maxSize, 'FlatBuffer');
-    super('FlatBuffer', EMPTY);
     this.#max = maxSize;
+  }
+
+  /** The number of readable bytes. */
+  size(): number {
+    return this.#out - this.#in;
   }
 
   /** The most bytes the buffer may hold. */
@@ -185,7 +119,22 @@ export class FlatBuffer extends FlatBlock {
 
   /** The size of the allocated block. */
   capacity(): number {
-    return this.buf.length;
+    return this.#buf.length;
+  }
+
+  /** The readable bytes, as a one-element list. */
+  data(): readonly Uint8Array[] {
+    return [this.dataView()];
+  }
+
+  /** The readable bytes as a single view; the fast path of {@link FlatBuffer.data}. */
+  dataView(): Uint8Array {
+    return this.#buf.subarray(this.#in, this.#out);
+  }
+
+  /** Exactly `n` writable bytes, as a one-element list. See {@link FlatBuffer.prepareView}. */
+  prepare(n: number): readonly Uint8Array[] {
+    return [this.prepareView(n)];
   }
 
   /**
@@ -196,19 +145,39 @@ export class FlatBuffer extends FlatBlock {
    */
   prepareView(n: number): Uint8Array {
     checkCount(n, 'FlatBuffer.prepare');
-    const len = this.out - this.in;
+    const len = this.#out - this.#in;
     if (n > this.#max - len) throw new LengthError('FlatBuffer overflow');
-    if (n > this.buf.length - this.out) {
-      if (n <= this.buf.length - len) {
-        this.buf.copyWithin(0, this.in, this.out);
+    if (n > this.#buf.length - this.#out) {
+      if (n <= this.#buf.length - len) {
+        this.#buf.copyWithin(0, this.#in, this.#out);
       } else {
         this.#reallocate(Math.min(this.#max, Math.max(2 * len, len + n)));
       }
-      this.in = 0;
-      this.out = len;
+      this.#in = 0;
+      this.#out = len;
     }
-    this.last = this.out + n;
-    return this.buf.subarray(this.out, this.last);
+    this.#last = this.#out + n;
+    return this.#buf.subarray(this.#out, this.#last);
+  }
+
+  /** Makes `min(n, prepared)` prepared bytes readable and discards the rest of the prepared area. */
+  commit(n: number): void {
+    checkCount(n, 'FlatBuffer.commit');
+    this.#out += Math.min(n, this.#last - this.#out);
+    this.#last = this.#out;
+  }
+
+  /** Drops `min(n, size())` readable bytes; the prepared area is kept. */
+  consume(n: number): void {
+    checkCount(n, 'FlatBuffer.consume');
+    if (n < this.#out - this.#in) {
+      this.#in += n;
+    } else if (this.#last === this.#out) {
+      // Empty with nothing prepared: rewind so the whole block is free without a compaction.
+      this.#in = this.#out = this.#last = 0;
+    } else {
+      this.#in = this.#out;
+    }
   }
 
   /**
@@ -220,13 +189,18 @@ export class FlatBuffer extends FlatBlock {
   reserve(n: number): void {
     checkSize(n, 'FlatBuffer.reserve');
     if (n > this.#max) throw new LengthError('FlatBuffer overflow');
-    if (n > this.buf.length) this.#reallocate(n);
+    if (n > this.#buf.length) this.#reallocate(n);
   }
 
   /** Reallocates to exactly `size()` bytes, releasing the rest; discards the prepared area. */
   shrinkToFit(): void {
-    const len = this.out - this.in;
-    if (this.buf.length > len) this.#reallocate(len);
+    const len = this.#out - this.#in;
+    if (this.#buf.length > len) this.#reallocate(len);
+  }
+
+  /** Discards every readable and prepared byte; the allocated block is kept for reuse. */
+  clear(): void {
+    this.#in = this.#out = this.#last = 0;
   }
 
   /**
@@ -238,12 +212,12 @@ export class FlatBuffer extends FlatBlock {
   }
 
   #reallocate(capacity: number): void {
-    const len = this.out - this.in;
+    const len = this.#out - this.#in;
     const next = capacity === 0 ? EMPTY : this.allocate(capacity);
-    if (len > 0) next.set(this.buf.subarray(this.in, this.out));
-    this.buf = next;
-    this.in = 0;
-    this.out = this.last = len;
+    if (len > 0) next.set(this.#buf.subarray(this.#in, this.#out));
+    this.#buf = next;
+    this.#in = 0;
+    this.#out = this.#last = len;
   }
 }
 
@@ -490,23 +464,48 @@ export class StaticBuffer implements DynamicBuffer {
  * the constructor; `data()` and `prepare()` always have exactly one element. When the free space
  * after the readable bytes is too small, the readable bytes are moved to the front.
  */
-export class FlatStaticBuffer extends FlatBlock {
+export class FlatStaticBuffer implements DynamicBuffer {
+  readonly #buf: Uint8Array;
+  #in = 0; // start of the readable bytes
+  #out = 0; // end of the readable bytes, start of the prepared area
+  #last = 0; // end of the prepared area
+
   /**
    * @param capacity - the fixed size, which is also `maxSize()` and `capacity()`.
    */
   constructor(capacity: number) {
     checkSize(capacity, 'FlatStaticBuffer');
-    super('FlatStaticBuffer', allocUnsafeBytes(capacity));
+    this.#buf = allocUnsafeBytes(capacity);
+  }
+
+  /** The number of readable bytes. */
+  size(): number {
+    return this.#out - this.#in;
   }
 
   /** The fixed size. */
   maxSize(): number {
-    return this.buf.length;
+    return this.#buf.length;
   }
 
   /** The fixed size. */
   capacity(): number {
-    return this.buf.length;
+    return this.#buf.length;
+  }
+
+  /** The readable bytes, as a one-element list. */
+  data(): readonly Uint8Array[] {
+    return [this.dataView()];
+  }
+
+  /** The readable bytes as a single view; the fast path of {@link FlatStaticBuffer.data}. */
+  dataView(): Uint8Array {
+    return this.#buf.subarray(this.#in, this.#out);
+  }
+
+  /** Exactly `n` writable bytes, as a one-element list. See {@link FlatStaticBuffer.prepareView}. */
+  prepare(n: number): readonly Uint8Array[] {
+    return [this.prepareView(n)];
   }
 
   /**
@@ -517,14 +516,38 @@ export class FlatStaticBuffer extends FlatBlock {
    */
   prepareView(n: number): Uint8Array {
     checkCount(n, 'FlatStaticBuffer.prepare');
-    const len = this.out - this.in;
-    if (n > this.buf.length - len) throw new LengthError('FlatStaticBuffer overflow');
-    if (n > this.buf.length - this.out) {
-      this.buf.copyWithin(0, this.in, this.out);
-      this.in = 0;
-      this.out = len;
+    const len = this.#out - this.#in;
+    if (n > this.#buf.length - len) throw new LengthError('FlatStaticBuffer overflow');
+    if (n > this.#buf.length - this.#out) {
+      this.#buf.copyWithin(0, this.#in, this.#out);
+      this.#in = 0;
+      this.#out = len;
     }
-    this.last = this.out + n;
-    return this.buf.subarray(this.out, this.last);
+    this.#last = this.#out + n;
+    return this.#buf.subarray(this.#out, this.#last);
+  }
+
+  /** Makes `min(n, prepared)` prepared bytes readable and discards the rest of the prepared area. */
+  commit(n: number): void {
+    checkCount(n, 'FlatStaticBuffer.commit');
+    this.#out += Math.min(n, this.#last - this.#out);
+    this.#last = this.#out;
+  }
+
+  /** Drops `min(n, size())` readable bytes; the prepared area is kept. */
+  consume(n: number): void {
+    checkCount(n, 'FlatStaticBuffer.consume');
+    if (n < this.#out - this.#in) {
+      this.#in += n;
+    } else if (this.#last === this.#out) {
+      this.#in = this.#out = this.#last = 0; // empty and idle: rewind, sparing a later compaction
+    } else {
+      this.#in = this.#out;
+    }
+  }
+
+  /** Discards every readable and prepared byte. */
+  clear(): void {
+    this.#in = this.#out = this.#last = 0;
   }
 }
