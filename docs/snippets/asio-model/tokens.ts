@@ -1,7 +1,7 @@
 import { asTuple, deferred, IoContext, redirectError, SteadyTimer, type ErrorOut } from 'tsbeast/net';
 
 const ioc = new IoContext();
-const timer = new SteadyTimer(ioc, 1);
+const timer = new SteadyTimer(ioc, 50); // long enough that every wait below starts before it expires
 
 // A callback: the initiating function returns nothing.
 timer.asyncWait((ec) => console.log('callback, error:', ec));
