@@ -12,3 +12,4 @@ export { isUpgrade } from '../http/message.js';
 export { PermessageDeflate, type PermessageDeflateInit, type PermessageDeflateStatus } from './deflate.js';
 // The negotiation steps alone, for handshakes carried by another protocol (RFC 8441 over HTTP/2).
 export { makeOffer, negotiate, acceptResponse, type PmdConfig } from './deflate.js';
+export { permessageDeflateAvailable } from './zlib-codec.js';

@@ -11,7 +11,7 @@
 
 import zlib from 'node:zlib';
 import { SystemError, ErrorCategory, type ErrorCode } from '../../net/error.js';
-import { zlibNative, type ZlibNative } from '../../net/node-internals.js';
+import { hasSyncZlib, zlibNative, type ZlibNative } from '../../net/node-internals.js';
 
 /** zlib's errors as codes (Beast's `zlib::error`). */
 export const zlibCategory = new ErrorCategory('beast.zlib', (v) => zlibMessages[v] ?? `zlib error ${v}`);
@@ -104,4 +104,14 @@ export class Inflater extends Codec {
   write(input: Uint8Array, output: Uint8Array): CodecResult {
     return this.run(Z_SYNC_FLUSH, input, output);
   }
+}
+
+/**
+ * Whether permessage-deflate can be negotiated on this Node: it needs the synchronous streaming
+ * zlib that the stream's deflate and inflate contexts drive (net/node-internals.ts, 4). Where it is
+ * missing, or `TSBEAST_NO_PRIVATE=1` switched it off, a `Stream` neither offers nor accepts the
+ * extension; a handshake carried outside the stream (RFC 8441 over HTTP/2) must ask this too.
+ */
+export function permessageDeflateAvailable(): boolean {
+  return hasSyncZlib();
 }

@@ -21,6 +21,7 @@ import {
 import { Response } from '../../beast/http/index.js';
 import {
   negotiate,
+  permessageDeflateAvailable,
   PermessageDeflate,
   error as wsError,
   Decorator,
@@ -88,7 +89,8 @@ export function asyncAccept(ws: Stream<Http2Layer>, headers: IncomingHttpHeaders
       return self.complete(bad[0]);
     }
     const res = new Response({ status: 200, version: http2Version });
-    const negotiated = negotiate(headers['sec-websocket-extensions'], ws.getOption(PermessageDeflate));
+    // As a Stream's own accept: the extension is declined where this Node cannot run it.
+    const negotiated = permessageDeflateAvailable() ? negotiate(headers['sec-websocket-extensions'], ws.getOption(PermessageDeflate)) : null;
     if (negotiated !== null) res.fields.set('Sec-WebSocket-Extensions', negotiated.response);
     ws.getOption(Decorator)?.decorators.response?.(res);
     if (!res.fields.has('Server')) res.fields.set('Server', serverName);

@@ -24,6 +24,7 @@ import { Request, Response } from '../../beast/http/index.js';
 import {
   acceptResponse,
   makeOffer,
+  permessageDeflateAvailable,
   PermessageDeflate,
   Decorator,
   Timeout,
@@ -140,7 +141,8 @@ export function asyncHandshake(
     // A request recorded while the wait's completion was queued (DESIGN section 4.5): nothing sent.
     if (self.cancelled() !== CancellationType.none) return self.complete(netError.operationAborted);
 
-    const pmdOpts = ws.getOption(PermessageDeflate);
+    // As a Stream's own handshake: no offer where this Node cannot run the extension.
+    const pmdOpts = permessageDeflateAvailable() ? ws.getOption(PermessageDeflate) : new PermessageDeflate();
     const req = new Request({ method: 'CONNECT', target, version: http2Version });
     req.fields.set('Host', host).set('Sec-WebSocket-Version', '13');
     if (pmdOpts.clientEnable) req.fields.set('Sec-WebSocket-Extensions', makeOffer(pmdOpts));
