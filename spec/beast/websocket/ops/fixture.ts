@@ -1,13 +1,17 @@
 // Shared helpers of the websocket Stream specs: client/server pairs over TestStream (optionally
 // with a FailCount and read/write size caps), raw frames built byte by byte (masked for a
 // server, unmasked for a client, with any header bits and length forms), the decoding of what a
-// stream wrote (frames, close codes), and raw HTTP peers for the opening handshake.
+// stream wrote (frames, close codes), raw HTTP peers for the opening handshake, and Beast's doTest:
+// `scenario` registers a spec twice, as it is and under the fail-count loop.
 
 import { Buffer } from 'node:buffer';
 
 import { expect } from 'chai';
+import type { Context } from 'mocha';
+import sinon from 'sinon';
 
-import { error as netError, type ErrorCode } from '../../../../lib/net/error.js';
+import { FlatBuffer } from '../../../../lib/net/dynamic-buffer.js';
+import { error as netError, SystemError, type ErrorCode } from '../../../../lib/net/error.js';
 import { IoContext } from '../../../../lib/net/io-context.js';
 import type { FailCount } from '../../../../lib/beast/test/fail-count.js';
 import { failLoop } from '../../../../lib/beast/test/fail-loop.js';
@@ -42,10 +46,15 @@ export interface Recorder<A extends readonly unknown[]> {
 /** A handler that records each call, optionally running `then` after recording. */
 export function recorder<A extends readonly unknown[] = [Ec, number]>(then?: (...args: A) => void): Recorder<A> {
   const calls: A[] = [];
+  const h = (...args: A): void => {
+    calls.push(args);
+    then?.(...args);
+  };
   return {
-    h: (...args: A): void => {
-      calls.push(args);
-      then?.(...args);
+    // Under a doTest run, each time the handler is handed out is one operation that must complete.
+    get h() {
+      scope?.handlers.push(calls);
+      return h;
     },
     calls,
     get called() {
@@ -68,7 +77,77 @@ export function pump(ioc: IoContext): number {
   return ioc.poll();
 }
 
+/** Runs single handlers until `done()` holds; fails if the context runs dry first. */
+export function stepUntil(ioc: IoContext, done: () => boolean): void {
+  ioc.restart();
+  while (!done()) {
+    if (ioc.pollOne() === 0) expect.fail('stepUntil: nothing left to run');
+  }
+}
+
+/** Recorders that also log their name in `order` when they run. */
+export function ordered(order: string[]) {
+  return {
+    io: (name: string) => recorder<[Ec, number]>(() => void order.push(name)),
+    ctl: (name: string) => recorder<[Ec]>(() => void order.push(name)),
+  };
+}
+
+/**
+ * An echo loop on `server`: every message read is written back; the loop ends at the first
+ * error (a close frame is answered by the read itself). Returns the reads' results.
+ */
+export function echo(server: WsStream): Array<[Ec, number]> {
+  const reads: Array<[Ec, number]> = [];
+  const buf = new FlatBuffer();
+  const loop = (): void =>
+    server.asyncRead(buf, (ec, n) => {
+      reads.push([ec, n]);
+      if (ec !== null) return;
+      const data = Uint8Array.from(buf.dataView());
+      buf.consume(n);
+      server.binary(server.gotBinary());
+      server.asyncWrite(data, () => {});
+      loop();
+    });
+  loop();
+  return reads;
+}
+
+/** A fake clock for the timeout specs: setTimeout, clearTimeout and performance, per test. */
+export interface FakeClock {
+  readonly clock: sinon.SinonFakeTimers;
+  /** Advances the clock by `ms` and runs what became ready. */
+  tick(ioc: IoContext, ms: number): void;
+}
+
+/** Installs a {@link FakeClock} around each test of the enclosing describe block. */
+export function useFakeClock(): FakeClock {
+  let clock: sinon.SinonFakeTimers | null = null;
+  beforeEach(() => {
+    clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+  });
+  afterEach(() => {
+    clock?.restore();
+    clock = null;
+  });
+  return {
+    get clock() {
+      return clock!;
+    },
+    tick(ioc: IoContext, ms: number): void {
+      clock!.tick(ms);
+      pump(ioc);
+    },
+  };
+}
+
 // ---- bytes --------------------------------------------------------------------------------------
+
+/** Bytes as latin1 text. */
+export function text(b: Uint8Array): string {
+  return Buffer.from(b).toString('latin1');
+}
 
 /** The UTF-8 bytes of a string, or the bytes themselves. */
 export function bytesOf(data: Uint8Array | string): Uint8Array {
@@ -268,7 +347,10 @@ export interface Pair {
 /** Builds a pair without any handshake. */
 export function makePair(opts: PairOptions = {}): Pair {
   const ioc = new IoContext();
-  const [a, b] = TestStream.pair(ioc, opts.fcA ?? null, opts.fcB ?? null);
+  // Under a doTest run both endpoints share the run's FailCount (unless the spec gives its own).
+  const [a, b] = TestStream.pair(ioc, opts.fcA ?? scope?.fc ?? null, opts.fcB ?? scope?.fc ?? null);
+  scope?.contexts.push(ioc);
+  scope?.endpoints.push(a, b);
   for (const s of [a, b]) {
     if (opts.readSize !== undefined) s.readSize(opts.readSize);
     if (opts.writeSize !== undefined) s.writeSize(opts.writeSize);
@@ -489,4 +571,89 @@ export async function doTest(scenario: (run: TestRun) => void, opts: PairOptions
     for (const [name, n] of calls) expect(n, `${name}: calls (FailCount ${fc.fired ? 'fired' : 'not fired'})`).to.equal(1);
     expect(p.ioc.outstandingWork(), 'outstanding work').to.equal(0);
   }, { limit: 5000 });
+}
+
+
+// ---- scenarios: each spec as it is, and under doTest ----------------------------------------------
+
+/** What one doTest run of a {@link scenario} built: its FailCount, contexts, endpoints, handlers. */
+interface RunScope {
+  readonly fc: FailCount;
+  readonly contexts: IoContext[];
+  readonly endpoints: TestStream[];
+  /** The calls of each handler handed out (a recorder's `h` read once per operation). */
+  readonly handlers: ReadonlyArray<readonly unknown[]>[];
+}
+
+/** The doTest run in progress, if any: {@link makePair} and {@link recorder} register with it. */
+let scope: RunScope | null = null;
+
+/** Whether `err` is what a run that hit the injected failure may throw: a failed expectation, or an operation's error (a Promise token). */
+function expectedAfterFailure(err: unknown): boolean {
+  return err instanceof SystemError || (err instanceof Error && err.name === 'AssertionError');
+}
+
+/** Runs what is ready on `ioc` until nothing is; tolerated failed expectations are ignored. */
+function drain(ioc: IoContext, tolerate: (err: unknown) => boolean): void {
+  for (let i = 0; i < 1000; i++) {
+    try {
+      if (pump(ioc) === 0) return;
+    } catch (err) {
+      if (!tolerate(err)) throw err;
+    }
+  }
+}
+
+/** Options of {@link scenario}. */
+export interface ScenarioOptions {
+  /** Also register the run under doTest (default true); false only with a stated reason. */
+  doTest?: boolean;
+  /** The fail-count loop's run limit (default 2000). */
+  limit?: number;
+}
+
+/** The body of a scenario: a mocha test function (sync or async), without `done`. */
+export type ScenarioBody = (this: Context) => void | Promise<void>;
+
+/**
+ * Registers `title` twice: as a plain test, and as "title (under doTest)", Beast's doTest around
+ * the same body. The second runs `body` with FailCount n = 0, 1, 2, … (`failLoop`) shared by every
+ * endpoint the body builds with the fixture ({@link makePair}, {@link openPair}, the raw peers),
+ * so every I/O step, from the opening handshake on, fails once in turn, until a run never hits the
+ * failure. That last run must pass every expectation of the body (the success path). An earlier
+ * run may fail an expectation (or a Promise token may reject): it is then torn down (every
+ * endpoint closed, every context run dry) and must show that every handler it handed out ran
+ * exactly once, that some handler saw an error, and that no work is left.
+ */
+export function scenario(title: string, body: ScenarioBody, opts: ScenarioOptions = {}): void {
+  it(title, body);
+  if (opts.doTest === false) return;
+  it(`${title} (under doTest)`, async function () {
+    this.timeout(120_000);
+    const ctx = this;
+    const runs = await failLoop(async (fc) => {
+      const run: RunScope = { fc, contexts: [], endpoints: [], handlers: [] };
+      scope = run;
+      let thrown: unknown = null;
+      try {
+        await body.call(ctx);
+      } catch (err) {
+        thrown = err;
+      } finally {
+        scope = null;
+      }
+      const tolerate = (err: unknown): boolean => fc.fired && expectedAfterFailure(err);
+      if (thrown !== null && !tolerate(thrown)) throw thrown;
+      for (const e of run.endpoints) e.close();
+      for (const ioc of run.contexts) drain(ioc, tolerate);
+      const what = `FailCount run ${fc.fired ? 'that hit the failure' : 'without failure'}`;
+      run.handlers.forEach((calls, i) => expect(calls.length, `${what}: calls of handler ${i}`).to.equal(run.handlers.filter((c) => c === calls).length));
+      if (thrown !== null) {
+        const errors = run.handlers.filter((calls) => calls.some((args) => args[0] !== null && args[0] !== undefined));
+        expect(errors.length, `${what}: handlers that saw an error`).to.be.greaterThan(0);
+      }
+      for (const ioc of run.contexts) expect(ioc.outstandingWork(), `${what}: outstanding work`).to.equal(0);
+    }, { limit: opts.limit ?? 2000 });
+    expect(runs, 'runs of the fail-count loop').to.be.greaterThan(1);
+  });
 }

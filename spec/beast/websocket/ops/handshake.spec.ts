@@ -1,9 +1,11 @@
-// Specs for the websocket Stream's opening handshake over TestStream: the client's request, each
+// Specs for the client side of the websocket Stream's opening handshake over TestStream: the client's request, each
 // check of the server's response (crafted by the test), the response out-parameter, bytes after
 // the 101; each check of the client's request on the server (the 400 / 426 response written
 // before the error is delivered, with the request split between pre-read bytes and the stream),
 // 100-continue, end of stream, accept from a parsed request (with and without head bytes), the
 // decorator, and Beast's fail-count loop over handshake and accept.
+// The server side (asyncAccept) is in accept.spec.ts. Also here: the other operations started
+// while the handshake is outstanding, and the handshake timeout.
 
 import { Buffer } from 'node:buffer';
 
@@ -13,38 +15,37 @@ import { bindCancellationSlot } from '../../../../lib/net/binders.js';
 import { CancellationSignal, CancellationType } from '../../../../lib/net/cancellation.js';
 import { FlatBuffer } from '../../../../lib/net/dynamic-buffer.js';
 import { error as netError, SystemError } from '../../../../lib/net/error.js';
+import type { IoContext } from '../../../../lib/net/io-context.js';
+import { condition as beastCondition, error as beastError } from '../../../../lib/beast/core/error.js';
 import { error as httpError } from '../../../../lib/beast/http/error.js';
-import { Request, Response } from '../../../../lib/beast/http/message.js';
-import { failLoop } from '../../../../lib/beast/test/fail-loop.js';
+import { Response } from '../../../../lib/beast/http/message.js';
 import { testFailure } from '../../../../lib/beast/test/error.js';
+import { failLoop } from '../../../../lib/beast/test/fail-loop.js';
 import { condition, error } from '../../../../lib/beast/websocket/error.js';
 import { makeSecAccept } from '../../../../lib/beast/websocket/hybi13.js';
-import { Decorator } from '../../../../lib/beast/websocket/options.js';
+import { Decorator, none, Timeout } from '../../../../lib/beast/websocket/options.js';
 import {
   bytesOf,
-  clientFrame,
+  type Ec,
   finish,
   headerField,
   makePair,
   Opcode,
   openClientAgainstRaw,
+  type PairOptions,
   peek,
+  peerClosed,
   pump,
   recorder,
   SAMPLE_ACCEPT,
-  SAMPLE_KEY,
   serverFrame,
   take,
-  upgradeRequest,
   upgradeResponse,
-  type Ec,
-  type PairOptions,
-  type UpgradeRequestParts,
   type UpgradeResponseParts,
+  useFakeClock,
 } from './fixture.js';
 
 const latin1 = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
-const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 
 /** Splits a raw HTTP message into its head lines and body. */
 function splitMessage(message: string): { start: string; fields: string[]; body: string } {
@@ -251,310 +252,6 @@ describe('websocket/Stream handshake', () => {
     });
   });
 
-  describe('server', () => {
-    /** The response a server wrote, parsed. */
-    function parseResponse(raw: string) {
-      const m = splitMessage(raw);
-      return { ...m, field: (n: string) => headerField(raw, n) };
-    }
-
-    const cases: Array<[string, UpgradeRequestParts, Ec, number]> = [
-      ['an HTTP/1.0 request', { version: 'HTTP/1.0' }, error.badHttpVersion, 400],
-      ['a POST request', { method: 'POST' }, error.badMethod, 400],
-      ['no Host field', { host: null }, error.noHost, 400],
-      ['no Connection field', { connection: null }, error.noConnection, 400],
-      ['Connection without upgrade', { connection: 'close' }, error.noConnectionUpgrade, 400],
-      ['no Upgrade field', { upgrade: null }, error.noUpgrade, 400],
-      ['Upgrade without websocket', { upgrade: 'h2c' }, error.noUpgradeWebsocket, 400],
-      ['no Sec-WebSocket-Key', { key: null }, error.noSecKey, 400],
-      ['a key longer than 24 characters', { key: `${SAMPLE_KEY}A` }, error.badSecKey, 400],
-      ['a short key ("1234")', { key: '1234' }, error.badSecKey, 400],
-      ['a key of 15 bytes', { key: Buffer.alloc(15, 7).toString('base64') }, error.badSecKey, 400],
-      ['a key of 17 bytes', { key: Buffer.alloc(17, 7).toString('base64') }, error.badSecKey, 400],
-      ['a 24-character key that is not base64', { key: 'dGhlIHNhbXBsZSBub25jZQ!!' }, error.badSecKey, 400],
-      ['no Sec-WebSocket-Version', { secVersion: null }, error.noSecVersion, 400],
-      ['Sec-WebSocket-Version 12', { secVersion: '12' }, error.badSecVersion, 426],
-      ['Sec-WebSocket-Version 14', { secVersion: '14' }, error.badSecVersion, 426],
-    ];
-
-    for (const [name, parts, expected, status] of cases) {
-      it(`${name}: ${status} written, then ${expected!.message()} (request split at 0, half, all)`, () => {
-        const request = bytes(upgradeRequest(parts));
-        for (const split of [0, request.length >> 1, request.length]) {
-          const { ioc, a, b, server } = makePair();
-          b.append(request.subarray(split));
-          let seenAtCompletion = '';
-          const acc = recorder<[Ec]>(() => void (seenAtCompletion = latin1(peek(a))));
-          server.asyncAccept(request.subarray(0, split), acc.h);
-          pump(ioc);
-          expect(acc.ec(`accept, split ${split}`)).to.equal(expected);
-          expect(condition.handshakeFailed.equivalent(acc.ec()!)).to.equal(true);
-          const res = parseResponse(seenAtCompletion);
-          // The response reuses the request's version.
-          const version = parts.version ?? 'HTTP/1.1';
-          expect(res.start).to.equal(status === 400 ? `${version} 400 Bad Request` : `${version} 426 Upgrade Required`);
-          expect(res.field('Sec-WebSocket-Version')).to.equal(status === 426 ? '13' : undefined);
-          expect(res.body).to.equal(expected!.message());
-          expect(res.field('Content-Length')).to.equal(String(Buffer.byteLength(expected!.message())));
-          expect(res.field('Server')).to.equal('tsbeast');
-          expect(res.field('Sec-WebSocket-Accept')).to.equal(undefined);
-          expect(server.isOpen()).to.equal(false);
-          finish(ioc, a, b);
-        }
-      });
-    }
-
-    it('answers a valid request with 101 (request split at several points)', () => {
-      const request = bytes(upgradeRequest());
-      for (const split of [0, 1, 50, request.length - 1, request.length]) {
-        const { ioc, a, b, server } = makePair();
-        b.append(request.subarray(split));
-        const acc = recorder<[Ec]>();
-        server.asyncAccept(request.subarray(0, split), acc.h);
-        pump(ioc);
-        expect(acc.ec(`split ${split}`)).to.equal(null);
-        const res = parseResponse(latin1(take(a)));
-        expect(res.start).to.equal('HTTP/1.1 101 Switching Protocols');
-        expect(res.field('Upgrade')).to.equal('websocket');
-        expect(res.field('Connection')).to.equal('Upgrade');
-        expect(res.field('Sec-WebSocket-Accept')).to.equal(SAMPLE_ACCEPT);
-        expect(res.field('Server')).to.equal('tsbeast');
-        expect(res.body).to.equal('');
-        expect(server.isOpen()).to.equal(true);
-        finish(ioc, a, b);
-      }
-    });
-
-    it('frames right after the request (in the pre-read bytes or the stream) are read as messages', () => {
-      const request = bytes(upgradeRequest());
-      const frame = clientFrame({ opcode: Opcode.text, payload: 'early' });
-      const all = new Uint8Array(Buffer.concat([request, frame]));
-      for (const split of [10, request.length, request.length + 3, all.length]) {
-        const { ioc, a, b, server } = makePair();
-        b.append(all.subarray(split));
-        const acc = recorder<[Ec]>();
-        server.asyncAccept(all.subarray(0, split), acc.h);
-        pump(ioc);
-        expect(acc.ec()).to.equal(null);
-        const buf = new FlatBuffer();
-        const r = recorder();
-        server.asyncRead(buf, r.h);
-        pump(ioc);
-        expect(r.once(`split ${split}`)).to.deep.equal([null, 5]);
-        expect(latin1(buf.dataView())).to.equal('early');
-        finish(ioc, a, b);
-      }
-    });
-
-    it('reads a request delivered one byte at a time', () => {
-      const { ioc, a, b, server } = makePair({ readSize: 1 });
-      b.append(upgradeRequest());
-      const acc = recorder<[Ec]>();
-      server.asyncAccept(acc.h);
-      pump(ioc);
-      expect(acc.ec()).to.equal(null);
-      expect(latin1(take(a)).startsWith('HTTP/1.1 101 Switching Protocols\r\n')).to.equal(true);
-      finish(ioc, a, b);
-    });
-
-    it('sends 100 Continue first for Expect: 100-continue', () => {
-      const { ioc, a, b, server } = makePair();
-      b.append(upgradeRequest({ extra: [['Expect', '100-continue']] }));
-      const acc = recorder<[Ec]>();
-      server.asyncAccept(acc.h);
-      pump(ioc);
-      expect(acc.ec()).to.equal(null);
-      const raw = latin1(take(a));
-      const first = raw.slice(0, raw.indexOf('\r\n\r\n') + 4);
-      const second = raw.slice(first.length);
-      expect(first.startsWith('HTTP/1.1 100 Continue\r\n')).to.equal(true);
-      expect(second.startsWith('HTTP/1.1 101 Switching Protocols\r\n')).to.equal(true);
-      expect(headerField(second, 'Sec-WebSocket-Accept')).to.equal(SAMPLE_ACCEPT);
-      finish(ioc, a, b);
-    });
-
-    it('end of stream before a request: websocket closed', () => {
-      const { ioc, a, b, server } = makePair();
-      const acc = recorder<[Ec]>();
-      server.asyncAccept(acc.h);
-      pump(ioc);
-      expect(acc.called).to.equal(false);
-      a.close();
-      pump(ioc);
-      expect(acc.ec()).to.equal(error.closed);
-      expect(b.bufferedBytes()).to.equal(0);
-      finish(ioc, a, b);
-    });
-
-    it('end of stream inside a request: http partialMessage, nothing written', () => {
-      const { ioc, a, b, server } = makePair();
-      b.append(upgradeRequest().slice(0, 30));
-      const acc = recorder<[Ec]>();
-      server.asyncAccept(acc.h);
-      pump(ioc);
-      a.close();
-      pump(ioc);
-      expect(acc.ec()).to.equal(httpError.partialMessage);
-      finish(ioc, a, b);
-    });
-
-    it('pre-read bytes beyond the read buffer: bufferOverflow', () => {
-      const { ioc, a, b, server } = makePair();
-      const acc = recorder<[Ec]>();
-      server.asyncAccept(new Uint8Array(65537), acc.h);
-      pump(ioc);
-      expect(acc.ec()).to.equal(error.bufferOverflow);
-      expect(server.isOpen()).to.equal(false);
-      finish(ioc, a, b);
-    });
-
-    it('a request parsed by the application: asyncAccept(request) answers it', () => {
-      const { ioc, a, b, server } = makePair();
-      const req = new Request({
-        method: 'GET',
-        target: '/x',
-        fields: [
-          ['Host', 'h'],
-          ['Upgrade', 'websocket'],
-          ['Connection', 'Upgrade'],
-          ['Sec-WebSocket-Key', SAMPLE_KEY],
-          ['Sec-WebSocket-Version', '13'],
-        ],
-      });
-      const acc = recorder<[Ec]>();
-      server.asyncAccept(req, acc.h);
-      pump(ioc);
-      expect(acc.ec()).to.equal(null);
-      const raw = latin1(take(a));
-      expect(raw.startsWith('HTTP/1.1 101 Switching Protocols\r\n')).to.equal(true);
-      expect(headerField(raw, 'Sec-WebSocket-Accept')).to.equal(SAMPLE_ACCEPT);
-      // Then frames from the stream.
-      b.append(clientFrame({ opcode: Opcode.text, payload: 'after' }));
-      const r = recorder();
-      server.asyncRead(new FlatBuffer(), r.h);
-      pump(ioc);
-      expect(r.once()).to.deep.equal([null, 5]);
-
-      // An invalid parsed request gets its 400 and error.
-      const p = makePair();
-      const bad = new Request({ method: 'GET', fields: [['Host', 'h'], ['Upgrade', 'websocket']] });
-      const acc2 = recorder<[Ec]>();
-      p.server.asyncAccept(bad, acc2.h);
-      pump(p.ioc);
-      expect(acc2.ec()).to.equal(error.noConnection);
-      expect(latin1(take(p.a)).startsWith('HTTP/1.1 400 Bad Request\r\n')).to.equal(true);
-      finish(ioc, a, b);
-      finish(p.ioc, p.a, p.b);
-    });
-
-    it('asyncAccept(request, head): the head bytes are frame data', () => {
-      const { ioc, a, b, server } = makePair();
-      const req = new Request({
-        fields: [
-          ['Host', 'h'],
-          ['Upgrade', 'websocket'],
-          ['Connection', 'upgrade'],
-          ['Sec-WebSocket-Key', SAMPLE_KEY],
-          ['Sec-WebSocket-Version', '13'],
-        ],
-      });
-      const frame = clientFrame({ opcode: Opcode.binary, payload: 'head bytes' });
-      const acc = recorder<[Ec]>();
-      server.asyncAccept(req, frame.subarray(0, 7), acc.h);
-      b.append(frame.subarray(7));
-      pump(ioc);
-      expect(acc.ec()).to.equal(null);
-      take(a);
-      const buf = new FlatBuffer();
-      const r = recorder();
-      server.asyncRead(buf, r.h);
-      pump(ioc);
-      expect(r.once()).to.deep.equal([null, 10]);
-      expect(latin1(buf.dataView())).to.equal('head bytes');
-      expect(server.gotBinary()).to.equal(true);
-      finish(ioc, a, b);
-    });
-
-    it('the decorator chooses a subprotocol and a Server field; the default Server is tsbeast', () => {
-      const { ioc, a, b, client, server } = makePair();
-      client.setOption(
-        new Decorator({
-          request: (req) => {
-            req.fields.set('Sec-WebSocket-Protocol', 'v1.proto, v2.proto');
-            req.fields.set('User-Agent', 'spec');
-          },
-        }),
-      );
-      let offered = '';
-      server.setOption(
-        new Decorator({
-          response: (res) => {
-            res.fields.set('Sec-WebSocket-Protocol', 'v2.proto');
-            res.fields.set('Server', 'spec-server');
-          },
-          request: () => {
-            offered = 'server request decorator must not run';
-          },
-        }),
-      );
-      const acc = recorder<[Ec]>();
-      const hs = recorder<[Ec]>();
-      const res = new Response();
-      server.asyncAccept(acc.h);
-      client.asyncHandshake(res, 'localhost', '/', hs.h);
-      pump(ioc);
-      expect(acc.ec()).to.equal(null);
-      expect(hs.ec()).to.equal(null);
-      expect(offered).to.equal('');
-      expect(res.fields.get('Sec-WebSocket-Protocol')).to.equal('v2.proto');
-      expect(res.fields.get('Server')).to.equal('spec-server');
-      finish(ioc, a, b);
-
-      // The decorator also runs on failure responses.
-      const p = makePair();
-      p.server.setOption(new Decorator({ response: (r) => void r.fields.set('X-Tag', 'decorated') }));
-      p.b.append(upgradeRequest({ key: null }));
-      const acc2 = recorder<[Ec]>();
-      p.server.asyncAccept(acc2.h);
-      pump(p.ioc);
-      expect(acc2.ec()).to.equal(error.noSecKey);
-      const raw = latin1(take(p.a));
-      expect(headerField(raw, 'X-Tag')).to.equal('decorated');
-      expect(headerField(raw, 'Server')).to.equal('tsbeast');
-      finish(p.ioc, p.a, p.b);
-    });
-
-    it('a second accept or handshake while one is outstanding: alreadyStarted', () => {
-      const { ioc, a, b, server } = makePair();
-      const acc = recorder<[Ec]>();
-      const acc2 = recorder<[Ec]>();
-      server.asyncAccept(acc.h);
-      server.asyncAccept(acc2.h);
-      pump(ioc);
-      expect(acc2.ec()).to.equal(netError.alreadyStarted);
-      expect(acc.called).to.equal(false);
-      b.append(upgradeRequest());
-      pump(ioc);
-      expect(acc.ec()).to.equal(null);
-      finish(ioc, a, b);
-    });
-
-    it('works with the Promise token inside run()', async () => {
-      const { ioc, a, b, client, server } = makePair();
-      const run = ioc.run();
-      await Promise.all([server.asyncAccept(), client.asyncHandshake('localhost', '/')]);
-      await client.asyncWrite(bytesOf('hello'));
-      const buf = new FlatBuffer();
-      expect(await server.asyncRead(buf)).to.equal(5);
-      const [rd] = await Promise.allSettled([server.asyncRead(buf), client.asyncClose(1000)]);
-      expect(rd.status).to.equal('rejected');
-      expect(((rd as PromiseRejectedResult).reason as SystemError).code).to.equal(error.closed);
-      await run;
-      expect(ioc.outstandingWork()).to.equal(0);
-      finish(ioc, a, b);
-    });
-  });
-
   describe('cancellation', () => {
     it('terminal cancels a handshake waiting for the response; total is ignored', () => {
       const { ioc, a, b, client } = makePair();
@@ -569,20 +266,6 @@ describe('websocket/Stream handshake', () => {
       pump(ioc);
       expect(hs.ec()).to.equal(netError.operationAborted);
       expect(client.isOpen()).to.equal(false);
-      finish(ioc, a, b);
-    });
-
-    it('terminal cancels an accept waiting for the request', () => {
-      const { ioc, a, b, server } = makePair();
-      const sig = new CancellationSignal();
-      const acc = recorder<[Ec]>();
-      b.append(upgradeRequest().slice(0, 20));
-      server.asyncAccept(bindCancellationSlot(sig.slot(), acc.h));
-      pump(ioc);
-      sig.emit(CancellationType.terminal);
-      pump(ioc);
-      expect(acc.ec()).to.equal(netError.operationAborted);
-      expect(a.bufferedBytes(), 'no response').to.equal(0);
       finish(ioc, a, b);
     });
   });
@@ -625,5 +308,94 @@ describe('websocket/Stream handshake', () => {
         expect(runs).to.be.greaterThan(readSize === 1 ? 100 : 4);
       });
     }
+  });
+});
+
+describe('websocket/Stream handshake: other operations during the handshake (17.4)', () => {
+  describe('a client', () => {
+    it('a client: write, read, ping, pong and close complete with inProgress (posted); nothing but the request goes out', () => {
+      const p = makePair();
+      const hs = recorder<[Ec]>();
+      p.client.asyncHandshake('localhost', '/', hs.h);
+      const w = recorder();
+      const r = recorder();
+      const ping = recorder<[Ec]>();
+      const pong = recorder<[Ec]>();
+      const close = recorder<[Ec]>();
+      const hs2 = recorder<[Ec]>();
+      p.client.asyncWrite(bytesOf('too early'), w.h);
+      p.client.asyncRead(new FlatBuffer(), r.h);
+      p.client.asyncPing('', ping.h);
+      p.client.asyncPong('', pong.h);
+      p.client.asyncClose(1000, close.h);
+      p.client.asyncHandshake('localhost', '/', hs2.h);
+      // Never inside the initiating call.
+      expect([w.called, r.called, ping.called, pong.called, close.called, hs2.called]).to.deep.equal([false, false, false, false, false, false]);
+      pump(p.ioc);
+      expect(w.once()).to.deep.equal([netError.inProgress, 0]);
+      expect(r.once()).to.deep.equal([netError.inProgress, 0]);
+      expect([ping.ec(), pong.ec(), close.ec(), hs2.ec()]).to.deep.equal([
+        netError.inProgress,
+        netError.inProgress,
+        netError.inProgress,
+        netError.alreadyStarted,
+      ]);
+      // Only the upgrade request is on the wire (RFC 6455 section 4.1).
+      const sent = Buffer.from(peek(p.b)).toString('latin1');
+      expect(sent.startsWith('GET / HTTP/1.1\r\n')).to.equal(true);
+      expect(sent.endsWith('\r\n\r\n')).to.equal(true);
+      expect(hs.called).to.equal(false);
+      // The handshake is undisturbed and completes exactly once.
+      const acc = recorder<[Ec]>();
+      p.server.asyncAccept(acc.h);
+      pump(p.ioc);
+      expect([hs.ec(), acc.ec()]).to.deep.equal([null, null]);
+      const w2 = recorder();
+      p.client.asyncWrite(bytesOf('now'), w2.h);
+      pump(p.ioc);
+      expect(w2.once()).to.deep.equal([null, 3]);
+      finish(p.ioc, p.a, p.b);
+    });
+  });
+});
+
+describe('websocket/Stream handshake: the handshake timeout', () => {
+  const fake = useFakeClock();
+  const tick = (ioc: IoContext, ms: number): void => fake.tick(ioc, ms);
+
+  it('the handshake timeout bounds a client handshake with a silent server', () => {
+    const { ioc, a, b, client } = makePair();
+    client.setOption(new Timeout(1000, none, false));
+    const hs = recorder<[Ec]>();
+    client.asyncHandshake('localhost', '/', hs.h);
+    pump(ioc);
+    tick(ioc, 999);
+    expect(hs.called).to.equal(false);
+    tick(ioc, 1);
+    expect(hs.ec()).to.equal(beastError.timeout);
+    expect(hs.ec()!.matches(beastCondition.timeout)).to.equal(true);
+    expect(client.isOpen()).to.equal(false);
+    // The socket was closed: the peer reads the request, then the end of the stream.
+    expect(peerClosed(ioc, b)).to.equal(true);
+    expect(fake.clock.countTimers()).to.equal(0);
+    finish(ioc, a, b);
+  });
+
+  it('a completed handshake cancels the handshake timer; with no idle timeout none is left', () => {
+    const { ioc, a, b, client, server } = makePair();
+    client.setOption(Timeout.suggested('client'));
+    server.setOption(new Timeout(1000, none, false));
+    const acc = recorder<[Ec]>();
+    const hs = recorder<[Ec]>();
+    server.asyncAccept(acc.h);
+    client.asyncHandshake('localhost', '/', hs.h);
+    pump(ioc);
+    expect([acc.ec(), hs.ec()]).to.deep.equal([null, null]);
+    expect(fake.clock.countTimers()).to.equal(0);
+    const r = recorder();
+    server.asyncRead(new FlatBuffer(), r.h);
+    tick(ioc, 60_000);
+    expect(r.called).to.equal(false);
+    finish(ioc, a, b);
   });
 });

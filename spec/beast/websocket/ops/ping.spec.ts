@@ -1,24 +1,36 @@
 // Specs for ping and pong (ops/ping.ts, Beast's ping_op, after test/beast/websocket/ping.cpp)
 // over TestStream against a raw peer: what goes out, how a read answers the peer's ping, and the
 // errors and argument checks.
+// What else can run during a ping: a close parked behind it, a read's pong and a write waiting for
+// the write side (Beast's hand-off order), and its cancellation while parked.
 
 import { expect } from 'chai';
 
+import { bindAbortSignal } from '../../../../lib/net/binders.js';
+import { CancellationType } from '../../../../lib/net/cancellation.js';
 import { FlatBuffer } from '../../../../lib/net/dynamic-buffer.js';
-import { error as netError } from '../../../../lib/net/error.js';
+import { error as netError, SystemError } from '../../../../lib/net/error.js';
+import { usePromise } from '../../../../lib/net/token.js';
+import { error } from '../../../../lib/beast/websocket/error.js';
+import { implOf } from '../../../support/internals.js';
 import {
+  bytesOf,
   clientFrame,
   closePayload,
+  type Ec,
+  echo,
   finish,
   Opcode,
   openClientAgainstRaw,
+  openPair,
   openServerAgainstRaw,
+  ordered,
   parseFrames,
   pump,
   recorder,
   serverFrame,
+  stepUntil,
   take,
-  type Ec,
 } from './fixture.js';
 
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -97,5 +109,77 @@ describe('websocket/Stream ping and pong', () => {
     expect(late.ec()).to.equal(netError.operationAborted);
     expect(a.bufferedBytes()).to.equal(0);
     finish(ioc, a, b);
+  });
+});
+
+describe('websocket/Stream ping: what else runs', () => {
+  describe("a close, a write or a read's pong during a ping", () => {
+    it('ping pending, then close: both succeed, ping first', () => {
+      const { ioc, a, b, client, server } = openPair();
+      const reads = echo(server);
+      const order: string[] = [];
+      const { ctl } = ordered(order);
+      const p = ctl('ping');
+      const c = ctl('close');
+      client.asyncPing('', p.h);
+      expect(implOf(client).locks.isLocked('wr')).to.equal(true);
+      client.asyncClose(1000, c.h);
+      pump(ioc);
+      expect([p.ec(), c.ec()]).to.deep.equal([null, null]);
+      expect(order).to.deep.equal(['ping', 'close']);
+      expect(reads).to.deep.equal([[error.closed, 0]]);
+      expect(server.reason().code).to.equal(1000);
+      finish(ioc, a, b);
+    });
+
+    it('hand-off after a ping: a read waiting to send its pong goes before a parked write', () => {
+      const { ioc, a, b, client } = openClientAgainstRaw();
+      a.writeSize(1);
+      const p = recorder<[Ec]>();
+      client.asyncPing('a long ping payload', p.h);
+      const w = recorder();
+      client.asyncWrite(bytesOf('msg'), w.h);
+      a.append(serverFrame({ opcode: Opcode.ping, payload: 'q' }));
+      const r = recorder();
+      client.asyncRead(new FlatBuffer(), r.h);
+      stepUntil(ioc, () => implOf(client).locks.waits('rd'));
+      pump(ioc);
+      expect(p.ec()).to.equal(null);
+      expect(w.once()).to.deep.equal([null, 3]);
+      expect(parseFrames(take(b)).map((f) => [f.opcode, text(f.payload)])).to.deep.equal([
+        [Opcode.ping, 'a long ping payload'],
+        [Opcode.pong, 'q'],
+        [Opcode.text, 'msg'],
+      ]);
+      finish(ioc, a, b);
+    });
+  });
+
+  describe('cancellation of a ping', () => {
+    it('a ping parked behind a write, cancelled with total through an AbortSignal: rejected, not sent', async () => {
+      const { ioc, a, b, client } = openPair();
+      const ac = new AbortController();
+      const w = recorder();
+      client.asyncWrite(bytesOf('message'), w.h);
+      const ping = client.asyncPing('p', bindAbortSignal(ac.signal, usePromise, CancellationType.total));
+      const settled = ping.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      ac.abort('enough');
+      pump(ioc);
+      const err = await settled;
+      expect(err).to.be.instanceOf(SystemError);
+      expect((err as SystemError).code).to.equal(netError.operationAborted);
+      expect((err as SystemError).cause).to.equal('enough');
+      expect(w.once()).to.deep.equal([null, 7]);
+      expect(parseFrames(take(b)).map((f) => f.opcode)).to.deep.equal([Opcode.text]);
+      // The ping slot is free again.
+      const p2 = recorder<[Ec]>();
+      client.asyncPing('q', p2.h);
+      pump(ioc);
+      expect(p2.ec()).to.equal(null);
+      finish(ioc, a, b);
+    });
   });
 });

@@ -1,9 +1,10 @@
-// Specs for the websocket Stream's reads and writes over TestStream: message sizes both ways
-// (client frames masked, server frames not, minimal length forms), text and binary, write_some
-// fragments, auto-fragmentation, read_some into fixed and dynamic buffers, the message size
-// limit and buffer overflow, every framing rule of the reference's section 5 (crafted frames to
-// a server and to a client: the read's error, the close code sent back, the teardown), control
-// frames between fragments, the control callback, and the peer's closing handshake.
+// Specs for the read operations (ops/read.ts) over TestStream: what a read returns for each
+// message a peer writes. Message sizes both ways (client frames masked, server frames not,
+// minimal length forms), text and binary, write_some fragments, auto-fragmentation, read_some into
+// fixed and dynamic buffers, the message size limit and buffer overflow, buffer sequences, and the
+// connection lost without a close frame. The frames that break the rules: read-frames.spec.ts;
+// control frames and the peer's close: read-control.spec.ts; a close or a cancellation during a
+// read: read-cancel.spec.ts; the idle timeout: read-timeout.spec.ts.
 
 import { Buffer } from 'node:buffer';
 
@@ -17,14 +18,10 @@ import {
   asciiPattern,
   bytesOf,
   clientFrame,
-  closeCodeOf,
-  closePayload,
-  concat,
+  type Ec,
   finish,
-  frameBytes,
   onlyCloseCode,
   Opcode,
-  openClientAgainstRaw,
   openPair,
   openServerAgainstRaw,
   parseFrames,
@@ -34,10 +31,7 @@ import {
   peerClosed,
   pump,
   recorder,
-  serverFrame,
   take,
-  type Ec,
-  type RawFrame,
 } from './fixture.js';
 
 const MiB = 1024 * 1024;
@@ -48,7 +42,7 @@ const flat = (b: FlatBuffer): Uint8Array => Uint8Array.from(b.dataView());
 /** The 7-bit length field a minimal header has for `n` payload bytes. */
 const len7For = (n: number): number => (n < 126 ? n : n < 0x10000 ? 126 : 127);
 
-describe('websocket/Stream read and write', () => {
+describe('websocket/Stream read: messages', () => {
   describe('messages', () => {
     for (const size of sizes) {
       it(`client to server, ${size} bytes: one masked frame with the minimal length form`, () => {
@@ -432,318 +426,6 @@ describe('websocket/Stream read and write', () => {
     });
   });
 
-  // ---- protocol violations ----------------------------------------------------------------------
-
-  interface Violation {
-    name: string;
-    /** Frames (described unmasked; masked for a server automatically) that break the rules. */
-    frames: RawFrame[];
-    ec: Ec;
-    code: number;
-  }
-
-  const utf8Bad = Uint8Array.of(0x61, 0xc0, 0x80);
-  const violations = (role: 'server' | 'client'): Violation[] => [
-    { name: 'RSV1 on a data frame without permessage-deflate', frames: [{ opcode: Opcode.text, rsv: 0x40, payload: 'a' }], ec: error.badReservedBits, code: 1002 },
-    { name: 'RSV2 on a data frame', frames: [{ opcode: Opcode.binary, rsv: 0x20, payload: 'a' }], ec: error.badReservedBits, code: 1002 },
-    { name: 'RSV3 on a data frame', frames: [{ opcode: Opcode.text, rsv: 0x10 }], ec: error.badReservedBits, code: 1002 },
-    {
-      name: 'RSV1 on a continuation frame',
-      frames: [{ opcode: Opcode.text, fin: false, payload: 'a' }, { opcode: Opcode.cont, rsv: 0x40, payload: 'b' }],
-      ec: error.badReservedBits,
-      code: 1002,
-    },
-    { name: 'RSV1 on a ping', frames: [{ opcode: Opcode.ping, rsv: 0x40 }], ec: error.badReservedBits, code: 1002 },
-    { name: 'RSV2 on a close', frames: [{ opcode: Opcode.close, rsv: 0x20 }], ec: error.badReservedBits, code: 1002 },
-    ...[3, 4, 5, 6, 7, 11, 12, 13, 14, 15].map((op) => ({
-      name: `reserved opcode ${op}`,
-      frames: [{ opcode: op, payload: 'x' }],
-      ec: error.badOpcode,
-      code: 1002,
-    })),
-    { name: 'a fragmented ping', frames: [{ opcode: Opcode.ping, fin: false }], ec: error.badControlFragment, code: 1002 },
-    { name: 'a fragmented pong', frames: [{ opcode: Opcode.pong, fin: false, payload: 'p' }], ec: error.badControlFragment, code: 1002 },
-    { name: 'a fragmented close', frames: [{ opcode: Opcode.close, fin: false }], ec: error.badControlFragment, code: 1002 },
-    { name: 'a ping of 126 bytes', frames: [{ opcode: Opcode.ping, payload: pattern(126) }], ec: error.badControlSize, code: 1002 },
-    { name: 'a close of 126 bytes', frames: [{ opcode: Opcode.close, payload: closePayload(1000, asciiPattern(124)) }], ec: error.badControlSize, code: 1002 },
-    { name: 'a 16-bit length below 126', frames: [{ opcode: Opcode.binary, lengthForm: 16, payload: pattern(125) }], ec: error.badSize, code: 1002 },
-    { name: 'a 16-bit length of 0', frames: [{ opcode: Opcode.text, lengthForm: 16 }], ec: error.badSize, code: 1002 },
-    { name: 'a 64-bit length below 65536', frames: [{ opcode: Opcode.binary, lengthForm: 64, length: 65535 }], ec: error.badSize, code: 1002 },
-    { name: 'a 64-bit length with the top bit set', frames: [{ opcode: Opcode.binary, lengthForm: 64, length: 2 ** 63 }], ec: error.badSize, code: 1002 },
-    { name: 'a continuation without a message', frames: [{ opcode: Opcode.cont, payload: 'a' }], ec: error.badContinuation, code: 1002 },
-    {
-      name: 'a text frame inside a message',
-      frames: [{ opcode: Opcode.text, fin: false, payload: 'a' }, { opcode: Opcode.text, payload: 'b' }],
-      ec: error.badDataFrame,
-      code: 1002,
-    },
-    {
-      name: 'a binary frame inside a message',
-      frames: [{ opcode: Opcode.binary, fin: false, payload: 'a' }, { opcode: Opcode.binary, payload: 'b' }],
-      ec: error.badDataFrame,
-      code: 1002,
-    },
-    { name: 'invalid UTF-8 in a text frame', frames: [{ opcode: Opcode.text, payload: utf8Bad }], ec: error.badFramePayload, code: 1007 },
-    {
-      name: 'invalid UTF-8 split across frames',
-      frames: [{ opcode: Opcode.text, fin: false, payload: Uint8Array.of(0x61, 0xe2, 0x82) }, { opcode: Opcode.cont, payload: Uint8Array.of(0x28) }],
-      ec: error.badFramePayload,
-      code: 1007,
-    },
-    { name: 'a text message ending inside a code point', frames: [{ opcode: Opcode.text, payload: Uint8Array.of(0x61, 0xe2, 0x82) }], ec: error.badFramePayload, code: 1007 },
-    {
-      name: 'a text message whose empty final frame ends inside a code point',
-      frames: [{ opcode: Opcode.text, fin: false, payload: Uint8Array.of(0xe2, 0x82) }, { opcode: Opcode.cont }],
-      ec: error.badFramePayload,
-      code: 1007,
-    },
-    { name: 'a surrogate in a text frame', frames: [{ opcode: Opcode.text, payload: Uint8Array.of(0xed, 0xa0, 0x80) }], ec: error.badFramePayload, code: 1007 },
-    { name: 'a close payload of 1 byte', frames: [{ opcode: Opcode.close, payload: Uint8Array.of(0x03) }], ec: error.badCloseSize, code: 1002 },
-    ...[0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535].map((c) => ({
-      name: `close code ${c}`,
-      frames: [{ opcode: Opcode.close, payload: Uint8Array.of(c >>> 8, c & 0xff) }],
-      ec: error.badCloseCode,
-      code: 1002,
-    })),
-    { name: 'a close reason that is not UTF-8', frames: [{ opcode: Opcode.close, payload: closePayload(1000, Uint8Array.of(0xff)) }], ec: error.badClosePayload, code: 1002 },
-    role === 'server'
-      ? { name: 'an unmasked frame', frames: [{ opcode: Opcode.text, payload: 'a', key: undefined }], ec: error.badUnmaskedFrame, code: 1002 }
-      : { name: 'a masked frame', frames: [{ opcode: Opcode.text, payload: 'a', key: 0x01020304 }], ec: error.badMaskedFrame, code: 1002 },
-  ];
-
-  describe('protocol violations sent to a server', () => {
-    for (const v of violations('server')) {
-      it(`${v.name}: the read fails with ${v.ec!.message()}, close ${v.code} goes back, the connection is torn down`, () => {
-        const { ioc, a, b, server } = openServerAgainstRaw();
-        const masked = v.frames.map((f) => ('key' in f ? frameBytes(f) : clientFrame(f)));
-        b.append(concat(...masked));
-        const r = recorder();
-        server.asyncRead(new FlatBuffer(), r.h);
-        pump(ioc);
-        expect(r.ec('read')).to.equal(v.ec);
-        expect(onlyCloseCode(take(a), false)).to.equal(v.code);
-        expect(server.isOpen()).to.equal(false);
-        expect(peerClosed(ioc, a), 'torn down').to.equal(true);
-        // Later operations are aborted.
-        const w = recorder();
-        server.asyncWrite(bytesOf('x'), w.h);
-        pump(ioc);
-        expect(w.once()).to.deep.equal([netError.operationAborted, 0]);
-        finish(ioc, a, b);
-      });
-    }
-  });
-
-  describe('protocol violations sent to a client', () => {
-    for (const v of violations('client')) {
-      it(`${v.name}: the read fails with ${v.ec!.message()}, masked close ${v.code} goes back, torn down`, () => {
-        const { ioc, a, b, client } = openClientAgainstRaw();
-        const raw = v.frames.map((f) => ('key' in f ? frameBytes(f) : serverFrame(f)));
-        a.append(concat(...raw));
-        const r = recorder();
-        client.asyncRead(new FlatBuffer(), r.h);
-        pump(ioc);
-        expect(r.ec('read')).to.equal(v.ec);
-        expect(onlyCloseCode(take(b), true)).to.equal(v.code);
-        expect(client.isOpen()).to.equal(false);
-        expect(peerClosed(ioc, b), 'torn down').to.equal(true);
-        finish(ioc, a, b);
-      });
-    }
-  });
-
-  describe('framing details', () => {
-    it('fails fast on invalid UTF-8 before the rest of the frame arrives', () => {
-      const { ioc, a, b, server } = openServerAgainstRaw();
-      // A 100-byte text frame of which only 4 payload bytes arrive, already invalid.
-      const full = clientFrame({ opcode: Opcode.text, payload: concat(Uint8Array.of(0x61, 0xf5), asciiPattern(98)) });
-      b.append(full.subarray(0, 2 + 4 + 4));
-      const r = recorder();
-      server.asyncRead(new FlatBuffer(), r.h);
-      pump(ioc);
-      expect(r.ec('read')).to.equal(error.badFramePayload);
-      expect(onlyCloseCode(take(a), false)).to.equal(CloseCode.badPayload);
-      finish(ioc, a, b);
-    });
-
-    it('accepts a code point split across frames and across reads', () => {
-      const { ioc, a, b, server } = openServerAgainstRaw({ readSize: 1 });
-      b.append(clientFrame({ opcode: Opcode.text, fin: false, payload: Uint8Array.of(0x61, 0xe2, 0x82) }));
-      b.append(clientFrame({ opcode: Opcode.cont, payload: Uint8Array.of(0xac, 0x62) }));
-      const buf = new FlatBuffer();
-      const r = recorder();
-      server.asyncRead(buf, r.h);
-      pump(ioc);
-      expect(r.once()).to.deep.equal([null, 5]);
-      expect(text(flat(buf))).to.equal('a€b');
-      finish(ioc, a, b);
-    });
-
-    it('binary messages are not checked for UTF-8', () => {
-      const { ioc, a, b, server } = openServerAgainstRaw();
-      b.append(clientFrame({ opcode: Opcode.binary, payload: Uint8Array.of(0xff, 0xc0) }));
-      const r = recorder();
-      server.asyncRead(new FlatBuffer(), r.h);
-      pump(ioc);
-      expect(r.once()).to.deep.equal([null, 2]);
-      finish(ioc, a, b);
-    });
-
-    it('control frames between fragments are handled; the message is read whole', () => {
-      const { ioc, a, b, server } = openServerAgainstRaw();
-      const seen: Array<[string, string]> = [];
-      server.controlCallback((kind, payload) => seen.push([kind, payload]));
-      b.append(clientFrame({ opcode: Opcode.text, fin: false, payload: 'hel' }));
-      b.append(clientFrame({ opcode: Opcode.ping, payload: 'p1' }));
-      b.append(clientFrame({ opcode: Opcode.cont, fin: false }));
-      b.append(clientFrame({ opcode: Opcode.pong, payload: 'q' }));
-      b.append(clientFrame({ opcode: Opcode.cont, payload: 'lo' }));
-      const buf = new FlatBuffer();
-      const r = recorder();
-      server.asyncRead(buf, r.h);
-      pump(ioc);
-      expect(r.once()).to.deep.equal([null, 5]);
-      expect(text(flat(buf))).to.equal('hello');
-      expect(seen).to.deep.equal([['ping', 'p1'], ['pong', 'q']]);
-      const back = parseFrames(take(a));
-      expect(back.map((f) => [f.opcode, f.masked, text(f.payload)])).to.deep.equal([[Opcode.pong, false, 'p1']]);
-      expect(server.isOpen()).to.equal(true);
-      finish(ioc, a, b);
-    });
-
-    it('the control callback sees ping, pong and close payloads; a client answers pings with masked pongs', () => {
-      const { ioc, a, b, client } = openClientAgainstRaw();
-      const seen: Array<[string, string]> = [];
-      client.controlCallback((kind, payload) => seen.push([kind, payload]));
-      a.append(serverFrame({ opcode: Opcode.ping, payload: 'are you there' }));
-      a.append(serverFrame({ opcode: Opcode.pong, payload: '' }));
-      a.append(serverFrame({ opcode: Opcode.close, payload: closePayload(1001, 'bye') }));
-      const r = recorder();
-      client.asyncRead(new FlatBuffer(), r.h);
-      pump(ioc);
-      expect(r.once()).to.deep.equal([error.closed, 0]);
-      expect(seen).to.deep.equal([['ping', 'are you there'], ['pong', ''], ['close', 'bye']]);
-      const back = parseFrames(take(b));
-      expect(back.map((f) => [f.opcode, f.masked, f.key !== 0])).to.deep.equal([
-        [Opcode.pong, true, true],
-        [Opcode.close, true, true],
-      ]);
-      expect(text(back[0]!.payload)).to.equal('are you there');
-      expect(closeCodeOf(back[1]!)).to.equal(1001);
-      expect(back[1]!.payload.length, 'no reason echoed').to.equal(2);
-      // Cleared: no more calls.
-      client.controlCallback();
-      expect(seen.length).to.equal(3);
-      finish(ioc, a, b);
-    });
-
-    it('an empty non-final frame is skipped; an empty final frame ends the message', () => {
-      const { ioc, a, b, server } = openServerAgainstRaw();
-      b.append(clientFrame({ opcode: Opcode.binary, fin: false }));
-      b.append(clientFrame({ opcode: Opcode.cont, fin: false, payload: 'ab' }));
-      b.append(clientFrame({ opcode: Opcode.cont }));
-      const buf = new FlatBuffer();
-      const r = recorder();
-      server.asyncRead(buf, r.h);
-      pump(ioc);
-      expect(r.once()).to.deep.equal([null, 2]);
-      expect(server.isMessageDone()).to.equal(true);
-      expect(server.gotBinary()).to.equal(true);
-      finish(ioc, a, b);
-    });
-
-    it('a masked payload is unmasked across reads of 1 byte (rolling key)', () => {
-      const { ioc, a, b, server } = openServerAgainstRaw({ readSize: 1 });
-      const msg = asciiPattern(300, 9);
-      b.append(clientFrame({ opcode: Opcode.text, payload: msg, key: 0xa1b2c3d4 }));
-      const buf = new FlatBuffer();
-      const r = recorder();
-      server.asyncRead(buf, r.h);
-      pump(ioc);
-      expect(r.once()).to.deep.equal([null, 300]);
-      expect(Buffer.from(flat(buf)).equals(msg)).to.equal(true);
-      finish(ioc, a, b);
-    });
-  });
-
-    it('a 64-bit length of 2^63-1: messageTooBig, close 1009 (Beast issue 802)', () => {
-      const { ioc, a, b, server } = openServerAgainstRaw();
-      server.readMessageMax(0);
-      b.append(Uint8Array.of(0x82, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4));
-      const r = recorder();
-      server.asyncRead(new FlatBuffer(), r.h);
-      pump(ioc);
-      expect(r.once()).to.deep.equal([error.messageTooBig, 0]);
-      expect(onlyCloseCode(take(a), false)).to.equal(CloseCode.tooBig);
-
-      // Seen from a Stream client: its read gets closed with the server's reason 1009.
-      const p = openPair();
-      const sr = recorder();
-      p.server.asyncRead(new FlatBuffer(), sr.h);
-      p.a.asyncWriteSome(Uint8Array.of(0x81, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4), recorder().h);
-      const cr = recorder();
-      p.client.asyncRead(new FlatBuffer(), cr.h);
-      pump(p.ioc);
-      expect(sr.once()).to.deep.equal([error.messageTooBig, 0]);
-      expect(cr.once()).to.deep.equal([error.closed, 0]);
-      expect(p.client.reason().code).to.equal(CloseCode.tooBig);
-      finish(ioc, a, b);
-      finish(p.ioc, p.a, p.b);
-    });
-
-    it('read_some into an empty buffer completes with 0 and leaves the message (Beast issue 807)', () => {
-      const { ioc, a, b, client, server } = openPair();
-      server.asyncWrite(bytesOf('Hello, world!'), recorder().h);
-      pump(ioc);
-      const r = recorder();
-      client.asyncReadSome(new Uint8Array(0), r.h);
-      pump(ioc);
-      expect(r.once()).to.deep.equal([null, 0]);
-      const buf = new FlatBuffer();
-      const r2 = recorder();
-      client.asyncRead(buf, r2.h);
-      pump(ioc);
-      expect(r2.once()).to.deep.equal([null, 13]);
-      expect(text(flat(buf))).to.equal('Hello, world!');
-      finish(ioc, a, b);
-    });
-
-    it('the control callback never runs inside the initiating call, nor before its frame is reached (Beast issue 954)', () => {
-      const after = concat(serverFrame({ opcode: Opcode.text }), serverFrame({ opcode: Opcode.ping, payload: 'p' }));
-      const { ioc, a, b, client } = openClientAgainstRaw({}, after);
-      const seen: string[] = [];
-      client.controlCallback((kind) => seen.push(kind));
-      const r = recorder(() => void seen.push('handler'));
-      client.asyncRead(new FlatBuffer(), r.h);
-      expect(seen).to.deep.equal([]);
-      pump(ioc);
-      expect(r.once()).to.deep.equal([null, 0]);
-      expect(seen).to.deep.equal(['handler']);
-      // The ping is buffered already: the next read reports it, but not inside asyncRead.
-      const r2 = recorder(() => void seen.push('handler 2'));
-      client.asyncRead(new FlatBuffer(), r2.h);
-      expect(seen).to.deep.equal(['handler']);
-      pump(ioc);
-      expect(seen).to.deep.equal(['handler', 'ping']);
-      expect(r2.called).to.equal(false);
-      expect(parseFrames(take(b)).map((f) => [f.opcode, text(f.payload)])).to.deep.equal([[Opcode.pong, 'p']]);
-      finish(ioc, a, b);
-    });
-
-    it('readSizeHint: 1536 by default, bounded by readMessageMax and a dynamic buffer\'s room', () => {
-      const { ioc, a, b, server } = openPair();
-      expect(server.readSizeHint()).to.equal(1536);
-      expect(server.readSizeHint(100)).to.equal(100);
-      expect(server.readSizeHint(new FlatBuffer(10))).to.equal(10);
-      const full = new FlatBuffer(2);
-      full.prepare(2);
-      full.commit(2);
-      expect(server.readSizeHint(full)).to.equal(1);
-      server.readMessageMax(50);
-      expect(server.readSizeHint()).to.equal(50);
-      finish(ioc, a, b);
-    });
-
   describe('buffer sequences', () => {
     const split = (b: Uint8Array, cuts: number[]): Uint8Array[] => {
       const out: Uint8Array[] = [];
@@ -833,85 +515,6 @@ describe('websocket/Stream read and write', () => {
       pump(ioc);
       expect(w.once()).to.deep.equal([netError.connectionReset, 0]);
       expect(client.isOpen()).to.equal(false);
-      finish(ioc, a, b);
-    });
-  });
-
-  describe("the peer's close", () => {
-    for (const [name, payload, echoed, code, reason] of [
-      ['a close with code 1001 and a reason', closePayload(1001, 'going'), 1001, 1001, 'going'],
-      ['a close with code 3000', closePayload(3000), 3000, 3000, ''],
-      ['a close with code 4999', closePayload(4999, 'x'), 4999, 4999, 'x'],
-      ['an empty close', new Uint8Array(0), 1000, 0, ''],
-    ] as const) {
-      it(`${name}: the read gets closed, reason() holds it, the echo carries ${echoed}`, () => {
-        const { ioc, a, b, server } = openServerAgainstRaw();
-        b.append(clientFrame({ opcode: Opcode.close, payload }));
-        const r = recorder();
-        server.asyncRead(new FlatBuffer(), r.h);
-        pump(ioc);
-        expect(r.once()).to.deep.equal([error.closed, 0]);
-        expect(server.reason()).to.deep.equal({ code, reason });
-        const frames = parseFrames(take(a));
-        expect(frames.length).to.equal(1);
-        expect(closeCodeOf(frames[0]!)).to.equal(echoed);
-        expect(frames[0]!.payload.length).to.equal(2);
-        expect(server.isOpen()).to.equal(false);
-        expect(peerClosed(ioc, a)).to.equal(true);
-        // Every later operation is aborted.
-        const r2 = recorder();
-        server.asyncRead(new FlatBuffer(), r2.h);
-        const c = recorder<[Ec]>();
-        server.asyncClose(1000, c.h);
-        pump(ioc);
-        expect(r2.once()).to.deep.equal([netError.operationAborted, 0]);
-        expect(c.ec()).to.equal(netError.operationAborted);
-        finish(ioc, a, b);
-      });
-    }
-
-    for (const code of [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014]) {
-      it(`close code ${code} is valid and echoed`, () => {
-        const { ioc, a, b, client } = openClientAgainstRaw();
-        a.append(serverFrame({ opcode: Opcode.close, payload: closePayload(code) }));
-        const r = recorder();
-        client.asyncRead(new FlatBuffer(), r.h);
-        pump(ioc);
-        expect(r.once()).to.deep.equal([error.closed, 0]);
-        expect(client.reason().code).to.equal(code);
-        expect(onlyCloseCode(take(b), true)).to.equal(code);
-        finish(ioc, a, b);
-      });
-    }
-
-    it('a close with no code sends an empty close frame, answered with 1000', () => {
-      const { ioc, a, b, client, server } = openPair();
-      const c = recorder<[Ec]>();
-      client.asyncClose(0, c.h);
-      const sent = parseFrames(peek(b));
-      expect(sent.map((f) => [f.opcode, f.payload.length, f.masked])).to.deep.equal([[Opcode.close, 0, true]]);
-      const r = recorder();
-      server.asyncRead(new FlatBuffer(), r.h);
-      pump(ioc);
-      expect(r.once()).to.deep.equal([error.closed, 0]);
-      expect(c.ec()).to.equal(null);
-      expect(server.reason()).to.deep.equal({ code: 0, reason: '' });
-      expect(client.reason()).to.deep.equal({ code: 1000, reason: '' });
-      finish(ioc, a, b);
-    });
-
-    it('a Stream peer closing: the read gets closed with its code, then both are closed', () => {
-      const { ioc, a, b, client, server } = openPair();
-      const r = recorder();
-      const c = recorder<[Ec]>();
-      server.asyncRead(new FlatBuffer(), r.h);
-      client.asyncClose({ code: 1001, reason: 'away' }, c.h);
-      pump(ioc);
-      expect(r.once()).to.deep.equal([error.closed, 0]);
-      expect(c.ec()).to.equal(null);
-      expect(server.reason()).to.deep.equal({ code: 1001, reason: 'away' });
-      expect(client.reason()).to.deep.equal({ code: 1001, reason: '' });
-      expect([client.isOpen(), server.isOpen()]).to.deep.equal([false, false]);
       finish(ioc, a, b);
     });
   });

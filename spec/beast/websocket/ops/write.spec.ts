@@ -1,26 +1,41 @@
 // Specs for the write operations (ops/write.ts, Beast's write_some_op and write_op, after
 // test/beast/websocket/write.cpp) over TestStream against a raw peer: the frames that go out for
 // a message, its parts and its options, and the errors a write completes with.
+// What else can run during a write: a read's pong, a ping or a close parked until the write side
+// is free (Beast's hand-off order), and the cancellation of a write, parked or in the next layer.
+
+import { Buffer } from 'node:buffer';
 
 import { expect } from 'chai';
 
-import { error } from '../../../../lib/beast/websocket/error.js';
+import { bindCancellationSlot } from '../../../../lib/net/binders.js';
+import { CancellationSignal, CancellationType } from '../../../../lib/net/cancellation.js';
 import { FlatBuffer } from '../../../../lib/net/dynamic-buffer.js';
 import { error as netError } from '../../../../lib/net/error.js';
+import { error } from '../../../../lib/beast/websocket/error.js';
+import { giveMaskBuffer, takeMaskBuffer } from '../../../../lib/beast/websocket/mask-buffers.js';
+import { implOf } from '../../../support/internals.js';
 import {
-  closePayload,
+  bytesOf,
   clientFrame,
+  closePayload,
+  type Ec,
+  echo,
   finish,
   Opcode,
   openClientAgainstRaw,
+  openPair,
   openServerAgainstRaw,
+  ordered,
   parseFrames,
   pattern,
+  peek,
   pump,
   recorder,
   serverFrame,
+  stepUntil,
   take,
-  type Ec,
+  text,
 } from './fixture.js';
 
 describe('websocket/Stream write', () => {
@@ -119,5 +134,248 @@ describe('websocket/Stream write', () => {
     expect(w.once()).to.deep.equal([null, 1]);
     a.append(serverFrame({ opcode: Opcode.close, payload: closePayload(1000) }));
     finish(ioc, a, b);
+  });
+});
+
+describe('websocket/Stream write: what else runs', () => {
+  describe("a close, a ping or a read's pong during a write", () => {
+    it('write pending, then close: both succeed, write first', () => {
+      const { ioc, a, b, client, server } = openPair();
+      const reads = echo(server);
+      const order: string[] = [];
+      const { io, ctl } = ordered(order);
+      const w = io('write');
+      const c = ctl('close');
+      client.asyncWrite(bytesOf('*'), w.h);
+      client.asyncClose(1000, c.h);
+      pump(ioc);
+      expect(w.once()).to.deep.equal([null, 1]);
+      expect(c.ec()).to.equal(null);
+      expect(order).to.deep.equal(['write', 'close']);
+      expect(reads).to.deep.equal([[null, 1], [error.closed, 0]]);
+      finish(ioc, a, b);
+    });
+
+    it('an auto-fragmented write lets a read\'s pong go out between its gathered writes', () => {
+      // A server gathers up to 64 frames into one write while nobody waits for the write side;
+      // the pong that arrives meanwhile goes out before the next write, not at the message's end.
+      const { ioc, a, b, server } = openServerAgainstRaw();
+      server.writeBufferBytes(8);
+      const payload = 'abcdefgh'.repeat(140);
+      const w = recorder();
+      server.asyncWrite(bytesOf(payload), w.h);
+      b.append(clientFrame({ opcode: Opcode.ping, payload: 'p' }));
+      const r = recorder();
+      server.asyncRead(new FlatBuffer(), r.h);
+      pump(ioc);
+      expect(w.once()).to.deep.equal([null, payload.length]);
+      expect(r.called).to.equal(false);
+      const frames = parseFrames(take(a));
+      const pong = frames.findIndex((f) => f.opcode === Opcode.pong);
+      expect(frames.length).to.equal(141);
+      expect(pong % 64, 'the pong sits between two gathered writes').to.equal(0);
+      expect(pong).to.be.within(64, 139);
+      expect(frames.map((f) => f.fin)).to.deep.equal(frames.map((f, i) => f.opcode === Opcode.pong || i === 140));
+      const data = frames.filter((f) => f.opcode !== Opcode.pong);
+      expect(data.every((f) => f.payload.length === 8)).to.equal(true);
+      expect(text(Buffer.concat(data.map((f) => f.payload)))).to.equal(payload);
+      finish(ioc, a, b);
+    });
+
+    it('an unfragmented write delays the pong until the whole frame is out', () => {
+      const { ioc, a, b, server } = openServerAgainstRaw();
+      server.autoFragment(false);
+      a.writeSize(1);
+      b.writeSize(3);
+      const w = recorder();
+      server.asyncWrite(bytesOf('aaaaaaaabbbbbbbbcccccccc'), w.h);
+      b.append(clientFrame({ opcode: Opcode.ping, payload: 'p' }));
+      const r = recorder();
+      server.asyncRead(new FlatBuffer(), r.h);
+      pump(ioc);
+      expect(w.once()).to.deep.equal([null, 24]);
+      expect(parseFrames(take(a)).map((f) => [f.opcode, f.fin, text(f.payload)])).to.deep.equal([
+        [Opcode.text, true, 'aaaaaaaabbbbbbbbcccccccc'],
+        [Opcode.pong, true, 'p'],
+      ]);
+      finish(ioc, a, b);
+    });
+
+    it('hand-off after a write fragment: a parked close goes before a parked ping; the rest of the message never goes', () => {
+      // A client gathers up to 64 frames into one write, as a server does: the hand-off comes
+      // after the first gathered write.
+      const { ioc, a, b, client } = openClientAgainstRaw();
+      client.writeBufferBytes(8);
+      const order: string[] = [];
+      const { io, ctl } = ordered(order);
+      const w = io('write');
+      const p = ctl('ping');
+      const c = ctl('close');
+      client.asyncWrite(bytesOf('abcdefgh'.repeat(130)), w.h);
+      client.asyncPing('p', p.h);
+      client.asyncClose(1000, c.h);
+      pump(ioc);
+      const frames = parseFrames(take(b));
+      expect(frames.map((f) => [f.opcode, f.fin])).to.deep.equal([
+        [Opcode.text, false],
+        ...Array.from({ length: 63 }, () => [Opcode.cont, false]),
+        [Opcode.close, true],
+      ]);
+      expect(frames.slice(0, 64).every((f) => f.masked && text(f.payload) === 'abcdefgh')).to.equal(true);
+      a.append(serverFrame({ opcode: Opcode.close, payload: closePayload(1000) }));
+      pump(ioc);
+      expect(c.ec()).to.equal(null);
+      expect(w.once()).to.deep.equal([netError.operationAborted, 64 * 8]);
+      expect(p.ec()).to.equal(netError.operationAborted);
+      expect(order[0]).to.equal('close');
+      finish(ioc, a, b);
+    });
+  });
+});
+
+describe('websocket/Stream write: cancellation', () => {
+  describe('a write parked, or in the next layer', () => {
+    it('a write parked behind a ping, cancelled with total: nothing of it sent, the stream stays usable', () => {
+      const { ioc, a, b, client, server } = openPair();
+      const sig = new CancellationSignal();
+      const p = recorder<[Ec]>();
+      const w = recorder();
+      client.asyncPing('p', p.h);
+      client.asyncWrite(bytesOf('never'), bindCancellationSlot(sig.slot(), w.h));
+      sig.emit(CancellationType.total);
+      pump(ioc);
+      expect(p.ec()).to.equal(null);
+      expect(w.once()).to.deep.equal([netError.operationAborted, 0]);
+      expect(parseFrames(take(b)).map((f) => f.opcode)).to.deep.equal([Opcode.ping]);
+      expect(client.isOpen()).to.equal(true);
+      // Usable: the next write goes out as a new message.
+      const w2 = recorder();
+      client.asyncWrite(bytesOf('fine'), w2.h);
+      const r = recorder();
+      const buf = new FlatBuffer();
+      server.asyncRead(buf, r.h);
+      pump(ioc);
+      expect(w2.once()).to.deep.equal([null, 4]);
+      expect(r.once()).to.deep.equal([null, 4]);
+      expect(text(buf.dataView())).to.equal('fine');
+      finish(ioc, a, b);
+    });
+
+    it('a write parked between its fragments, cancelled with total: the next write continues the message', () => {
+      const { ioc, a, b, client, server } = openPair();
+      client.writeBufferBytes(8);
+      const sig = new CancellationSignal();
+      const w = recorder();
+      const p = recorder<[Ec]>();
+      client.asyncWrite(bytesOf('abcdefgh'.repeat(130)), bindCancellationSlot(sig.slot(), w.h));
+      client.asyncPing('p', p.h);
+      // The first gathered write (64 frames) goes, then the ping takes the write side and the write parks.
+      stepUntil(ioc, () => implOf(client).locks.waits('wr'));
+      sig.emit(CancellationType.total);
+      pump(ioc);
+      expect(w.once()).to.deep.equal([netError.operationAborted, 64 * 8]);
+      expect(p.ec()).to.equal(null);
+      const w2 = recorder();
+      client.asyncWrite(bytesOf('rest'), w2.h);
+      pump(ioc);
+      expect(w2.once()).to.deep.equal([null, 4]);
+      const frames = parseFrames(peek(b));
+      expect(frames.map((f) => [f.opcode, f.fin, text(f.payload)])).to.deep.equal([
+        [Opcode.text, false, 'abcdefgh'],
+        ...Array.from({ length: 63 }, () => [Opcode.cont, false, 'abcdefgh']),
+        [Opcode.ping, true, 'p'],
+        [Opcode.cont, true, 'rest'],
+      ]);
+      const buf = new FlatBuffer();
+      const r = recorder();
+      server.asyncRead(buf, r.h);
+      pump(ioc);
+      expect(r.once()).to.deep.equal([null, 64 * 8 + 4]);
+      expect(text(buf.dataView())).to.equal('abcdefgh'.repeat(64) + 'rest');
+      finish(ioc, a, b);
+    });
+
+    it('a parked write accepts terminal and partial too', () => {
+      for (const type of [CancellationType.terminal, CancellationType.partial]) {
+        const { ioc, a, b, client } = openPair();
+        const sig = new CancellationSignal();
+        const w = recorder();
+        client.asyncPing('p', recorder<[Ec]>().h);
+        client.asyncWrite(bytesOf('x'), bindCancellationSlot(sig.slot(), w.h));
+        sig.emit(type);
+        pump(ioc);
+        expect(w.once()).to.deep.equal([netError.operationAborted, 0]);
+        expect(client.isOpen()).to.equal(true);
+        expect(parseFrames(take(b)).map((f) => f.opcode)).to.deep.equal([Opcode.ping]);
+        finish(ioc, a, b);
+      }
+    });
+
+    it('a whole-message write, its completion queued: total is ignored, terminal aborts it and fails the stream', () => {
+      for (const type of [CancellationType.total, CancellationType.partial, CancellationType.terminal]) {
+        const { ioc, a, b, client } = openClientAgainstRaw();
+        const sig = new CancellationSignal();
+        const w = recorder();
+        client.asyncWrite(bytesOf('hello'), bindCancellationSlot(sig.slot(), w.h));
+        sig.emit(type);
+        pump(ioc);
+        if (type === CancellationType.terminal) {
+          expect(w.once()).to.deep.equal([netError.operationAborted, 0]);
+          expect(client.isOpen()).to.equal(false);
+        } else {
+          expect(w.once()).to.deep.equal([null, 5]);
+          expect(client.isOpen()).to.equal(true);
+        }
+        expect(sig.hasHandler(), 'nothing left in the slot').to.equal(false);
+        finish(ioc, a, b);
+      }
+    });
+
+    it('terminal while a write or a ping is in the next layer: operationAborted, the stream failed; total ignored', () => {
+      for (const kind of ['write', 'ping'] as const) {
+        const { ioc, a, b, client } = openPair();
+        const sig = new CancellationSignal();
+        const h = recorder<[Ec, ...unknown[]]>();
+        if (kind === 'write') client.asyncWrite(bytesOf('abc'), bindCancellationSlot(sig.slot(), h.h));
+        else client.asyncPing('abc', bindCancellationSlot(sig.slot(), h.h));
+        sig.emit(CancellationType.total);
+        pump(ioc);
+        expect(h.ec(`${kind} with total`)).to.equal(null);
+        if (kind === 'write') client.asyncWrite(bytesOf('abc'), bindCancellationSlot(sig.slot(), h.h));
+        else client.asyncPing('abc', bindCancellationSlot(sig.slot(), h.h));
+        sig.emit(CancellationType.terminal);
+        pump(ioc);
+        expect(h.calls.length).to.equal(2);
+        expect(h.calls[1]![0], `${kind} with terminal`).to.equal(netError.operationAborted);
+        expect(client.isOpen()).to.equal(false);
+        const w = recorder();
+        client.asyncWrite(bytesOf('x'), w.h);
+        pump(ioc);
+        expect(w.once()).to.deep.equal([netError.operationAborted, 0]);
+        finish(ioc, a, b);
+      }
+    });
+
+    it('terminal between the writes of one client frame longer than a gather buffer: operationAborted, failed, the buffer back', () => {
+      const { ioc, a, b, client } = openPair();
+      client.autoFragment(false);
+      // The buffer on top of the pool is the one the write borrows.
+      const top = takeMaskBuffer();
+      giveMaskBuffer(top);
+      const sig = new CancellationSignal();
+      const w = recorder();
+      client.asyncWrite(pattern(200_001, 9), bindCancellationSlot(sig.slot(), w.h));
+      // The frame's header and first 64 KiB are in the peer's input: the frame is half sent.
+      expect(peek(b).length).to.equal(64 * 1024 + 128);
+      sig.emit(CancellationType.terminal);
+      pump(ioc);
+      expect(w.once()[0]).to.equal(netError.operationAborted);
+      expect(client.isOpen()).to.equal(false);
+      expect(peek(b).length, 'nothing more of the frame').to.equal(64 * 1024 + 128);
+      const again = takeMaskBuffer();
+      expect(again).to.equal(top);
+      giveMaskBuffer(again);
+      finish(ioc, a, b);
+    });
   });
 });

@@ -1,22 +1,20 @@
-// Specs for the websocket Stream's timeouts (the reference's section 6) with sinon's fake
-// setTimeout and performance clock (setImmediate stays real and is not used: the context is
-// driven with poll): the handshake timeout bounds accept and handshake and the closing
-// handshake; the idle timeout fails a pending read, unless keep-alive pings are answered or the
-// peer pings; the first operation to see a timeout gets `timeout`, the others `operationAborted`.
+// Specs for the idle timeout while reading (the reference's section 6), with sinon's fake
+// setTimeout and performance clock (the context is driven with poll): the idle timeout fails a
+// pending read, unless data arrives, the peer pings, or keep-alive pings are answered.
 
 import { expect } from 'chai';
-import sinon from 'sinon';
 
 import { FlatBuffer } from '../../../../lib/net/dynamic-buffer.js';
 import { error as netError } from '../../../../lib/net/error.js';
-import { condition as beastCondition, error as beastError } from '../../../../lib/beast/core/error.js';
+import type { IoContext } from '../../../../lib/net/io-context.js';
+import { error as beastError } from '../../../../lib/beast/core/error.js';
 import { error } from '../../../../lib/beast/websocket/error.js';
 import { none, Timeout } from '../../../../lib/beast/websocket/options.js';
 import {
   bytesOf,
   clientFrame,
+  type Ec,
   finish,
-  makePair,
   Opcode,
   openPair,
   openServerAgainstRaw,
@@ -25,92 +23,12 @@ import {
   pump,
   recorder,
   take,
-  upgradeRequest,
-  type Ec,
-} from '../ops/fixture.js';
+  useFakeClock,
+} from './fixture.js';
 
-describe('websocket/Stream timeouts', () => {
-  let clock: sinon.SinonFakeTimers;
-  beforeEach(() => {
-    clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
-  });
-  afterEach(() => {
-    clock.restore();
-  });
-
-  /** Advances the fake clock by `ms` and runs what became ready. */
-  function tick(ioc: Parameters<typeof pump>[0], ms: number): void {
-    clock.tick(ms);
-    pump(ioc);
-  }
-
-  it('a new stream has every timeout disabled; suggested values for client and server', () => {
-    const { ioc, a, b, client } = makePair();
-    const t = client.getOption(Timeout);
-    expect([t.handshakeTimeout, t.idleTimeout, t.keepAlivePings]).to.deep.equal([none, none, false]);
-    const server = Timeout.suggested('server');
-    expect([server.handshakeTimeout, server.idleTimeout, server.keepAlivePings]).to.deep.equal([30_000, 300_000, true]);
-    const cl = Timeout.suggested('client');
-    expect([cl.handshakeTimeout, cl.idleTimeout, cl.keepAlivePings]).to.deep.equal([30_000, none, false]);
-    client.setOption(server);
-    expect(client.getOption(Timeout)).to.equal(server);
-    expect(clock.countTimers(), 'no timer before the handshake').to.equal(0);
-    finish(ioc, a, b);
-  });
-
-  it('the handshake timeout bounds a client handshake with a silent server', () => {
-    const { ioc, a, b, client } = makePair();
-    client.setOption(new Timeout(1000, none, false));
-    const hs = recorder<[Ec]>();
-    client.asyncHandshake('localhost', '/', hs.h);
-    pump(ioc);
-    tick(ioc, 999);
-    expect(hs.called).to.equal(false);
-    tick(ioc, 1);
-    expect(hs.ec()).to.equal(beastError.timeout);
-    expect(hs.ec()!.matches(beastCondition.timeout)).to.equal(true);
-    expect(client.isOpen()).to.equal(false);
-    // The socket was closed: the peer reads the request, then the end of the stream.
-    expect(peerClosed(ioc, b)).to.equal(true);
-    expect(clock.countTimers()).to.equal(0);
-    finish(ioc, a, b);
-  });
-
-  it('the handshake timeout bounds an accept with a silent client (after a partial request too)', () => {
-    for (const partial of ['', upgradeRequest().slice(0, 40)]) {
-      const { ioc, a, b, server } = makePair();
-      server.setOption(Timeout.suggested('server'));
-      b.append(partial);
-      const acc = recorder<[Ec]>();
-      server.asyncAccept(acc.h);
-      pump(ioc);
-      tick(ioc, 29_999);
-      expect(acc.called).to.equal(false);
-      tick(ioc, 1);
-      expect(acc.ec()).to.equal(beastError.timeout);
-      expect(a.bufferedBytes(), 'no response').to.equal(0);
-      expect(clock.countTimers()).to.equal(0);
-      finish(ioc, a, b);
-    }
-  });
-
-  it('a completed handshake cancels the handshake timer; with no idle timeout none is left', () => {
-    const { ioc, a, b, client, server } = makePair();
-    client.setOption(Timeout.suggested('client'));
-    server.setOption(new Timeout(1000, none, false));
-    const acc = recorder<[Ec]>();
-    const hs = recorder<[Ec]>();
-    server.asyncAccept(acc.h);
-    client.asyncHandshake('localhost', '/', hs.h);
-    pump(ioc);
-    expect([acc.ec(), hs.ec()]).to.deep.equal([null, null]);
-    expect(clock.countTimers()).to.equal(0);
-    const r = recorder();
-    server.asyncRead(new FlatBuffer(), r.h);
-    tick(ioc, 60_000);
-    expect(r.called).to.equal(false);
-    finish(ioc, a, b);
-  });
+describe('websocket/Stream read: the idle timeout', () => {
+  const fake = useFakeClock();
+  const tick = (ioc: IoContext, ms: number): void => fake.tick(ioc, ms);
 
   it('the idle timeout without pings: the pending read gets timeout and the socket is closed', () => {
     const { ioc, a, b, server } = openServerAgainstRaw();
@@ -130,7 +48,7 @@ describe('websocket/Stream timeouts', () => {
     server.asyncWrite(bytesOf('x'), w.h);
     pump(ioc);
     expect(w.once()).to.deep.equal([netError.operationAborted, 0]);
-    expect(clock.countTimers()).to.equal(0);
+    expect(fake.clock.countTimers()).to.equal(0);
     finish(ioc, a, b);
   });
 
@@ -235,41 +153,7 @@ describe('websocket/Stream timeouts', () => {
     expect(c.ec()).to.equal(null);
     expect(sr.once()).to.deep.equal([error.closed, 0]);
     expect(cr.once()).to.deep.equal([netError.operationAborted, 0]);
-    expect(clock.countTimers()).to.equal(0);
-    finish(ioc, a, b);
-  });
-
-  it('the handshake timeout bounds the closing handshake with a silent peer', () => {
-    const { ioc, a, b, server } = openServerAgainstRaw();
-    server.setOption(new Timeout(1000, none, false));
-    const c = recorder<[Ec]>();
-    server.asyncClose(1000, c.h);
-    pump(ioc);
-    expect(parseFrames(take(a)).map((f) => f.opcode)).to.deep.equal([Opcode.close]);
-    tick(ioc, 999);
-    expect(c.called).to.equal(false);
-    tick(ioc, 1);
-    expect(c.ec()).to.equal(beastError.timeout);
-    expect(peerClosed(ioc, a)).to.equal(true);
-    finish(ioc, a, b);
-  });
-
-  it('a close and a read pending when the peer goes silent: the read gets timeout, the close operationAborted', () => {
-    const { ioc, a, b, server } = openServerAgainstRaw();
-    server.setOption(new Timeout(1000, 5000, false));
-    const order: string[] = [];
-    const r = recorder(() => void order.push('read'));
-    server.asyncRead(new FlatBuffer(), r.h);
-    pump(ioc);
-    const c = recorder<[Ec]>(() => void order.push('close'));
-    server.asyncClose(1000, c.h);
-    pump(ioc);
-    // Closing uses the handshake timeout, not the idle one.
-    tick(ioc, 1000);
-    expect(r.once()).to.deep.equal([beastError.timeout, 0]);
-    expect(c.ec()).to.equal(netError.operationAborted);
-    expect(order).to.deep.equal(['read', 'close']);
-    expect(clock.countTimers()).to.equal(0);
+    expect(fake.clock.countTimers()).to.equal(0);
     finish(ioc, a, b);
   });
 
@@ -281,7 +165,7 @@ describe('websocket/Stream timeouts', () => {
     pump(ioc);
     server.setOption(new Timeout());
     pump(ioc);
-    expect(clock.countTimers()).to.equal(0);
+    expect(fake.clock.countTimers()).to.equal(0);
     tick(ioc, 10_000);
     expect(r.called).to.equal(false);
     finish(ioc, a, b);
