@@ -26,7 +26,6 @@ import { Decorator, Timeout } from '../../../../lib/beast/websocket/options.js';
 import {
   bytesOf,
   clientFrame,
-  type Ec,
   finish,
   headerField,
   makePair,
@@ -36,10 +35,12 @@ import {
   recorder,
   SAMPLE_ACCEPT,
   SAMPLE_KEY,
+  scenario,
   take,
   upgradeRequest,
-  type UpgradeRequestParts,
   useFakeClock,
+  type Ec,
+  type UpgradeRequestParts,
 } from './fixture.js';
 
 const latin1 = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
@@ -75,7 +76,7 @@ describe('websocket/Stream accept: the 101 response', () => {
   ];
   for (const [name, offer] of offers) {
     for (const enabled of [false, true]) {
-      it(`is byte for byte the general path's (${name}, deflate ${enabled ? 'enabled' : 'disabled'})`, function () {
+      scenario(`is byte for byte the general path's (${name}, deflate ${enabled ? 'enabled' : 'disabled'})`, function () {
         // Without Node's synchronous zlib the extension is never accepted (net/node-internals.ts, 4).
         if (enabled && !hasSyncZlib()) this.skip();
         const request = upgradeRequest(offer === null ? {} : { extra: [['Sec-WebSocket-Extensions', offer]] });
@@ -125,7 +126,7 @@ describe('websocket/Stream accept: the server side of the handshake', () => {
     ];
 
     for (const [name, parts, expected, status] of cases) {
-      it(`${name}: ${status} written, then ${expected!.message()} (request split at 0, half, all)`, () => {
+      scenario(`${name}: ${status} written, then ${expected!.message()} (request split at 0, half, all)`, () => {
         const request = bytes(upgradeRequest(parts));
         for (const split of [0, request.length >> 1, request.length]) {
           const { ioc, a, b, server } = makePair();
@@ -151,7 +152,7 @@ describe('websocket/Stream accept: the server side of the handshake', () => {
       });
     }
 
-    it('answers a valid request with 101 (request split at several points)', () => {
+    scenario('answers a valid request with 101 (request split at several points)', () => {
       const request = bytes(upgradeRequest());
       for (const split of [0, 1, 50, request.length - 1, request.length]) {
         const { ioc, a, b, server } = makePair();
@@ -172,7 +173,7 @@ describe('websocket/Stream accept: the server side of the handshake', () => {
       }
     });
 
-    it('frames right after the request (in the pre-read bytes or the stream) are read as messages', () => {
+    scenario('frames right after the request (in the pre-read bytes or the stream) are read as messages', () => {
       const request = bytes(upgradeRequest());
       const frame = clientFrame({ opcode: Opcode.text, payload: 'early' });
       const all = new Uint8Array(Buffer.concat([request, frame]));
@@ -193,7 +194,7 @@ describe('websocket/Stream accept: the server side of the handshake', () => {
       }
     });
 
-    it('reads a request delivered one byte at a time', () => {
+    scenario('reads a request delivered one byte at a time', () => {
       const { ioc, a, b, server } = makePair({ readSize: 1 });
       b.append(upgradeRequest());
       const acc = recorder<[Ec]>();
@@ -204,7 +205,7 @@ describe('websocket/Stream accept: the server side of the handshake', () => {
       finish(ioc, a, b);
     });
 
-    it('sends 100 Continue first for Expect: 100-continue', () => {
+    scenario('sends 100 Continue first for Expect: 100-continue', () => {
       const { ioc, a, b, server } = makePair();
       b.append(upgradeRequest({ extra: [['Expect', '100-continue']] }));
       const acc = recorder<[Ec]>();
@@ -220,7 +221,7 @@ describe('websocket/Stream accept: the server side of the handshake', () => {
       finish(ioc, a, b);
     });
 
-    it('end of stream before a request: websocket closed', () => {
+    scenario('end of stream before a request: websocket closed', () => {
       const { ioc, a, b, server } = makePair();
       const acc = recorder<[Ec]>();
       server.asyncAccept(acc.h);
@@ -233,7 +234,7 @@ describe('websocket/Stream accept: the server side of the handshake', () => {
       finish(ioc, a, b);
     });
 
-    it('end of stream inside a request: http partialMessage, nothing written', () => {
+    scenario('end of stream inside a request: http partialMessage, nothing written', () => {
       const { ioc, a, b, server } = makePair();
       b.append(upgradeRequest().slice(0, 30));
       const acc = recorder<[Ec]>();
@@ -245,6 +246,7 @@ describe('websocket/Stream accept: the server side of the handshake', () => {
       finish(ioc, a, b);
     });
 
+    // No I/O before the error: nothing for doTest to fail.
     it('pre-read bytes beyond the read buffer: bufferOverflow', () => {
       const { ioc, a, b, server } = makePair();
       const acc = recorder<[Ec]>();
@@ -255,7 +257,7 @@ describe('websocket/Stream accept: the server side of the handshake', () => {
       finish(ioc, a, b);
     });
 
-    it('a request parsed by the application: asyncAccept(request) answers it', () => {
+    scenario('a request parsed by the application: asyncAccept(request) answers it', () => {
       const { ioc, a, b, server } = makePair();
       const req = new Request({
         method: 'GET',
@@ -294,7 +296,7 @@ describe('websocket/Stream accept: the server side of the handshake', () => {
       finish(p.ioc, p.a, p.b);
     });
 
-    it('asyncAccept(request, head): the head bytes are frame data', () => {
+    scenario('asyncAccept(request, head): the head bytes are frame data', () => {
       const { ioc, a, b, server } = makePair();
       const req = new Request({
         fields: [
@@ -322,7 +324,7 @@ describe('websocket/Stream accept: the server side of the handshake', () => {
       finish(ioc, a, b);
     });
 
-    it('the decorator chooses a subprotocol and a Server field; the default Server is tsbeast', () => {
+    scenario('the decorator chooses a subprotocol and a Server field; the default Server is tsbeast', () => {
       const { ioc, a, b, client, server } = makePair();
       client.setOption(
         new Decorator({
@@ -371,7 +373,7 @@ describe('websocket/Stream accept: the server side of the handshake', () => {
       finish(p.ioc, p.a, p.b);
     });
 
-    it('a second accept or handshake while one is outstanding: alreadyStarted', () => {
+    scenario('a second accept or handshake while one is outstanding: alreadyStarted', () => {
       const { ioc, a, b, server } = makePair();
       const acc = recorder<[Ec]>();
       const acc2 = recorder<[Ec]>();
@@ -386,7 +388,7 @@ describe('websocket/Stream accept: the server side of the handshake', () => {
       finish(ioc, a, b);
     });
 
-    it('works with the Promise token inside run()', async () => {
+    scenario('works with the Promise token inside run()', async () => {
       const { ioc, a, b, client, server } = makePair();
       const run = ioc.run();
       await Promise.all([server.asyncAccept(), client.asyncHandshake('localhost', '/')]);
@@ -403,7 +405,7 @@ describe('websocket/Stream accept: the server side of the handshake', () => {
   });
 
   describe('cancellation', () => {
-    it('terminal cancels an accept waiting for the request', () => {
+    scenario('terminal cancels an accept waiting for the request', () => {
       const { ioc, a, b, server } = makePair();
       const sig = new CancellationSignal();
       const acc = recorder<[Ec]>();
@@ -419,7 +421,7 @@ describe('websocket/Stream accept: the server side of the handshake', () => {
   });
 
   describe('other operations during the accept (17.4)', () => {
-    it('a server: a read started during the accept is refused, and the accept completes once', () => {
+    scenario('a server: a read started during the accept is refused, and the accept completes once', () => {
       const p = makePair();
       const acc = recorder<[Ec]>();
       p.server.asyncAccept(acc.h);
@@ -439,7 +441,7 @@ describe('websocket/Stream accept: the handshake timeout', () => {
   const fake = useFakeClock();
   const tick = (ioc: IoContext, ms: number): void => fake.tick(ioc, ms);
 
-  it('the handshake timeout bounds an accept with a silent client (after a partial request too)', () => {
+  scenario('the handshake timeout bounds an accept with a silent client (after a partial request too)', () => {
     for (const partial of ['', upgradeRequest().slice(0, 40)]) {
       const { ioc, a, b, server } = makePair();
       server.setOption(Timeout.suggested('server'));

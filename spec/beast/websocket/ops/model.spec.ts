@@ -21,22 +21,23 @@ import { error } from '../../../../lib/beast/websocket/error.js';
 import { none, Timeout } from '../../../../lib/beast/websocket/options.js';
 import {
   bytesOf,
-  type Ec,
   echo,
   finish,
   makePair,
   Opcode,
   openPair,
-  type PairOptions,
   parseFrames,
   pattern,
   peek,
   pump,
   recorder,
+  scenario,
   serverFrame,
   take,
   text,
   useFakeClock,
+  type Ec,
+  type PairOptions,
 } from './fixture.js';
 
 const MiB = 1024 * 1024;
@@ -195,7 +196,7 @@ function loop(s: Scenario): () => Promise<void> {
 
 describe('websocket/Stream operation model', () => {
   describe('buffer sequences are copied at initiation (17.1)', () => {
-    it('a write whose caller empties its list at once completes, and the message arrives whole', () => {
+    scenario('a write whose caller empties its list at once completes, and the message arrives whole', () => {
       const p = openPair({ writeSize: 65536 });
       const a = pattern(600_000, 1);
       const b = pattern(600_000, 2);
@@ -214,7 +215,7 @@ describe('websocket/Stream operation model', () => {
       finish(p.ioc, p.a, p.b);
     });
 
-    it('a deferred write created with a list the caller then empties sends the whole list', () => {
+    scenario('a deferred write created with a list the caller then empties sends the whole list', () => {
       const p = openPair();
       const seq = [bytesOf('hello, '), bytesOf('world')];
       const op = p.server.asyncWriteSome(true, seq, deferred);
@@ -228,7 +229,7 @@ describe('websocket/Stream operation model', () => {
       finish(p.ioc, p.a, p.b);
     });
 
-    it('a read into a list of buffers that the caller empties fills the buffers it was given', () => {
+    scenario('a read into a list of buffers that the caller empties fills the buffers it was given', () => {
       const p = openPair();
       const x = new Uint8Array(3);
       const y = new Uint8Array(5);
@@ -245,7 +246,7 @@ describe('websocket/Stream operation model', () => {
   });
 
   describe('deferred operations count only once launched (17.2)', () => {
-    it('creating a deferred write has no effect: a direct write still succeeds, and nothing goes out', () => {
+    scenario('creating a deferred write has no effect: a direct write still succeeds, and nothing goes out', () => {
       const p = openPair();
       const unlaunched = p.client.asyncWrite(bytesOf('never'), deferred);
       expect(unlaunched).to.be.a('function');
@@ -257,7 +258,7 @@ describe('websocket/Stream operation model', () => {
       finish(p.ioc, p.a, p.b);
     });
 
-    it('two deferred writes created together, launched in turn, both succeed', () => {
+    scenario('two deferred writes created together, launched in turn, both succeed', () => {
       const p = openPair();
       const first = p.server.asyncWrite(bytesOf('one'), deferred);
       const second = p.server.asyncWrite(bytesOf('two'), deferred);
@@ -272,7 +273,7 @@ describe('websocket/Stream operation model', () => {
       finish(p.ioc, p.a, p.b);
     });
 
-    it('one deferred write launched twice is two initiations: at once, the second gets alreadyStarted; in turn, both send', () => {
+    scenario('one deferred write launched twice is two initiations: at once, the second gets alreadyStarted; in turn, both send', () => {
       const p = openPair();
       const op = p.server.asyncWrite(bytesOf('x'), deferred);
       const w1 = recorder();
@@ -290,7 +291,7 @@ describe('websocket/Stream operation model', () => {
       finish(p.ioc, p.a, p.b);
     });
 
-    it('one deferred ping launched twice: the handler of each launch runs exactly once', () => {
+    scenario('one deferred ping launched twice: the handler of each launch runs exactly once', () => {
       const p = openPair();
       const op = p.client.asyncPing('hb', deferred);
       const c1 = recorder<[Ec]>();
@@ -309,7 +310,7 @@ describe('websocket/Stream operation model', () => {
   });
 
   describe('argument errors are thrown before anything changes (17.3)', () => {
-    it('asyncHandshake with an empty target throws, and leaves no handshake busy', () => {
+    scenario('asyncHandshake with an empty target throws, and leaves no handshake busy', () => {
       const p = makePair();
       expect(() => p.client.asyncHandshake('localhost', '', () => {})).to.throw(RangeError);
       expect(() => p.client.asyncHandshake('localhost', '', deferred)).to.throw(RangeError);
@@ -323,7 +324,7 @@ describe('websocket/Stream operation model', () => {
       finish(p.ioc, p.a, p.b);
     });
 
-    it('a bad ping payload or close reason throws, sends nothing, and the next ping or close works', () => {
+    scenario('a bad ping payload or close reason throws, sends nothing, and the next ping or close works', () => {
       const p = openPair();
       expect(() => p.client.asyncPing(new Uint8Array(126), () => {})).to.throw(RangeError);
       expect(() => p.client.asyncClose(1005, () => {})).to.throw(RangeError);
@@ -339,7 +340,7 @@ describe('websocket/Stream operation model', () => {
   });
 
   describe('misuse: a second operation of a kind, operations after the close, a handshake while others run', () => {
-    it('operations on a closed stream, and refused ones, never complete inside the initiating call', () => {
+    scenario('operations on a closed stream, and refused ones, never complete inside the initiating call', () => {
       const { ioc, a, b, client, server } = openPair();
       echo(server);
       const c = recorder<[Ec]>();
@@ -361,7 +362,7 @@ describe('websocket/Stream operation model', () => {
       finish(ioc, a, b);
     });
 
-    it('a second operation of a kind already outstanding: alreadyStarted, the first is undisturbed', () => {
+    scenario('a second operation of a kind already outstanding: alreadyStarted, the first is undisturbed', () => {
       const { ioc, a, b, client, server } = openPair();
       const r1 = recorder();
       const r2 = recorder();
@@ -399,7 +400,7 @@ describe('websocket/Stream operation model', () => {
       finish(ioc, a, b);
     });
 
-    it('a handshake is refused while another operation is outstanding', () => {
+    scenario('a handshake is refused while another operation is outstanding', () => {
       const p = openPair();
       const r = recorder();
       p.client.asyncRead(new FlatBuffer(), r.h);

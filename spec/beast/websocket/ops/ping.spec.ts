@@ -17,7 +17,6 @@ import {
   bytesOf,
   clientFrame,
   closePayload,
-  type Ec,
   echo,
   finish,
   Opcode,
@@ -28,15 +27,17 @@ import {
   parseFrames,
   pump,
   recorder,
+  scenario,
   serverFrame,
   stepUntil,
   take,
+  type Ec,
 } from './fixture.js';
 
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 
 describe('websocket/Stream ping and pong', () => {
-  it('asyncPing and asyncPong send one control frame each with the payload (a client masks it)', () => {
+  scenario('asyncPing and asyncPong send one control frame each with the payload (a client masks it)', () => {
     const { ioc, a, b, client } = openClientAgainstRaw();
     const p = recorder<[Ec]>();
     const q = recorder<[Ec]>();
@@ -57,7 +58,7 @@ describe('websocket/Stream ping and pong', () => {
     finish(ioc, a, b);
   });
 
-  it("a read answers the peer's ping with a pong of the same payload, reports it, and reads on", () => {
+  scenario("a read answers the peer's ping with a pong of the same payload, reports it, and reads on", () => {
     const { ioc, a, b, server } = openServerAgainstRaw();
     const seen: string[] = [];
     server.controlCallback((kind, payload) => seen.push(`${kind}:${payload}`));
@@ -75,7 +76,7 @@ describe('websocket/Stream ping and pong', () => {
     finish(ioc, a, b);
   });
 
-  it('a payload over 125 bytes throws RangeError and sends nothing; the stream stays usable', () => {
+  scenario('a payload over 125 bytes throws RangeError and sends nothing; the stream stays usable', () => {
     const { ioc, a, b, client } = openClientAgainstRaw();
     expect(() => client.asyncPing('x'.repeat(126), () => {})).to.throw(RangeError);
     expect(() => client.asyncPong(new Uint8Array(126), () => {})).to.throw(RangeError);
@@ -90,7 +91,7 @@ describe('websocket/Stream ping and pong', () => {
     finish(ioc, a, b);
   });
 
-  it('a second ping while one is outstanding completes with alreadyStarted; after the stream closed, operationAborted', () => {
+  scenario('a second ping while one is outstanding completes with alreadyStarted; after the stream closed, operationAborted', () => {
     const { ioc, a, b, server } = openServerAgainstRaw();
     const first = recorder<[Ec]>();
     const second = recorder<[Ec]>();
@@ -114,7 +115,7 @@ describe('websocket/Stream ping and pong', () => {
 
 describe('websocket/Stream ping: what else runs', () => {
   describe("a close, a write or a read's pong during a ping", () => {
-    it('ping pending, then close: both succeed, ping first', () => {
+    scenario('ping pending, then close: both succeed, ping first', () => {
       const { ioc, a, b, client, server } = openPair();
       const reads = echo(server);
       const order: string[] = [];
@@ -132,7 +133,7 @@ describe('websocket/Stream ping: what else runs', () => {
       finish(ioc, a, b);
     });
 
-    it('hand-off after a ping: a read waiting to send its pong goes before a parked write', () => {
+    scenario('hand-off after a ping: a read waiting to send its pong goes before a parked write', () => {
       const { ioc, a, b, client } = openClientAgainstRaw();
       a.writeSize(1);
       const p = recorder<[Ec]>();
@@ -156,7 +157,7 @@ describe('websocket/Stream ping: what else runs', () => {
   });
 
   describe('cancellation of a ping', () => {
-    it('a ping parked behind a write, cancelled with total through an AbortSignal: rejected, not sent', async () => {
+    scenario('a ping parked behind a write, cancelled with total through an AbortSignal: rejected, not sent', async () => {
       const { ioc, a, b, client } = openPair();
       const ac = new AbortController();
       const w = recorder();

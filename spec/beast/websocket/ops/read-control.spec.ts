@@ -17,7 +17,6 @@ import {
   clientFrame,
   closeCodeOf,
   closePayload,
-  type Ec,
   echo,
   finish,
   onlyCloseCode,
@@ -31,10 +30,12 @@ import {
   peerClosed,
   pump,
   recorder,
+  scenario,
   serverFrame,
   stepUntil,
   take,
   text,
+  type Ec,
 } from './fixture.js';
 
 describe('websocket/Stream read: control frames that arrive', () => {
@@ -45,7 +46,7 @@ describe('websocket/Stream read: control frames that arrive', () => {
       ['a close with code 4999', closePayload(4999, 'x'), 4999, 4999, 'x'],
       ['an empty close', new Uint8Array(0), 1000, 0, ''],
     ] as const) {
-      it(`${name}: the read gets closed, reason() holds it, the echo carries ${echoed}`, () => {
+      scenario(`${name}: the read gets closed, reason() holds it, the echo carries ${echoed}`, () => {
         const { ioc, a, b, server } = openServerAgainstRaw();
         b.append(clientFrame({ opcode: Opcode.close, payload }));
         const r = recorder();
@@ -72,7 +73,7 @@ describe('websocket/Stream read: control frames that arrive', () => {
     }
 
     for (const code of [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014]) {
-      it(`close code ${code} is valid and echoed`, () => {
+      scenario(`close code ${code} is valid and echoed`, () => {
         const { ioc, a, b, client } = openClientAgainstRaw();
         a.append(serverFrame({ opcode: Opcode.close, payload: closePayload(code) }));
         const r = recorder();
@@ -85,7 +86,7 @@ describe('websocket/Stream read: control frames that arrive', () => {
       });
     }
 
-    it('a close with no code sends an empty close frame, answered with 1000', () => {
+    scenario('a close with no code sends an empty close frame, answered with 1000', () => {
       const { ioc, a, b, client, server } = openPair();
       const c = recorder<[Ec]>();
       client.asyncClose(0, c.h);
@@ -101,7 +102,7 @@ describe('websocket/Stream read: control frames that arrive', () => {
       finish(ioc, a, b);
     });
 
-    it('a Stream peer closing: the read gets closed with its code, then both are closed', () => {
+    scenario('a Stream peer closing: the read gets closed with its code, then both are closed', () => {
       const { ioc, a, b, client, server } = openPair();
       const r = recorder();
       const c = recorder<[Ec]>();
@@ -118,7 +119,7 @@ describe('websocket/Stream read: control frames that arrive', () => {
   });
 
   describe("the peer's close while our close is queued", () => {
-    it('read that receives a close frame while a close is queued: read closed, close operationAborted', () => {
+    scenario('read that receives a close frame while a close is queued: read closed, close operationAborted', () => {
       const { ioc, a, b, client } = openClientAgainstRaw();
       a.append(serverFrame({ opcode: Opcode.close }));
       const order: string[] = [];
@@ -139,7 +140,7 @@ describe('websocket/Stream read: control frames that arrive', () => {
   });
 
   describe('a ping that the read must answer, and what else runs', () => {
-    it('read answering a ping (holding the write side), then close: both succeed', () => {
+    scenario('read answering a ping (holding the write side), then close: both succeed', () => {
       const { ioc, a, b, client, server } = openPair();
       echo(server);
       a.append(serverFrame({ opcode: Opcode.ping }));
@@ -160,7 +161,7 @@ describe('websocket/Stream read: control frames that arrive', () => {
       finish(ioc, a, b);
     });
 
-    it('read that must answer a ping while a write holds the write side: both succeed, pong after the message', () => {
+    scenario('read that must answer a ping while a write holds the write side: both succeed, pong after the message', () => {
       const { ioc, a, b, client, server } = openPair();
       const reads = echo(server);
       a.append(serverFrame({ opcode: Opcode.ping }));
@@ -179,7 +180,7 @@ describe('websocket/Stream read: control frames that arrive', () => {
       finish(ioc, a, b);
     });
 
-    it('hand-off after a read\'s pong: a parked ping goes before a parked write', () => {
+    scenario('hand-off after a read\'s pong: a parked ping goes before a parked write', () => {
       const { ioc, a, b, client } = openClientAgainstRaw();
       a.writeSize(1);
       a.append(serverFrame({ opcode: Opcode.ping, payload: 'a long ping payload' }));
@@ -201,7 +202,7 @@ describe('websocket/Stream read: control frames that arrive', () => {
       finish(ioc, a, b);
     });
 
-    it('a read parked to send a pong accepts terminal only; then it aborts and no pong goes out', () => {
+    scenario('a read parked to send a pong accepts terminal only; then it aborts and no pong goes out', () => {
       const { ioc, a, b, client } = openClientAgainstRaw();
       b.writeSize(Infinity);
       a.writeSize(1);

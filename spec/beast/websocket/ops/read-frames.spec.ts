@@ -19,7 +19,6 @@ import {
   closeCodeOf,
   closePayload,
   concat,
-  type Ec,
   finish,
   frameBytes,
   onlyCloseCode,
@@ -32,11 +31,13 @@ import {
   pattern,
   peerClosed,
   pump,
-  type RawFrame,
   recorder,
+  scenario,
   serverFrame,
   stepUntil,
   take,
+  type Ec,
+  type RawFrame,
 } from './fixture.js';
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
@@ -124,7 +125,7 @@ describe('websocket/Stream read: the frames that arrive', () => {
 
   describe('protocol violations sent to a server', () => {
     for (const v of violations('server')) {
-      it(`${v.name}: the read fails with ${v.ec!.message()}, close ${v.code} goes back, the connection is torn down`, () => {
+      scenario(`${v.name}: the read fails with ${v.ec!.message()}, close ${v.code} goes back, the connection is torn down`, () => {
         const { ioc, a, b, server } = openServerAgainstRaw();
         const masked = v.frames.map((f) => ('key' in f ? frameBytes(f) : clientFrame(f)));
         b.append(concat(...masked));
@@ -147,7 +148,7 @@ describe('websocket/Stream read: the frames that arrive', () => {
 
   describe('protocol violations sent to a client', () => {
     for (const v of violations('client')) {
-      it(`${v.name}: the read fails with ${v.ec!.message()}, masked close ${v.code} goes back, torn down`, () => {
+      scenario(`${v.name}: the read fails with ${v.ec!.message()}, masked close ${v.code} goes back, torn down`, () => {
         const { ioc, a, b, client } = openClientAgainstRaw();
         const raw = v.frames.map((f) => ('key' in f ? frameBytes(f) : serverFrame(f)));
         a.append(concat(...raw));
@@ -164,7 +165,7 @@ describe('websocket/Stream read: the frames that arrive', () => {
   });
 
   describe('framing details', () => {
-    it('fails fast on invalid UTF-8 before the rest of the frame arrives', () => {
+    scenario('fails fast on invalid UTF-8 before the rest of the frame arrives', () => {
       const { ioc, a, b, server } = openServerAgainstRaw();
       // A 100-byte text frame of which only 4 payload bytes arrive, already invalid.
       const full = clientFrame({ opcode: Opcode.text, payload: concat(Uint8Array.of(0x61, 0xf5), asciiPattern(98)) });
@@ -177,7 +178,7 @@ describe('websocket/Stream read: the frames that arrive', () => {
       finish(ioc, a, b);
     });
 
-    it('accepts a code point split across frames and across reads', () => {
+    scenario('accepts a code point split across frames and across reads', () => {
       const { ioc, a, b, server } = openServerAgainstRaw({ readSize: 1 });
       b.append(clientFrame({ opcode: Opcode.text, fin: false, payload: Uint8Array.of(0x61, 0xe2, 0x82) }));
       b.append(clientFrame({ opcode: Opcode.cont, payload: Uint8Array.of(0xac, 0x62) }));
@@ -190,7 +191,7 @@ describe('websocket/Stream read: the frames that arrive', () => {
       finish(ioc, a, b);
     });
 
-    it('binary messages are not checked for UTF-8', () => {
+    scenario('binary messages are not checked for UTF-8', () => {
       const { ioc, a, b, server } = openServerAgainstRaw();
       b.append(clientFrame({ opcode: Opcode.binary, payload: Uint8Array.of(0xff, 0xc0) }));
       const r = recorder();
@@ -200,7 +201,7 @@ describe('websocket/Stream read: the frames that arrive', () => {
       finish(ioc, a, b);
     });
 
-    it('control frames between fragments are handled; the message is read whole', () => {
+    scenario('control frames between fragments are handled; the message is read whole', () => {
       const { ioc, a, b, server } = openServerAgainstRaw();
       const seen: Array<[string, string]> = [];
       server.controlCallback((kind, payload) => seen.push([kind, payload]));
@@ -222,7 +223,7 @@ describe('websocket/Stream read: the frames that arrive', () => {
       finish(ioc, a, b);
     });
 
-    it('the control callback sees ping, pong and close payloads; a client answers pings with masked pongs', () => {
+    scenario('the control callback sees ping, pong and close payloads; a client answers pings with masked pongs', () => {
       const { ioc, a, b, client } = openClientAgainstRaw();
       const seen: Array<[string, string]> = [];
       client.controlCallback((kind, payload) => seen.push([kind, payload]));
@@ -248,7 +249,7 @@ describe('websocket/Stream read: the frames that arrive', () => {
       finish(ioc, a, b);
     });
 
-    it('an empty non-final frame is skipped; an empty final frame ends the message', () => {
+    scenario('an empty non-final frame is skipped; an empty final frame ends the message', () => {
       const { ioc, a, b, server } = openServerAgainstRaw();
       b.append(clientFrame({ opcode: Opcode.binary, fin: false }));
       b.append(clientFrame({ opcode: Opcode.cont, fin: false, payload: 'ab' }));
@@ -263,7 +264,7 @@ describe('websocket/Stream read: the frames that arrive', () => {
       finish(ioc, a, b);
     });
 
-    it('a masked payload is unmasked across reads of 1 byte (rolling key)', () => {
+    scenario('a masked payload is unmasked across reads of 1 byte (rolling key)', () => {
       const { ioc, a, b, server } = openServerAgainstRaw({ readSize: 1 });
       const msg = asciiPattern(300, 9);
       b.append(clientFrame({ opcode: Opcode.text, payload: msg, key: 0xa1b2c3d4 }));
@@ -278,7 +279,7 @@ describe('websocket/Stream read: the frames that arrive', () => {
   });
 
   describe('framing details: Beast issues and the size hint', () => {
-      it('a 64-bit length of 2^63-1: messageTooBig, close 1009 (Beast issue 802)', () => {
+      scenario('a 64-bit length of 2^63-1: messageTooBig, close 1009 (Beast issue 802)', () => {
         const { ioc, a, b, server } = openServerAgainstRaw();
         server.readMessageMax(0);
         b.append(Uint8Array.of(0x82, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4));
@@ -303,7 +304,7 @@ describe('websocket/Stream read: the frames that arrive', () => {
         finish(p.ioc, p.a, p.b);
       });
 
-      it('read_some into an empty buffer completes with 0 and leaves the message (Beast issue 807)', () => {
+      scenario('read_some into an empty buffer completes with 0 and leaves the message (Beast issue 807)', () => {
         const { ioc, a, b, client, server } = openPair();
         server.asyncWrite(bytesOf('Hello, world!'), recorder().h);
         pump(ioc);
@@ -320,7 +321,7 @@ describe('websocket/Stream read: the frames that arrive', () => {
         finish(ioc, a, b);
       });
 
-      it('the control callback never runs inside the initiating call, nor before its frame is reached (Beast issue 954)', () => {
+      scenario('the control callback never runs inside the initiating call, nor before its frame is reached (Beast issue 954)', () => {
         const after = concat(serverFrame({ opcode: Opcode.text }), serverFrame({ opcode: Opcode.ping, payload: 'p' }));
         const { ioc, a, b, client } = openClientAgainstRaw({}, after);
         const seen: string[] = [];
@@ -342,7 +343,7 @@ describe('websocket/Stream read: the frames that arrive', () => {
         finish(ioc, a, b);
       });
 
-      it('readSizeHint: 1536 by default, bounded by readMessageMax and a dynamic buffer\'s room', () => {
+      scenario('readSizeHint: 1536 by default, bounded by readMessageMax and a dynamic buffer\'s room', () => {
         const { ioc, a, b, server } = openPair();
         expect(server.readSizeHint()).to.equal(1536);
         expect(server.readSizeHint(100)).to.equal(100);
@@ -358,7 +359,7 @@ describe('websocket/Stream read: the frames that arrive', () => {
   });
 
   describe('a violation while our close is queued', () => {
-    it('read that hits a protocol violation while a close is queued: the violation, close operationAborted', () => {
+    scenario('read that hits a protocol violation while a close is queued: the violation, close operationAborted', () => {
       const { ioc, a, b, client } = openClientAgainstRaw();
       a.append(serverFrame({ opcode: Opcode.ping, fin: false }));
       const order: string[] = [];

@@ -13,7 +13,6 @@ import { none, Timeout } from '../../../../lib/beast/websocket/options.js';
 import {
   bytesOf,
   clientFrame,
-  type Ec,
   finish,
   Opcode,
   openPair,
@@ -22,15 +21,17 @@ import {
   peerClosed,
   pump,
   recorder,
+  scenario,
   take,
   useFakeClock,
+  type Ec,
 } from './fixture.js';
 
 describe('websocket/Stream read: the idle timeout', () => {
   const fake = useFakeClock();
   const tick = (ioc: IoContext, ms: number): void => fake.tick(ioc, ms);
 
-  it('the idle timeout without pings: the pending read gets timeout and the socket is closed', () => {
+  scenario('the idle timeout without pings: the pending read gets timeout and the socket is closed', () => {
     const { ioc, a, b, server } = openServerAgainstRaw();
     server.setOption(new Timeout(none, 1000, false));
     const r = recorder();
@@ -52,7 +53,7 @@ describe('websocket/Stream read: the idle timeout', () => {
     finish(ioc, a, b);
   });
 
-  it('the idle timeout with no read pending closes the socket; the next operation gets timeout, later ones aborted', () => {
+  scenario('the idle timeout with no read pending closes the socket; the next operation gets timeout, later ones aborted', () => {
     const { ioc, a, b, server } = openServerAgainstRaw();
     server.setOption(new Timeout(none, 1000, false));
     tick(ioc, 1000);
@@ -69,7 +70,7 @@ describe('websocket/Stream read: the idle timeout', () => {
     finish(ioc, a, b);
   });
 
-  it('received data and each new read restart the idle timer', () => {
+  scenario('received data and each new read restart the idle timer', () => {
     const { ioc, a, b, server } = openServerAgainstRaw();
     server.setOption(new Timeout(none, 1000, false));
     const buf = new FlatBuffer();
@@ -90,7 +91,7 @@ describe('websocket/Stream read: the idle timeout', () => {
     finish(ioc, a, b);
   });
 
-  it('pings from the peer keep the connection alive', () => {
+  scenario('pings from the peer keep the connection alive', () => {
     const { ioc, a, b, server } = openServerAgainstRaw();
     server.setOption(new Timeout(none, 1000, false));
     const r = recorder();
@@ -108,7 +109,7 @@ describe('websocket/Stream read: the idle timeout', () => {
     finish(ioc, a, b);
   });
 
-  it('keep-alive pings: an empty ping at half the idle time; no answer times out at the full time', () => {
+  scenario('keep-alive pings: an empty ping at half the idle time; no answer times out at the full time', () => {
     const { ioc, a, b, server } = openServerAgainstRaw();
     server.setOption(new Timeout(none, 1000, true));
     const r = recorder();
@@ -128,7 +129,7 @@ describe('websocket/Stream read: the idle timeout', () => {
     finish(ioc, a, b);
   });
 
-  it('keep-alive pings answered by a Stream peer: the connection survives', () => {
+  scenario('keep-alive pings answered by a Stream peer: the connection survives', () => {
     const { ioc, a, b, client, server } = openPair();
     server.setOption(new Timeout(none, 1000, true));
     const seen: string[] = [];
@@ -157,7 +158,7 @@ describe('websocket/Stream read: the idle timeout', () => {
     finish(ioc, a, b);
   });
 
-  it('disabling both timeouts cancels the timer', () => {
+  scenario('disabling both timeouts cancels the timer', () => {
     const { ioc, a, b, server } = openServerAgainstRaw();
     server.setOption(new Timeout(none, 1000, false));
     const r = recorder();

@@ -18,7 +18,6 @@ import {
   asciiPattern,
   bytesOf,
   clientFrame,
-  type Ec,
   finish,
   onlyCloseCode,
   Opcode,
@@ -31,7 +30,9 @@ import {
   peerClosed,
   pump,
   recorder,
+  scenario,
   take,
+  type Ec,
 } from './fixture.js';
 
 const MiB = 1024 * 1024;
@@ -45,7 +46,7 @@ const len7For = (n: number): number => (n < 126 ? n : n < 0x10000 ? 126 : 127);
 describe('websocket/Stream read: messages', () => {
   describe('messages', () => {
     for (const size of sizes) {
-      it(`client to server, ${size} bytes: one masked frame with the minimal length form`, () => {
+      scenario(`client to server, ${size} bytes: one masked frame with the minimal length form`, () => {
         const { ioc, a, b, client, server } = openPair();
         client.autoFragment(false);
         client.binary(true);
@@ -75,7 +76,7 @@ describe('websocket/Stream read: messages', () => {
         finish(ioc, a, b);
       });
 
-      it(`server to client, ${size} bytes: one unmasked frame with the minimal length form`, () => {
+      scenario(`server to client, ${size} bytes: one unmasked frame with the minimal length form`, () => {
         const { ioc, a, b, client, server } = openPair();
         server.autoFragment(false);
         const msg = asciiPattern(size, size + 2);
@@ -101,7 +102,7 @@ describe('websocket/Stream read: messages', () => {
       });
     }
 
-    it('echoes 1 MiB both ways with the default auto-fragmentation (4096-byte frames)', () => {
+    scenario('echoes 1 MiB both ways with the default auto-fragmentation (4096-byte frames)', () => {
       const { ioc, a, b, client, server } = openPair();
       client.binary(true);
       server.binary(true);
@@ -138,7 +139,7 @@ describe('websocket/Stream read: messages', () => {
       finish(ioc, a, b);
     });
 
-    it('a client gathers its masked frames into writes of up to 64 KiB; a frame longer than that spans writes', () => {
+    scenario('a client gathers its masked frames into writes of up to 64 KiB; a frame longer than that spans writes', () => {
       // 300 000 bytes in frames of 4096: 74 frames, 16 per write (the gather buffer holds 64 KiB
       // of payload and their headers). Each frame has its own key.
       const { ioc, a, b, client, server } = openPair();
@@ -197,7 +198,7 @@ describe('websocket/Stream read: messages', () => {
       finish(ioc, a, b);
     });
 
-    it('tells text from binary messages (gotText / gotBinary), text being the initial answer', () => {
+    scenario('tells text from binary messages (gotText / gotBinary), text being the initial answer', () => {
       const { ioc, a, b, client, server } = openPair();
       expect(server.gotText()).to.equal(true);
       expect(server.gotBinary()).to.equal(false);
@@ -224,7 +225,7 @@ describe('websocket/Stream read: messages', () => {
       finish(ioc, a, b);
     });
 
-    it('sends write_some parts as frames of one message (FIN on the last), read as one message', () => {
+    scenario('sends write_some parts as frames of one message (FIN on the last), read as one message', () => {
       const { ioc, a, b, client, server } = openPair();
       const w1 = recorder();
       const w2 = recorder();
@@ -258,7 +259,7 @@ describe('websocket/Stream read: messages', () => {
       finish(ioc, a, b);
     });
 
-    it('auto-fragments into frames of writeBufferBytes, each client frame with its own key', () => {
+    scenario('auto-fragments into frames of writeBufferBytes, each client frame with its own key', () => {
       const { ioc, a, b, client, server } = openPair();
       expect(client.autoFragment()).to.equal(true);
       expect(client.writeBufferBytes()).to.equal(4096);
@@ -296,7 +297,7 @@ describe('websocket/Stream read: messages', () => {
       finish(ioc, a, b);
     });
 
-    it('reads some into fixed buffers, from their start, and reports isMessageDone', () => {
+    scenario('reads some into fixed buffers, from their start, and reports isMessageDone', () => {
       const { ioc, a, b, client, server } = openPair();
       server.asyncWrite(bytesOf('hello world'), recorder().h);
       pump(ioc);
@@ -328,7 +329,7 @@ describe('websocket/Stream read: messages', () => {
       finish(ioc, a, b);
     });
 
-    it('reads some into a dynamic buffer with a limit, appending', () => {
+    scenario('reads some into a dynamic buffer with a limit, appending', () => {
       const { ioc, a, b, client, server } = openPair();
       client.asyncWrite(bytesOf('0123456789'), recorder().h);
       pump(ioc);
@@ -356,7 +357,7 @@ describe('websocket/Stream read: messages', () => {
       finish(ioc, a, b);
     });
 
-    it('a message above readMessageMax: close 1009 sent, messageTooBig, connection torn down', () => {
+    scenario('a message above readMessageMax: close 1009 sent, messageTooBig, connection torn down', () => {
       const { ioc, a, b, server } = openServerAgainstRaw();
       expect(server.readMessageMax()).to.equal(16 * 1024 * 1024);
       server.readMessageMax(10);
@@ -371,7 +372,7 @@ describe('websocket/Stream read: messages', () => {
       finish(ioc, a, b);
     });
 
-    it('readMessageMax counts the whole message across fragments; 0 means no limit', () => {
+    scenario('readMessageMax counts the whole message across fragments; 0 means no limit', () => {
       const { ioc, a, b, server } = openServerAgainstRaw();
       server.readMessageMax(10);
       b.append(clientFrame({ opcode: Opcode.binary, fin: false, payload: pattern(6) }));
@@ -395,7 +396,7 @@ describe('websocket/Stream read: messages', () => {
       finish(p.ioc, p.a, p.b);
     });
 
-    it('a dynamic buffer that cannot grow: bufferOverflow, no close frame, the stream failed', () => {
+    scenario('a dynamic buffer that cannot grow: bufferOverflow, no close frame, the stream failed', () => {
       const { ioc, a, b, client, server } = openPair();
       client.asyncWrite(bytesOf('hello world'), recorder().h);
       pump(ioc);
@@ -439,7 +440,7 @@ describe('websocket/Stream read: messages', () => {
 
     for (const io of [undefined, 1000, 7777]) {
       for (const [who, frag] of [['client', false], ['client', true], ['server', false], ['server', true]] as const) {
-        it(`a ${who} writes a sequence (auto-fragment ${frag}); read back into a sequence with odd boundaries (io ${io ?? 'unlimited'})`, () => {
+        scenario(`a ${who} writes a sequence (auto-fragment ${frag}); read back into a sequence with odd boundaries (io ${io ?? 'unlimited'})`, () => {
           const opts = io === undefined ? {} : { readSize: io, writeSize: io };
           const { ioc, a, b, client, server } = openPair(opts);
           const [from, to] = who === 'client' ? [client, server] : [server, client];
@@ -450,14 +451,12 @@ describe('websocket/Stream read: messages', () => {
           from.asyncWrite(split(msg, [1, 4097, 4098, 50_001]), w.h);
           const target = [new Uint8Array(3), new Uint8Array(33_333), new Uint8Array(66_667)];
           let got = 0;
-          const readMore = (): void => {
-            const rest = new BuffersView(target).from(got);
-            to.asyncReadSome(rest, (ec, n) => {
-              expect(ec).to.equal(null);
-              got += n;
-              if (!to.isMessageDone()) readMore();
-            });
-          };
+          const reads = recorder((ec, n) => {
+            expect(ec).to.equal(null);
+            got += n;
+            if (!to.isMessageDone()) readMore();
+          });
+          const readMore = (): void => to.asyncReadSome(new BuffersView(target).from(got), reads.h);
           readMore();
           pump(ioc);
           expect(w.once()).to.deep.equal([null, msg.length]);
@@ -469,7 +468,7 @@ describe('websocket/Stream read: messages', () => {
       }
     }
 
-    it('text split inside code points across small fixed buffers is valid', () => {
+    scenario('text split inside code points across small fixed buffers is valid', () => {
       const { ioc, a, b, client, server } = openPair({ readSize: 3 });
       server.asyncWrite(bytesOf('€€€ü𝄞'), recorder().h);
       pump(ioc);
@@ -490,7 +489,7 @@ describe('websocket/Stream read: messages', () => {
   });
 
   describe('the connection lost without a close frame', () => {
-    it('a pending read gets eof and the stream fails; later operations are aborted', () => {
+    scenario('a pending read gets eof and the stream fails; later operations are aborted', () => {
       const { ioc, a, b, client, server } = openPair();
       const r = recorder();
       server.asyncRead(new FlatBuffer(), r.h);
@@ -507,7 +506,7 @@ describe('websocket/Stream read: messages', () => {
       finish(ioc, a, b);
     });
 
-    it('a write to a vanished peer gets connectionReset', () => {
+    scenario('a write to a vanished peer gets connectionReset', () => {
       const { ioc, a, b, client } = openPair();
       b.close();
       const w = recorder();

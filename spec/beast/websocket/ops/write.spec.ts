@@ -19,7 +19,6 @@ import {
   bytesOf,
   clientFrame,
   closePayload,
-  type Ec,
   echo,
   finish,
   Opcode,
@@ -32,14 +31,16 @@ import {
   peek,
   pump,
   recorder,
+  scenario,
   serverFrame,
   stepUntil,
   take,
   text,
+  type Ec,
 } from './fixture.js';
 
 describe('websocket/Stream write', () => {
-  it("a server's message is one unmasked final frame; a client's is masked, with the same payload", () => {
+  scenario("a server's message is one unmasked final frame; a client's is masked, with the same payload", () => {
     const s = openServerAgainstRaw();
     const w = recorder<[Ec, number]>();
     s.server.binary(true);
@@ -63,12 +64,13 @@ describe('websocket/Stream write', () => {
     finish(c.ioc, c.a, c.b);
   });
 
-  it('asyncWriteSome: a message in parts is its opcode, then continuations, FIN on the last only', () => {
+  scenario('asyncWriteSome: a message in parts is its opcode, then continuations, FIN on the last only', () => {
     const { ioc, a, b, server } = openServerAgainstRaw();
     const parts = [pattern(10, 1), pattern(0), pattern(20, 2)];
-    const done: unknown[] = [];
+    const writes = recorder<[Ec, number]>();
+    const done = writes.calls;
     server.binary(true);
-    for (const [i, p] of parts.entries()) server.asyncWriteSome(i === parts.length - 1, p, (ec: Ec, n: number) => void done.push([ec, n]));
+    for (const [i, p] of parts.entries()) server.asyncWriteSome(i === parts.length - 1, p, writes.h);
     pump(ioc);
     // One write at a time: the second and third were refused while the first was outstanding.
     expect(done[0]).to.deep.equal([null, 10]);
@@ -88,7 +90,7 @@ describe('websocket/Stream write', () => {
     finish(ioc, a, b);
   });
 
-  it('autoFragment with writeBufferBytes: a long message goes out in frames of at most that size', () => {
+  scenario('autoFragment with writeBufferBytes: a long message goes out in frames of at most that size', () => {
     const { ioc, a, b, client } = openClientAgainstRaw();
     client.autoFragment(true);
     client.writeBufferBytes(1000);
@@ -109,7 +111,7 @@ describe('websocket/Stream write', () => {
     finish(ioc, a, b);
   });
 
-  it('a write after the peer closed and the stream closed completes with operationAborted; nothing is sent', () => {
+  scenario('a write after the peer closed and the stream closed completes with operationAborted; nothing is sent', () => {
     const { ioc, a, b, server } = openServerAgainstRaw();
     b.append(clientFrame({ opcode: Opcode.close, payload: closePayload(1000) }));
     const r = recorder<[Ec, number]>();
@@ -125,7 +127,7 @@ describe('websocket/Stream write', () => {
     finish(ioc, a, b);
   });
 
-  it('a write completes after the peer read it, never inside the initiating call', () => {
+  scenario('a write completes after the peer read it, never inside the initiating call', () => {
     const { ioc, a, b, client } = openClientAgainstRaw();
     const w = recorder<[Ec, number]>();
     client.asyncWrite(pattern(1), w.h);
@@ -139,7 +141,7 @@ describe('websocket/Stream write', () => {
 
 describe('websocket/Stream write: what else runs', () => {
   describe("a close, a ping or a read's pong during a write", () => {
-    it('write pending, then close: both succeed, write first', () => {
+    scenario('write pending, then close: both succeed, write first', () => {
       const { ioc, a, b, client, server } = openPair();
       const reads = echo(server);
       const order: string[] = [];
@@ -156,7 +158,7 @@ describe('websocket/Stream write: what else runs', () => {
       finish(ioc, a, b);
     });
 
-    it('an auto-fragmented write lets a read\'s pong go out between its gathered writes', () => {
+    scenario('an auto-fragmented write lets a read\'s pong go out between its gathered writes', () => {
       // A server gathers up to 64 frames into one write while nobody waits for the write side;
       // the pong that arrives meanwhile goes out before the next write, not at the message's end.
       const { ioc, a, b, server } = openServerAgainstRaw();
@@ -182,7 +184,7 @@ describe('websocket/Stream write: what else runs', () => {
       finish(ioc, a, b);
     });
 
-    it('an unfragmented write delays the pong until the whole frame is out', () => {
+    scenario('an unfragmented write delays the pong until the whole frame is out', () => {
       const { ioc, a, b, server } = openServerAgainstRaw();
       server.autoFragment(false);
       a.writeSize(1);
@@ -201,7 +203,7 @@ describe('websocket/Stream write: what else runs', () => {
       finish(ioc, a, b);
     });
 
-    it('hand-off after a write fragment: a parked close goes before a parked ping; the rest of the message never goes', () => {
+    scenario('hand-off after a write fragment: a parked close goes before a parked ping; the rest of the message never goes', () => {
       // A client gathers up to 64 frames into one write, as a server does: the hand-off comes
       // after the first gathered write.
       const { ioc, a, b, client } = openClientAgainstRaw();
@@ -235,7 +237,7 @@ describe('websocket/Stream write: what else runs', () => {
 
 describe('websocket/Stream write: cancellation', () => {
   describe('a write parked, or in the next layer', () => {
-    it('a write parked behind a ping, cancelled with total: nothing of it sent, the stream stays usable', () => {
+    scenario('a write parked behind a ping, cancelled with total: nothing of it sent, the stream stays usable', () => {
       const { ioc, a, b, client, server } = openPair();
       const sig = new CancellationSignal();
       const p = recorder<[Ec]>();
@@ -261,7 +263,7 @@ describe('websocket/Stream write: cancellation', () => {
       finish(ioc, a, b);
     });
 
-    it('a write parked between its fragments, cancelled with total: the next write continues the message', () => {
+    scenario('a write parked between its fragments, cancelled with total: the next write continues the message', () => {
       const { ioc, a, b, client, server } = openPair();
       client.writeBufferBytes(8);
       const sig = new CancellationSignal();
@@ -295,7 +297,7 @@ describe('websocket/Stream write: cancellation', () => {
       finish(ioc, a, b);
     });
 
-    it('a parked write accepts terminal and partial too', () => {
+    scenario('a parked write accepts terminal and partial too', () => {
       for (const type of [CancellationType.terminal, CancellationType.partial]) {
         const { ioc, a, b, client } = openPair();
         const sig = new CancellationSignal();
@@ -311,7 +313,7 @@ describe('websocket/Stream write: cancellation', () => {
       }
     });
 
-    it('a whole-message write, its completion queued: total is ignored, terminal aborts it and fails the stream', () => {
+    scenario('a whole-message write, its completion queued: total is ignored, terminal aborts it and fails the stream', () => {
       for (const type of [CancellationType.total, CancellationType.partial, CancellationType.terminal]) {
         const { ioc, a, b, client } = openClientAgainstRaw();
         const sig = new CancellationSignal();
@@ -331,7 +333,7 @@ describe('websocket/Stream write: cancellation', () => {
       }
     });
 
-    it('terminal while a write or a ping is in the next layer: operationAborted, the stream failed; total ignored', () => {
+    scenario('terminal while a write or a ping is in the next layer: operationAborted, the stream failed; total ignored', () => {
       for (const kind of ['write', 'ping'] as const) {
         const { ioc, a, b, client } = openPair();
         const sig = new CancellationSignal();
@@ -356,7 +358,7 @@ describe('websocket/Stream write: cancellation', () => {
       }
     });
 
-    it('terminal between the writes of one client frame longer than a gather buffer: operationAborted, failed, the buffer back', () => {
+    scenario('terminal between the writes of one client frame longer than a gather buffer: operationAborted, failed, the buffer back', () => {
       const { ioc, a, b, client } = openPair();
       client.autoFragment(false);
       // The buffer on top of the pool is the one the write borrows.
