@@ -32,7 +32,7 @@ import {
   type WsStream,
 } from '../ops/fixture.js';
 import { deflateMessage, inflateMessage, jsonText, KiB, pmdClientAgainstRaw, pmdPair, pmdServerAgainstRaw, pumpBounded, runIsolated } from './support.js';
-import { implOf } from '../../../support/internals.js';
+import { parkedIn } from '../../../support/internals.js';
 import { hasSyncZlib } from '../../../../lib/net/node-internals.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -495,7 +495,7 @@ describe('websocket/deflate compressed frames over TestStream', () => {
       const ping = recorder<[Ec]>();
       p.client.asyncWrite(first, bindCancellationSlot(sig.slot(), w.h));
       p.client.asyncPing('p', ping.h);
-      stepUntil(p.ioc, () => implOf(p.client).locks.waits('wr'));
+      stepUntil(p.ioc, () => parkedIn(p.client, 'wr'));
       sig.emit(CancellationType.total);
       pump(p.ioc);
       const [ec, sent] = w.once();

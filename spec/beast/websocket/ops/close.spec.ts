@@ -18,7 +18,7 @@ import { error as beastError } from '../../../../lib/beast/core/error.js';
 import { closeReason } from '../../../../lib/beast/websocket/close.js';
 import { error } from '../../../../lib/beast/websocket/error.js';
 import { none, Timeout } from '../../../../lib/beast/websocket/options.js';
-import { implOf } from '../../../support/internals.js';
+import { parkedIn, sideHeld } from '../../../support/internals.js';
 import {
   bytesOf,
   closeCodeOf,
@@ -194,7 +194,7 @@ describe('websocket/Stream close: what else runs', () => {
       const { io, ctl } = ordered(order);
       const c = ctl('close');
       client.asyncClose(1000, c.h);
-      stepUntil(ioc, () => implOf(client).locks.isLocked('rd'));
+      stepUntil(ioc, () => sideHeld(client, 'rd'));
       const r = io('read');
       client.asyncRead(new FlatBuffer(), r.h);
       pump(ioc);
@@ -307,7 +307,7 @@ describe('websocket/Stream close: what else runs', () => {
       const c = ctl('close');
       client.asyncWrite(bytesOf('Hello, world!'), w.h);
       client.asyncRead(new FlatBuffer(), r.h);
-      expect(implOf(client).locks.isLocked('rd')).to.equal(true);
+      expect(sideHeld(client, 'rd')).to.equal(true);
       client.asyncClose(1000, c.h);
       expect(client.isOpen()).to.equal(true);
       pump(ioc);
@@ -357,10 +357,10 @@ describe('websocket/Stream close: what else runs', () => {
         client.asyncRead(new FlatBuffer(), r2.h);
       });
       client.asyncRead(buf, first.h);
-      expect(implOf(client).locks.isLocked('rd')).to.equal(true);
+      expect(sideHeld(client, 'rd')).to.equal(true);
       const c = ctl('close');
       client.asyncClose(1000, c.h);
-      expect(implOf(client).locks.isLocked('wr')).to.equal(true);
+      expect(sideHeld(client, 'wr')).to.equal(true);
       pump(ioc);
       expect(first.once()).to.deep.equal([null, 2]);
       expect(text(buf.dataView())).to.equal('**');
@@ -438,7 +438,7 @@ describe('websocket/Stream close: cancellation', () => {
       const c = ctl('close');
       client.asyncClose(1000, bindCancellationSlot(sig.slot(), c.h));
       pump(ioc);
-      expect(implOf(client).locks.waits('rClose')).to.equal(true);
+      expect(parkedIn(client, 'rClose')).to.equal(true);
       expect(onlyCloseCode(peek(b), true)).to.equal(1000);
       sig.emit(CancellationType.total);
       pump(ioc);

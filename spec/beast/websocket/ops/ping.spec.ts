@@ -12,7 +12,7 @@ import { FlatBuffer } from '../../../../lib/net/dynamic-buffer.js';
 import { error as netError, SystemError } from '../../../../lib/net/error.js';
 import { usePromise } from '../../../../lib/net/token.js';
 import { error } from '../../../../lib/beast/websocket/error.js';
-import { implOf } from '../../../support/internals.js';
+import { parkedIn, sideHeld } from '../../../support/internals.js';
 import {
   bytesOf,
   clientFrame,
@@ -123,7 +123,7 @@ describe('websocket/Stream ping: what else runs', () => {
       const p = ctl('ping');
       const c = ctl('close');
       client.asyncPing('', p.h);
-      expect(implOf(client).locks.isLocked('wr')).to.equal(true);
+      expect(sideHeld(client, 'wr')).to.equal(true);
       client.asyncClose(1000, c.h);
       pump(ioc);
       expect([p.ec(), c.ec()]).to.deep.equal([null, null]);
@@ -143,7 +143,7 @@ describe('websocket/Stream ping: what else runs', () => {
       a.append(serverFrame({ opcode: Opcode.ping, payload: 'q' }));
       const r = recorder();
       client.asyncRead(new FlatBuffer(), r.h);
-      stepUntil(ioc, () => implOf(client).locks.waits('rd'));
+      stepUntil(ioc, () => parkedIn(client, 'rd'));
       pump(ioc);
       expect(p.ec()).to.equal(null);
       expect(w.once()).to.deep.equal([null, 3]);

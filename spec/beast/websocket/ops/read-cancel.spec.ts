@@ -10,7 +10,7 @@ import { CancellationSignal, CancellationType } from '../../../../lib/net/cancel
 import { FlatBuffer } from '../../../../lib/net/dynamic-buffer.js';
 import { error as netError, SystemError } from '../../../../lib/net/error.js';
 import { error } from '../../../../lib/beast/websocket/error.js';
-import { implOf } from '../../../support/internals.js';
+import { parkedIn, sideHeld } from '../../../support/internals.js';
 import {
   bytesOf,
   closePayload,
@@ -61,14 +61,14 @@ describe('websocket/Stream read: what else runs, and cancellation', () => {
       const c = ctl('close');
       client.asyncClose(1000, c.h);
       pump(ioc);
-      expect(implOf(client).locks.isLocked('rd')).to.equal(true);
+      expect(sideHeld(client, 'rd')).to.equal(true);
       const sig = new CancellationSignal();
       const r = io('read');
       const token = bindCancellationSlot(sig.slot(), r.h);
       if (form === 'asyncRead(dynamic buffer)') client.asyncRead(new FlatBuffer(), token);
       else if (form === 'asyncReadSome(dynamic buffer, limit)') client.asyncReadSome(new FlatBuffer(), 10, token);
       else client.asyncReadSome(new Uint8Array(10), token);
-      expect(implOf(client).locks.waits('rRd'), 'parked').to.equal(true);
+      expect(parkedIn(client, 'rRd'), 'parked').to.equal(true);
       pump(ioc);
       expect(r.called).to.equal(false);
       sig.emit(CancellationType.total);

@@ -11,7 +11,7 @@ import { FlatBuffer } from '../../../../lib/net/dynamic-buffer.js';
 import { error as netError } from '../../../../lib/net/error.js';
 import { CloseCode } from '../../../../lib/beast/websocket/close.js';
 import { error } from '../../../../lib/beast/websocket/error.js';
-import { implOf } from '../../../support/internals.js';
+import { parkedIn, sideHeld } from '../../../support/internals.js';
 import {
   bytesOf,
   clientFrame,
@@ -126,7 +126,7 @@ describe('websocket/Stream read: control frames that arrive', () => {
       const { io, ctl } = ordered(order);
       const r = io('read');
       client.asyncRead(new FlatBuffer(), r.h);
-      stepUntil(ioc, () => implOf(client).locks.isLocked('wr'));
+      stepUntil(ioc, () => sideHeld(client, 'wr'));
       const c = ctl('close');
       client.asyncClose(1001, c.h);
       pump(ioc);
@@ -150,7 +150,7 @@ describe('websocket/Stream read: control frames that arrive', () => {
       const r = io('read');
       const buf = new FlatBuffer();
       client.asyncRead(buf, r.h);
-      stepUntil(ioc, () => implOf(client).locks.isLocked('wr'));
+      stepUntil(ioc, () => sideHeld(client, 'wr'));
       expect(r.called).to.equal(false);
       const c = ctl('close');
       client.asyncClose(1000, c.h);
@@ -168,10 +168,10 @@ describe('websocket/Stream read: control frames that arrive', () => {
       const buf = new FlatBuffer();
       const r = recorder();
       client.asyncRead(buf, r.h);
-      expect(implOf(client).locks.isLocked('rd')).to.equal(true);
+      expect(sideHeld(client, 'rd')).to.equal(true);
       const w = recorder();
       client.asyncWrite(bytesOf('Hello, world'), w.h);
-      expect(implOf(client).locks.isLocked('wr')).to.equal(true);
+      expect(sideHeld(client, 'wr')).to.equal(true);
       pump(ioc);
       expect(w.once()).to.deep.equal([null, 12]);
       expect(r.once()).to.deep.equal([null, 12]);
@@ -186,7 +186,7 @@ describe('websocket/Stream read: control frames that arrive', () => {
       a.append(serverFrame({ opcode: Opcode.ping, payload: 'a long ping payload' }));
       const r = recorder();
       client.asyncRead(new FlatBuffer(), r.h);
-      stepUntil(ioc, () => implOf(client).locks.isLocked('wr'));
+      stepUntil(ioc, () => sideHeld(client, 'wr'));
       const w = recorder();
       client.asyncWrite(bytesOf('msg'), w.h);
       const p = recorder<[Ec]>();
@@ -212,11 +212,11 @@ describe('websocket/Stream read: control frames that arrive', () => {
       const sig = new CancellationSignal();
       const r = recorder();
       client.asyncRead(new FlatBuffer(), bindCancellationSlot(sig.slot(), r.h));
-      stepUntil(ioc, () => implOf(client).locks.waits('rd'));
+      stepUntil(ioc, () => parkedIn(client, 'rd'));
       sig.emit(CancellationType.total);
       sig.emit(CancellationType.partial);
       for (let i = 0; i < 3; i++) ioc.pollOne();
-      expect(implOf(client).locks.waits('rd'), 'still parked').to.equal(true);
+      expect(parkedIn(client, 'rd'), 'still parked').to.equal(true);
       expect(r.called).to.equal(false);
       expect(w.called).to.equal(false);
       sig.emit(CancellationType.terminal);

@@ -11,7 +11,7 @@ import { FlatBuffer } from '../../../../lib/net/dynamic-buffer.js';
 import { error as netError } from '../../../../lib/net/error.js';
 import { CloseCode } from '../../../../lib/beast/websocket/close.js';
 import { error } from '../../../../lib/beast/websocket/error.js';
-import { implOf } from '../../../support/internals.js';
+import { sideHeld } from '../../../support/internals.js';
 import {
   asciiPattern,
   bytesOf,
@@ -366,7 +366,7 @@ describe('websocket/Stream read: the frames that arrive', () => {
       const { io, ctl } = ordered(order);
       const r = io('read');
       client.asyncRead(new FlatBuffer(), r.h);
-      stepUntil(ioc, () => implOf(client).locks.isLocked('wr'));
+      stepUntil(ioc, () => sideHeld(client, 'wr'));
       const c = ctl('close');
       client.asyncClose(1000, c.h);
       pump(ioc);

@@ -14,7 +14,7 @@ import { FlatBuffer } from '../../../../lib/net/dynamic-buffer.js';
 import { error as netError } from '../../../../lib/net/error.js';
 import { error } from '../../../../lib/beast/websocket/error.js';
 import { giveMaskBuffer, takeMaskBuffer } from '../../../../lib/beast/websocket/mask-buffers.js';
-import { implOf } from '../../../support/internals.js';
+import { parkedIn } from '../../../support/internals.js';
 import {
   bytesOf,
   clientFrame,
@@ -272,7 +272,7 @@ describe('websocket/Stream write: cancellation', () => {
       client.asyncWrite(bytesOf('abcdefgh'.repeat(130)), bindCancellationSlot(sig.slot(), w.h));
       client.asyncPing('p', p.h);
       // The first gathered write (64 frames) goes, then the ping takes the write side and the write parks.
-      stepUntil(ioc, () => implOf(client).locks.waits('wr'));
+      stepUntil(ioc, () => parkedIn(client, 'wr'));
       sig.emit(CancellationType.total);
       pump(ioc);
       expect(w.once()).to.deep.equal([netError.operationAborted, 64 * 8]);
