@@ -35,13 +35,13 @@ import {
   recorder,
   SAMPLE_ACCEPT,
   SAMPLE_KEY,
-  scenario,
   take,
   upgradeRequest,
   useFakeClock,
   type Ec,
   type UpgradeRequestParts,
 } from './fixture.js';
+import { scenario } from './do-test.js';
 
 const latin1 = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
 const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));

@@ -38,13 +38,13 @@ import {
   peerClosed,
   pump,
   recorder,
-  scenario,
   serverFrame,
   stepUntil,
   take,
   useFakeClock,
   type Ec,
 } from './fixture.js';
+import { scenario } from './do-test.js';
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 

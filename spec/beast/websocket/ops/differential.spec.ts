@@ -20,7 +20,6 @@ import {
   clientFrame,
   closePayload,
   concat,
-  doTest,
   Opcode,
   openPair,
   openServerAgainstRaw,
@@ -33,6 +32,7 @@ import {
   type Pair,
   type WsStream,
 } from './fixture.js';
+import { doTest } from './do-test.js';
 
 /** An error's message, or ok. */
 const said = (ec: Ec): string => (ec === null ? 'ok' : ec.message());

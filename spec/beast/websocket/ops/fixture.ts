@@ -1,25 +1,24 @@
 // Shared helpers of the websocket Stream specs: client/server pairs over TestStream (optionally
 // with a FailCount and read/write size caps), raw frames built byte by byte (masked for a
 // server, unmasked for a client, with any header bits and length forms), the decoding of what a
-// stream wrote (frames, close codes), raw HTTP peers for the opening handshake, and Beast's doTest:
-// `scenario` registers a spec twice, as it is and under the fail-count loop.
+// stream wrote (frames, close codes), and raw HTTP peers for the opening handshake. Beast's doTest
+// and `scenario` are in do-test.ts; pairs and recorders made here take part in its runs.
 
 import { Buffer } from 'node:buffer';
 
 import { expect } from 'chai';
-import type { Context } from 'mocha';
 import sinon from 'sinon';
 
 import { FlatBuffer } from '../../../../lib/net/dynamic-buffer.js';
-import { error as netError, SystemError, type ErrorCode } from '../../../../lib/net/error.js';
+import { error as netError, type ErrorCode } from '../../../../lib/net/error.js';
 import { IoContext } from '../../../../lib/net/io-context.js';
 import type { FailCount } from '../../../../lib/beast/test/fail-count.js';
-import { failLoop } from '../../../../lib/beast/test/fail-loop.js';
 import { TestStream } from '../../../../lib/beast/test/stream.js';
 import { Opcode } from '../../../../lib/beast/websocket/frame.js';
 import { makeSecAccept } from '../../../../lib/beast/websocket/hybi13.js';
 import { applyMask } from '../../../../lib/beast/websocket/mask.js';
 import { Stream } from '../../../../lib/beast/websocket/stream.js';
+import { runScope } from './run-scope.js';
 
 export { Opcode };
 
@@ -53,7 +52,7 @@ export function recorder<A extends readonly unknown[] = [Ec, number]>(then?: (..
   return {
     // Under a doTest run, each time the handler is handed out is one operation that must complete.
     get h() {
-      scope?.handlers.push(calls);
+      runScope()?.handlers.push(calls);
       return h;
     },
     calls,
@@ -348,6 +347,7 @@ export interface Pair {
 export function makePair(opts: PairOptions = {}): Pair {
   const ioc = new IoContext();
   // Under a doTest run both endpoints share the run's FailCount (unless the spec gives its own).
+  const scope = runScope();
   const [a, b] = TestStream.pair(ioc, opts.fcA ?? scope?.fc ?? null, opts.fcB ?? scope?.fc ?? null);
   scope?.contexts.push(ioc);
   scope?.endpoints.push(a, b);
@@ -518,144 +518,4 @@ export function openServerAgainstRaw(opts: PairOptions = {}): RawClient {
   const response = Buffer.from(take(a)).toString('latin1');
   expect(response.startsWith('HTTP/1.1 101 ')).to.equal(true);
   return { ioc, a, b, server };
-}
-
-// ---- Beast's doTest -----------------------------------------------------------------------------
-
-/** One run of a {@link doTest} scenario: a pair sharing the run's FailCount, and counted handlers. */
-export interface TestRun {
-  readonly fc: FailCount;
-  readonly p: Pair;
-  /**
-   * A handler for an operation the scenario starts, counted: each must run exactly once per run.
-   * An error closes both endpoints, so that nothing waits forever after an injected failure.
-   */
-  handler<A extends readonly unknown[]>(name: string, then?: (...args: A) => void): (...args: A) => void;
-}
-
-/**
- * Beast's `doTest` (test/beast/websocket/test.hpp): runs `scenario` under Beast's fail-count loop
- * (`failLoop`: FailCount n = 0, 1, 2, … shared by both endpoints, until a run never hits the
- * injected failure), with the opening handshake as its first steps. After every run each handler
- * made through {@link TestRun.handler} must have run exactly once, and no work may be left.
- * Returns the number of runs.
- */
-export async function doTest(scenario: (run: TestRun) => void, opts: PairOptions = {}): Promise<number> {
-  return failLoop((fc) => {
-    const p = makePair({ ...opts, fcA: fc, fcB: fc });
-    const calls = new Map<string, number>();
-    const run: TestRun = {
-      fc,
-      p,
-      handler<A extends readonly unknown[]>(name: string, then?: (...args: A) => void) {
-        expect(calls.has(name), `handler name ${name} used twice`).to.equal(false);
-        calls.set(name, 0);
-        return (...args: A): void => {
-          calls.set(name, calls.get(name)! + 1);
-          if (args[0] !== null) {
-            p.a.close();
-            p.b.close();
-          }
-          then?.(...args);
-        };
-      },
-    };
-    p.server.asyncAccept(run.handler<[Ec]>('accept'));
-    p.client.asyncHandshake('localhost', '/', run.handler<[Ec]>('handshake'));
-    pump(p.ioc);
-    if (p.client.isOpen() && p.server.isOpen()) scenario(run);
-    pump(p.ioc);
-    p.a.close();
-    p.b.close();
-    pump(p.ioc);
-    for (const [name, n] of calls) expect(n, `${name}: calls (FailCount ${fc.fired ? 'fired' : 'not fired'})`).to.equal(1);
-    expect(p.ioc.outstandingWork(), 'outstanding work').to.equal(0);
-  }, { limit: 5000 });
-}
-
-
-// ---- scenarios: each spec as it is, and under doTest ----------------------------------------------
-
-/** What one doTest run of a {@link scenario} built: its FailCount, contexts, endpoints, handlers. */
-interface RunScope {
-  readonly fc: FailCount;
-  readonly contexts: IoContext[];
-  readonly endpoints: TestStream[];
-  /** The calls of each handler handed out (a recorder's `h` read once per operation). */
-  readonly handlers: ReadonlyArray<readonly unknown[]>[];
-}
-
-/** The doTest run in progress, if any: {@link makePair} and {@link recorder} register with it. */
-let scope: RunScope | null = null;
-
-/** Whether `err` is what a run that hit the injected failure may throw: a failed expectation, or an operation's error (a Promise token). */
-function expectedAfterFailure(err: unknown): boolean {
-  return err instanceof SystemError || (err instanceof Error && err.name === 'AssertionError');
-}
-
-/** Runs what is ready on `ioc` until nothing is; tolerated failed expectations are ignored. */
-function drain(ioc: IoContext, tolerate: (err: unknown) => boolean): void {
-  for (let i = 0; i < 1000; i++) {
-    try {
-      if (pump(ioc) === 0) return;
-    } catch (err) {
-      if (!tolerate(err)) throw err;
-    }
-  }
-}
-
-/** Options of {@link scenario}. */
-export interface ScenarioOptions {
-  /** Also register the run under doTest (default true); false only with a stated reason. */
-  doTest?: boolean;
-  /** The fail-count loop's run limit (default 2000). */
-  limit?: number;
-}
-
-/** The body of a scenario: a mocha test function (sync or async), without `done`. */
-export type ScenarioBody = (this: Context) => void | Promise<void>;
-
-/**
- * Registers `title` twice: as a plain test, and as "title (under doTest)", Beast's doTest around
- * the same body. The second runs `body` with FailCount n = 0, 1, 2, … (`failLoop`) shared by every
- * endpoint the body builds with the fixture ({@link makePair}, {@link openPair}, the raw peers),
- * so every I/O step, from the opening handshake on, fails once in turn, until a run never hits the
- * failure. That last run must pass every expectation of the body (the success path). An earlier
- * run may fail an expectation (or a Promise token may reject): it is then torn down (every
- * endpoint closed, every context run dry) and must show that every handler it handed out ran
- * exactly once, that some handler saw an error, and that no work is left.
- */
-export function scenario(title: string, body: ScenarioBody, opts: ScenarioOptions = {}): void {
-  it(title, body);
-  if (opts.doTest === false) return;
-  it(`${title} (under doTest)`, async function () {
-    this.timeout(120_000);
-    const ctx = this;
-    const runs = await failLoop(async (fc) => {
-      const run: RunScope = { fc, contexts: [], endpoints: [], handlers: [] };
-      scope = run;
-      let thrown: unknown = null;
-      try {
-        await body.call(ctx);
-      } catch (err) {
-        thrown = err;
-      } finally {
-        scope = null;
-      }
-      const tolerate = (err: unknown): boolean => fc.fired && expectedAfterFailure(err);
-      if (thrown !== null && !tolerate(thrown)) throw thrown as Error;
-      for (const e of run.endpoints) e.close();
-      for (const ioc of run.contexts) drain(ioc, tolerate);
-      const what = `FailCount run ${fc.fired ? 'that hit the failure' : 'without failure'}`;
-      run.handlers.forEach((calls, i) => expect(calls.length, `${what}: calls of handler ${i}`).to.equal(run.handlers.filter((c) => c === calls).length));
-      // A failed expectation must be explained by an error some handler saw (a rejected Promise
-      // token is itself the error; a body of Promise tokens only hands out no handler).
-      if (thrown !== null && !(thrown instanceof SystemError) && run.handlers.length > 0) {
-        const errors = run.handlers.filter((calls) => calls.some((args) => args[0] !== null && args[0] !== undefined));
-        expect(errors.length, `${what}: handlers that saw an error`).to.be.greaterThan(0);
-      }
-      for (const ioc of run.contexts) expect(ioc.outstandingWork(), `${what}: outstanding work`).to.equal(0);
-    }, { limit: opts.limit ?? 2000 });
-    expect(runs, 'runs of the fail-count loop').to.be.greaterThan(1);
-  });
 }

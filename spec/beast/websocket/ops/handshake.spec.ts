@@ -1,11 +1,8 @@
-// Specs for the client side of the websocket Stream's opening handshake over TestStream: the client's request, each
-// check of the server's response (crafted by the test), the response out-parameter, bytes after
-// the 101; each check of the client's request on the server (the 400 / 426 response written
-// before the error is delivered, with the request split between pre-read bytes and the stream),
-// 100-continue, end of stream, accept from a parsed request (with and without head bytes), the
-// decorator, and Beast's fail-count loop over handshake and accept.
-// The server side (asyncAccept) is in accept.spec.ts. Also here: the other operations started
-// while the handshake is outstanding, and the handshake timeout.
+// Specs for the client side of the opening handshake (ops/handshake.ts) over TestStream: the
+// client's request, each check of the server's response (crafted by the test), the response
+// out-parameter, bytes after the 101, its cancellation, Beast's fail-count loop over handshake and
+// accept, the other operations started while the handshake is outstanding, and the handshake
+// timeout. The server's side (asyncAccept) is in accept.spec.ts.
 
 import { Buffer } from 'node:buffer';
 
@@ -36,7 +33,6 @@ import {
   pump,
   recorder,
   SAMPLE_ACCEPT,
-  scenario,
   serverFrame,
   take,
   upgradeResponse,
@@ -45,6 +41,7 @@ import {
   type PairOptions,
   type UpgradeResponseParts,
 } from './fixture.js';
+import { scenario } from './do-test.js';
 
 const latin1 = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
 

@@ -31,7 +31,6 @@ import {
   peek,
   pump,
   recorder,
-  scenario,
   serverFrame,
   take,
   text,
@@ -39,6 +38,7 @@ import {
   type Ec,
   type PairOptions,
 } from './fixture.js';
+import { scenario } from './do-test.js';
 
 const MiB = 1024 * 1024;
 

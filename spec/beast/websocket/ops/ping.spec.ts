@@ -27,12 +27,12 @@ import {
   parseFrames,
   pump,
   recorder,
-  scenario,
   serverFrame,
   stepUntil,
   take,
   type Ec,
 } from './fixture.js';
+import { scenario } from './do-test.js';
 
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 

@@ -23,11 +23,11 @@ import {
   ordered,
   pump,
   recorder,
-  scenario,
   serverFrame,
   take,
   type Ec,
 } from './fixture.js';
+import { scenario } from './do-test.js';
 
 describe('websocket/Stream read: what else runs, and cancellation', () => {
   describe('a close started during a read', () => {

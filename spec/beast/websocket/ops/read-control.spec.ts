@@ -30,13 +30,13 @@ import {
   peerClosed,
   pump,
   recorder,
-  scenario,
   serverFrame,
   stepUntil,
   take,
   text,
   type Ec,
 } from './fixture.js';
+import { scenario } from './do-test.js';
 
 describe('websocket/Stream read: control frames that arrive', () => {
   describe("the peer's close", () => {

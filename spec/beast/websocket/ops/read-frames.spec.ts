@@ -32,13 +32,13 @@ import {
   peerClosed,
   pump,
   recorder,
-  scenario,
   serverFrame,
   stepUntil,
   take,
   type Ec,
   type RawFrame,
 } from './fixture.js';
+import { scenario } from './do-test.js';
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 const flat = (b: FlatBuffer): Uint8Array => Uint8Array.from(b.dataView());

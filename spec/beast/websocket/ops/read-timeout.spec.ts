@@ -21,11 +21,11 @@ import {
   peerClosed,
   pump,
   recorder,
-  scenario,
   take,
   useFakeClock,
   type Ec,
 } from './fixture.js';
+import { scenario } from './do-test.js';
 
 describe('websocket/Stream read: the idle timeout', () => {
   const fake = useFakeClock();

@@ -30,10 +30,10 @@ import {
   peerClosed,
   pump,
   recorder,
-  scenario,
   take,
   type Ec,
 } from './fixture.js';
+import { scenario } from './do-test.js';
 
 const MiB = 1024 * 1024;
 const sizes = [0, 125, 126, 65535, 65536, MiB];

@@ -31,13 +31,13 @@ import {
   peek,
   pump,
   recorder,
-  scenario,
   serverFrame,
   stepUntil,
   take,
   text,
   type Ec,
 } from './fixture.js';
+import { scenario } from './do-test.js';
 
 describe('websocket/Stream write', () => {
   scenario("a server's message is one unmasked final frame; a client's is masked, with the same payload", () => {
