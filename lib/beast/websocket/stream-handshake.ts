@@ -12,7 +12,7 @@ import type { AsyncResult, CompletionToken, TokenCheck, TokenFor, UsePromise } f
 import { Request, Response } from '../http/message.js';
 import type { PmdConfig } from './deflate.js';
 import type { Role } from './frame.js';
-import { asyncAcceptOp, asyncAcceptRequestOp } from './ops/accept.js';
+import { asyncAcceptOp } from './ops/accept.js';
 import { asyncHandshakeOp, type HandshakeSignature } from './ops/handshake.js';
 import { Decorator } from './options.js';
 import { StreamSettings } from './stream-settings.js';
@@ -131,17 +131,17 @@ export abstract class StreamHandshake<NextLayer extends AsyncStream> extends Str
       const head = isHead ? copyBufferSequence(b as ConstBufferSequence) : null;
       const token = isHead ? c : (b as TokenFor<HandshakeSignature> | undefined);
       return this.start('handshake', token, false, (h, done) =>
-        asyncAcceptRequestOp(this.impl, a, head, decorator, h, done),
+        asyncAcceptOp(this.impl, a, head, decorator, h, done),
       );
     }
     if (a instanceof Uint8Array || Array.isArray(a)) {
       const preRead = copyBufferSequence(a as ConstBufferSequence);
       return this.start('handshake', b as TokenFor<HandshakeSignature> | undefined, false, (h, done) =>
-        asyncAcceptOp(this.impl, preRead, decorator, h, done),
+        asyncAcceptOp(this.impl, null, preRead, decorator, h, done),
       );
     }
     return this.start('handshake', a as TokenFor<HandshakeSignature> | undefined, false, (h, done) =>
-      asyncAcceptOp(this.impl, null, decorator, h, done),
+      asyncAcceptOp(this.impl, null, null, decorator, h, done),
     );
   }
 
