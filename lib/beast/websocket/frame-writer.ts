@@ -113,32 +113,61 @@ const gatherFrames = 64; // FrameWriter.headerScratch holds this many headers
 const gatherBytes = 256 * 1024;
 
 /**
+ * What both framers share: the message part in the caller's buffers and how far framing has come
+ * through it, and each frame's length, FIN bit and opcode (Beast's `write_some_op`: frames of the
+ * write buffer size with auto-fragmentation, else the whole part in one frame).
+ */
+abstract class PartFramer {
+  protected readonly bufs: readonly Uint8Array[];
+  readonly #fin: boolean;
+  readonly #frag: boolean;
+  /** Where framing stands: the buffer of {@link bufs}, and the byte in it. */
+  protected index = 0;
+  protected offset = 0;
+  #opcode: number;
+  /** Bytes of the part not yet framed. */
+  remain: number;
+  /** The caller's bytes the last `fill` took. */
+  payload = 0;
+
+  constructor(buffers: ConstBufferSequence, fin: boolean, frag: boolean, opcode: number, remain: number) {
+    this.bufs = bufferSequence(buffers);
+    this.#fin = fin;
+    this.#frag = frag;
+    this.#opcode = opcode;
+    this.remain = remain;
+  }
+
+  /** Sets `h` for the next frame, and returns its payload length. */
+  protected nextFrame(h: FrameHeaderFields, bufSize: number): number {
+    const n = this.#frag ? Math.min(this.remain, bufSize) : this.remain;
+    this.remain -= n;
+    h.fin = this.#fin && this.remain === 0;
+    h.opcode = this.#opcode;
+    h.length = n;
+    this.#opcode = Opcode.cont;
+    return n;
+  }
+
+  /** Moves `k` bytes on in `b`, the current buffer, and past it at its end. */
+  protected advance(k: number, b: Uint8Array): void {
+    this.offset += k;
+    if (this.offset === b.length) {
+      this.index++;
+      this.offset = 0;
+    }
+  }
+}
+
+/**
  * A server's message part on its way out: frames whose headers sit in the stream's header
  * scratch and whose payloads are views of the caller's buffers, never copies. The views are made
  * as Node Buffers straight over the caller's memory: `socket.write` turns any other Uint8Array
  * into a Buffer first, so one object per piece replaces the three that slicing a suffix and
  * converting it made (a 64 KiB message auto-fragmented into 16 frames is 32 pieces).
  */
-export class ServerFramer {
-  readonly #bufs: readonly Uint8Array[];
-  readonly #fin: boolean;
-  readonly #frag: boolean;
-  #index = 0;
-  #offset = 0;
-  #opcode: number;
-  /** Bytes of the part not yet framed. */
-  remain: number;
-  /** The caller's bytes the last {@link fill} framed. */
-  payload = 0;
+export class ServerFramer extends PartFramer {
   readonly #header: FrameHeaderFields = { fin: false, opcode: 0, length: 0, key: undefined };
-
-  constructor(buffers: ConstBufferSequence, fin: boolean, frag: boolean, opcode: number, remain: number) {
-    this.#bufs = bufferSequence(buffers);
-    this.#fin = fin;
-    this.#frag = frag;
-    this.#opcode = opcode;
-    this.remain = remain;
-  }
 
   /**
    * Appends to `out` the next frames, header and payload views: one frame without
@@ -152,32 +181,23 @@ export class ServerFramer {
     let frames = 0;
     this.payload = 0;
     do {
-      const n = this.#frag ? Math.min(this.remain, w.bufSize) : this.remain;
-      this.remain -= n;
-      h.fin = this.#fin && this.remain === 0;
-      h.opcode = this.#opcode;
-      h.length = n;
+      const n = this.nextFrame(h, w.bufSize);
       const size = encodeFrameHeader(headers, at, h);
       out.push(Buffer.from(headers.buffer, headers.byteOffset + at, size));
       at += size;
       this.#views(n, out);
       this.payload += n;
-      this.#opcode = Opcode.cont;
     } while (this.remain > 0 && ++frames < gatherFrames && this.payload < gatherBytes && !waiters());
   }
 
   // Views of the next `n` bytes of the caller's buffers.
   #views(n: number, out: Uint8Array[]): void {
     while (n > 0) {
-      const b = this.#bufs[this.#index]!;
-      const k = Math.min(n, b.length - this.#offset);
-      if (k > 0) out.push(Buffer.from(b.buffer, b.byteOffset + this.#offset, k));
+      const b = this.bufs[this.index]!;
+      const k = Math.min(n, b.length - this.offset);
+      if (k > 0) out.push(Buffer.from(b.buffer, b.byteOffset + this.offset, k));
       n -= k;
-      this.#offset += k;
-      if (this.#offset === b.length) {
-        this.#index++;
-        this.#offset = 0;
-      }
+      this.advance(k, b);
     }
   }
 }
@@ -191,34 +211,20 @@ const maxHeader = 14;
  * offset). A class rather than the generator's locals: V8 optimizes `fill`, whose per-frame work
  * then allocates nothing; inside the generator the same loop allocated 3.5 KB per 64 KiB message.
  */
-export class ClientFramer {
+export class ClientFramer extends PartFramer {
   readonly #w: FrameWriter;
   readonly #waiters: () => boolean;
-  readonly #bufs: readonly Uint8Array[];
-  readonly #fin: boolean;
-  readonly #frag: boolean;
-  #index = 0;
-  #offset = 0;
-  #opcode: number;
   #key = 0;
   #keyOffset = 0;
-  /** Bytes of the part not yet framed. */
-  remain: number;
   /** Bytes of the frame in progress not yet masked (the write side must be kept meanwhile). */
   frameLeft = 0;
-  /** The caller's bytes the last {@link fill} took. */
-  payload = 0;
   // Reused for every frame: a literal per frame was allocated (encodeFrameHeader is not inlined).
   readonly #header: FrameHeaderFields = { fin: false, opcode: 0, length: 0, key: 0 };
 
   constructor(w: FrameWriter, waiters: () => boolean, buffers: ConstBufferSequence, fin: boolean, frag: boolean, opcode: number, remain: number) {
+    super(buffers, fin, frag, opcode, remain);
     this.#w = w;
     this.#waiters = waiters;
-    this.#bufs = bufferSequence(buffers);
-    this.#fin = fin;
-    this.#frag = frag;
-    this.#opcode = opcode;
-    this.remain = remain;
   }
 
   /**
@@ -234,21 +240,14 @@ export class ClientFramer {
     do {
       if (this.frameLeft === 0) {
         if (bytes.length - at < maxHeader || frames++ === gatherFrames) break;
-        const n = this.#frag ? Math.min(this.remain, w.bufSize) : this.remain;
-        this.remain -= n;
-        const last = this.#fin && this.remain === 0;
+        const h = this.#header;
+        this.frameLeft = this.nextFrame(h, w.bufSize);
         this.#key = maskKeys.next();
         this.#keyOffset = 0;
-        const h = this.#header;
-        h.fin = last;
-        h.opcode = this.#opcode;
-        h.length = n;
         h.key = this.#key;
         at += encodeFrameHeader(bytes, at, h);
-        this.#opcode = Opcode.cont;
-        this.frameLeft = n;
         // The message stays open until its final frame is out (see the server's case).
-        w.cont = !last;
+        w.cont = !h.fin;
       }
       const k = Math.min(this.frameLeft, bytes.length - at);
       this.#copy(bytes, at, k);
@@ -263,20 +262,15 @@ export class ClientFramer {
   // Copies the next `n` bytes of the caller's buffers into `dst` at `at`.
   #copy(dst: Uint8Array, at: number, n: number): void {
     while (n > 0) {
-      const b = this.#bufs[this.#index]!;
-      const k = Math.min(n, b.length - this.#offset);
-      if (k > 0) dst.set(k === b.length ? b : b.subarray(this.#offset, this.#offset + k), at);
+      const b = this.bufs[this.index]!;
+      const k = Math.min(n, b.length - this.offset);
+      if (k > 0) dst.set(k === b.length ? b : b.subarray(this.offset, this.offset + k), at);
       at += k;
       n -= k;
-      this.#offset += k;
-      if (this.#offset === b.length) {
-        this.#index++;
-        this.#offset = 0;
-      }
+      this.advance(k, b);
     }
   }
 }
-
 
 /** Deflates what fits of `rest` into `buf` (Beast's impl.deflate). `more` is false once the
 message is complete: all input taken and, with `fin`, flushed with the tail removed. */

@@ -1,8 +1,10 @@
 /**
  * `websocket.Stream<NextLayer>`: Beast's `websocket::stream`, over any next layer that reads and
  * writes some bytes (a `TcpStream`, a `TcpSocket`, an `SslStream`, a `TestStream`, a Node Duplex
- * through `DuplexStream`). This file holds the public surface: options, observers and the
- * initiating functions; each operation is a composed operation of its own in `ops/`.
+ * through `DuplexStream`). The public class is built in three layers, one object per connection:
+ * stream-settings.ts (the next layer, observers and options), stream-handshake.ts (the opening
+ * handshakes), and this file (reads, writes, ping, pong and close). Each holds only initiating
+ * functions; each operation is a composed operation of its own in `ops/`.
  */
 
 import type { Handler } from '../../net/associators.js';
@@ -13,29 +15,17 @@ import {
   type MutableBufferSequence,
 } from '../../net/buffer.js';
 import type { DynamicBuffer } from '../../net/dynamic-buffer.js';
-import type { Executor } from '../../net/executor.js';
 import type { AsyncStream } from '../../net/stream.js';
-import {
-  type AsyncResult,
-  type TokenCheck,
-  type CompletionToken,
-  type TokenFor,
-  type UsePromise,
-} from '../../net/token.js';
+import type { AsyncResult, CompletionToken, TokenCheck, TokenFor, UsePromise } from '../../net/token.js';
 import { checkCloseReason, closeReason, type CloseReason } from './close.js';
-import { Opcode, type Role } from './frame.js';
+import { Opcode } from './frame.js';
 import { asyncCloseOp } from './ops/close.js';
 import { asyncPingOp, startIdlePing, type ControlSignature } from './ops/ping.js';
 import { asyncReadSomeOp, type ReadSignature } from './ops/read.js';
 import { asyncReadOp, readSizeHintFor } from './ops/read-message.js';
 import { asyncWriteSomeOp, type WriteSignature } from './ops/write.js';
 import type { PreparedMessage } from './prepared.js';
-import { Decorator, Timeout, type ControlCallback } from './options.js';
-import { PermessageDeflate, type PermessageDeflateStatus, type PmdConfig } from './deflate.js';
-import { asyncAcceptOp, asyncAcceptRequestOp } from './ops/accept.js';
-import { asyncHandshakeOp, type HandshakeSignature } from './ops/handshake.js';
-import { Request, Response } from '../http/message.js';
-import { OperationGate } from './operation-gate.js';
+import { StreamHandshake } from './stream-handshake.js';
 import { setIdlePingStarter, StreamImpl, tcpFrameSize, type NextLayerHooks } from './stream-impl.js';
 import { trackOperations } from '../../net/handler-tracking.js';
 
@@ -74,54 +64,12 @@ export type Payload = Uint8Array | string;
  * await ws.asyncClose(CloseCode.normal);
  * ```
  */
-export class Stream<NextLayer extends AsyncStream> extends OperationGate<NextLayer> {
-  #decorator: Decorator | null = null;
-
+export class Stream<NextLayer extends AsyncStream> extends StreamHandshake<NextLayer> {
   constructor(nextLayer: NextLayer & NextLayerHooks) {
     super(new StreamImpl(nextLayer));
   }
 
-  /** The next layer (e.g. the TCP stream, for connecting and closing). */
-  nextLayer(): NextLayer {
-    return this.impl.next;
-  }
-
-  /** The stream's executor: its next layer's. */
-  getExecutor(): Executor {
-    return this.impl.executor;
-  }
-
-  // ---- observers -----------------------------------------------------------------------------
-
-  /** Whether the handshake completed and the stream is neither closing nor closed nor failed. */
-  isOpen(): boolean {
-    return this.impl.status === 'open';
-  }
-
-  /** Whether the last message received (or being received) is text (also the initial answer). */
-  gotText(): boolean {
-    return this.impl.reader.op === Opcode.text;
-  }
-
-  /** Whether the last message received (or being received) is binary. */
-  gotBinary(): boolean {
-    return this.impl.reader.op === Opcode.binary;
-  }
-
-  /** Whether the last read consumed the final byte of a message. */
-  isMessageDone(): boolean {
-    return this.impl.reader.done;
-  }
-
-  /** The close reason the peer sent, once a read completed with `closed` or a close finished. */
-  reason(): CloseReason {
-    return this.impl.cr;
-  }
-
-  /** The role the stream took in its handshake. */
-  role(): Role {
-    return this.impl.role;
-  }
+  // ---- reading ---------------------------------------------------------------------------------
 
   /**
    * A suggested size for the next read: with a number, from that initial size (1536 by default);
@@ -131,264 +79,6 @@ export class Stream<NextLayer extends AsyncStream> extends OperationGate<NextLay
     if (isDynamicBuffer(initialOrBuffer)) return readSizeHintFor(this.impl, initialOrBuffer);
     return this.impl.readSizeHint(initialOrBuffer);
   }
-
-  // ---- settings --------------------------------------------------------------------------------
-
-  /** Whether outgoing messages are split into frames of `writeBufferBytes` (default true). */
-  autoFragment(): boolean;
-  autoFragment(value: boolean): void;
-  autoFragment(value?: boolean): boolean | void {
-    if (value === undefined) return this.impl.writer.fragOpt;
-    this.impl.writer.fragOpt = value;
-  }
-
-  /** Whether new messages are sent as binary. */
-  binary(): boolean;
-  binary(value: boolean): void;
-  binary(value?: boolean): boolean | void {
-    if (value === undefined) return this.impl.writer.opcode === Opcode.binary;
-    this.impl.writer.opcode = value ? Opcode.binary : Opcode.text;
-  }
-
-  /** Whether new messages are sent as text (the default). */
-  text(): boolean;
-  text(value: boolean): void;
-  text(value?: boolean): boolean | void {
-    if (value === undefined) return this.impl.writer.opcode === Opcode.text;
-    this.impl.writer.opcode = value ? Opcode.text : Opcode.binary;
-  }
-
-  /** The largest message accepted, in bytes (16 MiB by default; 0: no limit). */
-  readMessageMax(): number;
-  readMessageMax(bytes: number): void;
-  readMessageMax(bytes?: number): number | void {
-    if (bytes === undefined) return this.impl.reader.decoder.readMessageMax;
-    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError('readMessageMax: a byte count of 0 or more');
-    this.impl.reader.decoder.readMessageMax = bytes;
-  }
-
-  /**
-   * The size of the write buffer: the frame size with auto-fragmentation, and the chunk in which a
-   * client masks (4096 by default; at least 8). Takes effect with the next message.
-   */
-  writeBufferBytes(): number;
-  writeBufferBytes(bytes: number): void;
-  writeBufferBytes(bytes?: number): number | void {
-    if (bytes === undefined) return this.impl.writer.bufOpt;
-    if (!Number.isSafeInteger(bytes) || bytes < 8) throw new RangeError('writeBufferBytes: at least 8');
-    this.impl.writer.bufOpt = bytes;
-  }
-
-  /** Sets (or, with no argument, clears) the callback that sees every control frame a read receives. */
-  controlCallback(callback?: ControlCallback): void {
-    this.impl.ctrlCb = callback ?? null;
-  }
-
-  /**
-   * Sets an option: the timeouts, the decorator of handshake messages, or the permessage-deflate
-   * settings (they take effect with the next handshake or accept).
-   */
-  setOption(option: Timeout | Decorator | PermessageDeflate): void {
-    if (option instanceof PermessageDeflate) {
-      this.impl.pmdOpts = option;
-      return;
-    }
-    if (option instanceof Timeout) {
-      this.impl.timeoutOpt = option;
-      this.impl.updateTimer();
-      return;
-    }
-    if (option instanceof Decorator) {
-      this.#decorator = option;
-      return;
-    }
-    throw new TypeError('websocket.Stream.setOption: unknown option');
-  }
-
-  /**
-   * The timeouts, the permessage-deflate settings, or the decorator (`null` when none was set)
-   * in effect. A handshake carried by another protocol (RFC 8441 over HTTP/2) reads them here.
-   */
-  getOption(kind: typeof Timeout): Timeout;
-  getOption(kind: typeof PermessageDeflate): PermessageDeflate;
-  getOption(kind: typeof Decorator): Decorator | null;
-  getOption(kind: typeof Timeout | typeof PermessageDeflate | typeof Decorator): Timeout | PermessageDeflate | Decorator | null {
-    if (kind === Timeout) return this.impl.timeoutOpt;
-    if (kind === PermessageDeflate) return this.impl.pmdOpts;
-    if (kind === Decorator) return this.#decorator;
-    throw new TypeError('websocket.Stream.getOption: unknown option');
-  }
-
-  /** What permessage-deflate negotiated for this connection (Beast's `get_status`). */
-  getStatus(): PermessageDeflateStatus {
-    return this.impl.pmdStatus();
-  }
-
-  /**
-   * Whether new messages are compressed when permessage-deflate is active (default true; messages
-   * shorter than `msgSizeThreshold` never are).
-   */
-  compress(): boolean;
-  compress(value: boolean): void;
-  compress(value?: boolean): boolean | void {
-    if (value === undefined) return this.impl.writer.compressOpt;
-    this.impl.writer.compressOpt = value;
-  }
-
-  // ---- opening handshake -----------------------------------------------------------------------
-
-  /**
-   * Performs the client's opening handshake: sends the upgrade request for `host` and `target`
-   * (a random 16-byte key; the decorator may add fields), reads the response, and checks it in
-   * Beast's order (`upgradeDeclined`, `badHttpVersion`, `noConnection`, …, `badSecAccept`), then
-   * RFC 6455's rules on subprotocols and extensions. With `resOut`, the response is stored there
-   * even when the handshake fails (status 500 when none could be read). Completes with `[ec]`.
-   *
-   * @param host The `Host` field of the request (with the port when it is not the default).
-   * @param target The request target: the path and query of the URL.
-   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
-   *   through its associated executor.
-   *
-   * #### Per-operation cancellation
-   * Supports the cancellation type `terminal`: the handshake stops, completes with
-   * `operationAborted`, and the next layer is closed; the stream can only be discarded.
-   */
-  asyncHandshake(host: string, target: string, handler: Handler<HandshakeSignature>): void;
-  /**
-   * {@inheritDoc Stream.asyncHandshake:0}
-   * @param token Any completion token; the Promise token when omitted. The result is what the
-   *   token makes of the completion `(ec)`.
-   */
-  asyncHandshake<T extends CompletionToken = UsePromise>(host: string, target: string, token?: T & TokenCheck<T, HandshakeSignature>): AsyncResult<T, HandshakeSignature>;
-  /**
-   * {@inheritDoc Stream.asyncHandshake:0}
-   * @param resOut Receives the server's response, even when the handshake fails.
-   */
-  asyncHandshake(resOut: Response, host: string, target: string, handler: Handler<HandshakeSignature>): void;
-  /**
-   * {@inheritDoc Stream.asyncHandshake:0}
-   * @param resOut Receives the server's response, even when the handshake fails.
-   * @param token Any completion token; the Promise token when omitted.
-   */
-  asyncHandshake<T extends CompletionToken = UsePromise>(resOut: Response, host: string, target: string, token?: T & TokenCheck<T, HandshakeSignature>): AsyncResult<T, HandshakeSignature>;
-  asyncHandshake(a: Response | string, b: string, c?: string | TokenFor<HandshakeSignature>, d?: TokenFor<HandshakeSignature>): unknown {
-    const [resOut, host, target, token] =
-      a instanceof Response ? [a, b, c as string, d] : [null, a, b, c as TokenFor<HandshakeSignature> | undefined];
-    // Argument errors are thrown here, before anything changed (docs/topics/asio-model.md).
-    if (target === '') throw new RangeError('asyncHandshake: the target must not be empty');
-    const decorator = this.#decorator;
-    return this.start('handshake', token, false, (h, done) =>
-      asyncHandshakeOp(this.impl, resOut, host, target, decorator, h, done),
-    );
-  }
-
-  /**
-   * Performs the server's opening handshake: reads the upgrade request (after `preRead`, bytes
-   * the application already received), or takes a `request` the application already read
-   * (with `head`, bytes that followed it); checks it in Beast's order and answers 101, or 400 /
-   * 426 before completing with the error. `100 Continue` goes first when the request expects it.
-   * End of stream before a request gives `websocket.error.closed`. Completes with `[ec]`.
-   *
-   * @param handler The completion handler, called once as `handler(ec: ErrorCode | null)`, never inside this call,
-   *   through its associated executor.
-   *
-   * #### Per-operation cancellation
-   * Supports the cancellation type `terminal`: the handshake stops, completes with
-   * `operationAborted`, and the next layer is closed; the stream can only be discarded.
-   */
-  asyncAccept(handler: Handler<HandshakeSignature>): void;
-  /**
-   * {@inheritDoc Stream.asyncAccept:0}
-   * @param token Any completion token; the Promise token when omitted. The result is what the
-   *   token makes of the completion `(ec)`.
-   */
-  asyncAccept<T extends CompletionToken = UsePromise>(token?: T & TokenCheck<T, HandshakeSignature>): AsyncResult<T, HandshakeSignature>;
-  /**
-   * {@inheritDoc Stream.asyncAccept:0}
-   * @param preRead Bytes of the request the application already received, read before the stream.
-   */
-  asyncAccept(preRead: ConstBufferSequence, handler: Handler<HandshakeSignature>): void;
-  /**
-   * {@inheritDoc Stream.asyncAccept:0}
-   * @param preRead Bytes of the request the application already received, read before the stream.
-   * @param token Any completion token; the Promise token when omitted.
-   */
-  asyncAccept<T extends CompletionToken = UsePromise>(preRead: ConstBufferSequence, token?: T & TokenCheck<T, HandshakeSignature>): AsyncResult<T, HandshakeSignature>;
-  /**
-   * {@inheritDoc Stream.asyncAccept:0}
-   * @param request The upgrade request, already read by the application.
-   */
-  asyncAccept(request: Request, handler: Handler<HandshakeSignature>): void;
-  /**
-   * {@inheritDoc Stream.asyncAccept:0}
-   * @param request The upgrade request, already read by the application.
-   * @param token Any completion token; the Promise token when omitted.
-   */
-  asyncAccept<T extends CompletionToken = UsePromise>(request: Request, token?: T & TokenCheck<T, HandshakeSignature>): AsyncResult<T, HandshakeSignature>;
-  /**
-   * {@inheritDoc Stream.asyncAccept:0}
-   * @param request The upgrade request, already read by the application.
-   * @param head The bytes that arrived after `request` (Node's `'upgrade'` event's `head`).
-   */
-  asyncAccept(request: Request, head: ConstBufferSequence, handler: Handler<HandshakeSignature>): void;
-  /**
-   * {@inheritDoc Stream.asyncAccept:0}
-   * @param request The upgrade request, already read by the application.
-   * @param head The bytes that arrived after `request` (Node's `'upgrade'` event's `head`).
-   * @param token Any completion token; the Promise token when omitted.
-   */
-  asyncAccept<T extends CompletionToken = UsePromise>(request: Request, head: ConstBufferSequence, token?: T & TokenCheck<T, HandshakeSignature>): AsyncResult<T, HandshakeSignature>;
-  asyncAccept(
-    a?: Request | ConstBufferSequence | TokenFor<HandshakeSignature>,
-    b?: ConstBufferSequence | TokenFor<HandshakeSignature>,
-    c?: TokenFor<HandshakeSignature>,
-  ): unknown {
-    const decorator = this.#decorator;
-    if (a instanceof Request) {
-      const isHead = b instanceof Uint8Array || Array.isArray(b);
-      const head = isHead ? copyBufferSequence(b as ConstBufferSequence) : null;
-      const token = isHead ? c : (b as TokenFor<HandshakeSignature> | undefined);
-      return this.start('handshake', token, false, (h, done) =>
-        asyncAcceptRequestOp(this.impl, a, head, decorator, h, done),
-      );
-    }
-    if (a instanceof Uint8Array || Array.isArray(a)) {
-      const preRead = copyBufferSequence(a as ConstBufferSequence);
-      return this.start('handshake', b as TokenFor<HandshakeSignature> | undefined, false, (h, done) =>
-        asyncAcceptOp(this.impl, preRead, decorator, h, done),
-      );
-    }
-    return this.start('handshake', a as TokenFor<HandshakeSignature> | undefined, false, (h, done) =>
-      asyncAcceptOp(this.impl, null, decorator, h, done),
-    );
-  }
-
-  /**
-   * Opens the stream on an opening handshake that was carried outside it, by the layer that owns
-   * the next layer: RFC 8441's extended CONNECT over HTTP/2, where the request and the response
-   * are HEADERS frames of the HTTP/2 stream and no bytes of the handshake pass through the next
-   * layer. `role` is the side this stream takes (a server does not mask, a client does);
-   * `pmd` is the permessage-deflate configuration both sides agreed on (from
-   * `negotiate` on a server, `acceptResponse` on a client), or `null`. The stream's
-   * state is reset as by a handshake, and the idle timeout, if any, starts. No Beast counterpart.
-   *
-   * @throws Error - while any operation is outstanding (the stream is left as it was).
-   * @throws RangeError - for a configuration with a window size outside 8 to 15 bits.
-   */
-  adoptHandshake(role: Role, pmd: PmdConfig | null): void {
-    if (this.anyOutstanding()) throw new Error('websocket.Stream.adoptHandshake: an operation is outstanding');
-    if (pmd !== null) {
-      for (const bits of [pmd.serverMaxWindowBits, pmd.clientMaxWindowBits]) {
-        if (!Number.isInteger(bits) || bits < 8 || bits > 15) throw new RangeError(`websocket.Stream.adoptHandshake: window bits ${bits}`);
-      }
-    }
-    const impl = this.impl;
-    impl.reset(role);
-    impl.setPmd(pmd);
-    impl.open();
-  }
-
-  // ---- reading ---------------------------------------------------------------------------------
 
   /**
    * Reads a whole message and appends it to `buffer`.
@@ -641,4 +331,5 @@ function controlPayload(data: Payload): Uint8Array {
 }
 
 // Handler tracking names this class's operations `websocket@<id>.<method>` (nothing while it is off).
+trackOperations(StreamHandshake, 'websocket');
 trackOperations(Stream, 'websocket');

@@ -32,8 +32,11 @@ import type { HandshakeSignature } from './handshake.js';
 export const serverName = 'tsbeast';
 
 /**
- * Reads the upgrade request (after the `preRead` bytes, if any) and answers it. End of stream
- * before a request gives `websocket.error.closed`. Per-operation cancellation: terminal.
+ * The server's opening handshake: reads the upgrade request, after `bytes` that arrived before the
+ * stream got the connection, and answers it; or, given `req` (Beast's `async_accept(req)`),
+ * answers a request the application already read, `bytes` then being what followed it (Node's
+ * `'upgrade'` event's `head`). End of stream before a request gives `websocket.error.closed`.
+ * Per-operation cancellation: terminal.
  *
  * One composed operation for the whole accept: the request is read and the response written as
  * steps of it (`readMessageSteps`, `writeAll`), not as three nested HTTP and response operations.
@@ -42,7 +45,8 @@ export const serverName = 'tsbeast';
  */
 export function asyncAcceptOp<N extends AsyncStream>(
   impl: StreamImpl<N>,
-  preRead: ConstBufferSequence | null,
+  req: Request | null,
+  bytes: ConstBufferSequence | null,
   decorator: Decorator | null,
   token: TokenFor<HandshakeSignature> | undefined,
   onDone?: () => void,
@@ -50,44 +54,12 @@ export function asyncAcceptOp<N extends AsyncStream>(
   return asyncCompose<HandshakeSignature, TokenFor<HandshakeSignature> | undefined>(function* (self) {
     if (onDone !== undefined) self.onComplete(onDone);
     impl.reset('server');
-    const ec = preRead !== null ? preload(impl, preRead) : null;
+    const ec = bytes !== null ? preload(impl, bytes) : null;
     impl.updateTimer();
     if (ec !== null) return self.complete(impl.checkStopNow(ec) ?? ec);
-    const parser = new RequestParser();
-    parser.eager(true); // as http.asyncRead: the whole message, body included
-    let [re] = yield* readMessageSteps(self, impl.next, impl.reader.buf, parser, false);
-    if (re === httpError.endOfStream) re = error.closed;
-    // A request that does not parse is answered too (Beast sends nothing), then the connection closed.
-    const status = re === null || self.cancelled() !== CancellationType.none || impl.timedOut ? 0 : parseFailureStatus(re, parser.get());
-    if (status !== 0) {
-      const res = refusal(status, re!, 11, decorator);
-      const [we] = yield* self.call<IoSignature>((h) => writeAll(impl.next, serialize(res), h));
-      if (we === null) yield* lingerSteps(self, impl);
-    }
-    const stop = stopAfterStep(self, impl, re);
-    if (stop !== undefined) return self.complete(stop);
-    self.complete(yield* respondSteps(self, impl, parser.get(), decorator));
-  }, token, impl.executor);
-}
-
-/**
- * Answers an upgrade request the application already read (Beast's `async_accept(req)`); `head`
- * holds bytes that arrived after the request (e.g. Node's `'upgrade'` event's `head`).
- */
-export function asyncAcceptRequestOp<N extends AsyncStream>(
-  impl: StreamImpl<N>,
-  req: Request,
-  head: ConstBufferSequence | null,
-  decorator: Decorator | null,
-  token: TokenFor<HandshakeSignature> | undefined,
-  onDone?: () => void,
-): unknown {
-  return asyncCompose<HandshakeSignature, TokenFor<HandshakeSignature> | undefined>(function* (self) {
-    if (onDone !== undefined) self.onComplete(onDone);
-    impl.reset('server');
-    const ec = head !== null ? preload(impl, head) : null;
-    if (ec !== null) return self.complete(impl.checkStopNow(ec) ?? ec);
-    self.complete(yield* respondSteps(self, impl, req, decorator));
+    const request = req ?? (yield* readRequestSteps(self, impl, decorator));
+    if (request instanceof Request) self.complete(yield* respondSteps(self, impl, request, decorator));
+    else self.complete(request);
   }, token, impl.executor);
 }
 
@@ -105,6 +77,25 @@ function preload<N extends AsyncStream>(impl: StreamImpl<N>, bytes: ConstBufferS
     if (!(err instanceof LengthError)) throw err;
     return error.bufferOverflow;
   }
+}
+
+/**
+ * Reads the upgrade request (Beast's `accept_op`); a request that does not parse is answered too
+ * (Beast sends nothing), then the connection closed. Returns the request, or what the operation
+ * completes with.
+ */
+function* readRequestSteps<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, decorator: Decorator | null) {
+  const parser = new RequestParser();
+  parser.eager(true); // as http.asyncRead: the whole message, body included
+  let [re] = yield* readMessageSteps(self, impl.next, impl.reader.buf, parser, false);
+  if (re === httpError.endOfStream) re = error.closed;
+  const status = re === null || self.cancelled() !== CancellationType.none || impl.timedOut ? 0 : parseFailureStatus(re, parser.get());
+  if (status !== 0) {
+    const res = refusal(status, re!, 11, decorator);
+    const [we] = yield* self.call<IoSignature>((h) => writeAll(impl.next, serialize(res), h));
+    if (we === null) yield* lingerSteps(self, impl);
+  }
+  return stopAfterStep(self, impl, re) ?? parser.get();
 }
 
 /**

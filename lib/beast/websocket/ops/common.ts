@@ -17,6 +17,7 @@ import type { AsyncStream, AsyncWriteStream, IoSignature, LazyReadStream } from 
 import { associationsOf, setAssociations, withCancellationSlot, type Associations, type Handler } from '../../../net/associators.js';
 import { bufferSize, BuffersSuffix, type ConstBufferSequence } from '../../../net/buffer.js';
 import type { ParkSignature, SavedHandler } from '../saved-handler.js';
+import type { WakeOrder } from '../soft-mutex.js';
 import type { StreamImpl } from '../stream-impl.js';
 
 type Self = ComposedSelf<readonly unknown[]>;
@@ -91,6 +92,36 @@ export function readMore<N extends AsyncStream>(impl: StreamImpl<N>, handler: Ha
 export function stopAfterStep<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, ec: ErrorCode | null): ErrorCode | undefined {
   if (ec === null && (self.cancelled() & CancellationType.terminal) !== 0) ec = netError.operationAborted;
   return impl.checkStopNow(ec);
+}
+
+/**
+ * Writes `bytes`, frames ready to go, holding the write side (Beast's `ping_op`; also the
+ * keep-alive ping and a prepared message): waits for the write side in `saved`, writes unless the
+ * stream must stop, then lets the side go and wakes the waiters in `order`. `message`: the bytes
+ * are a whole data message, which the write state starts. Returns what the operation completes
+ * with.
+ */
+export function* writeFramesSteps<N extends AsyncStream>(
+  self: Self,
+  impl: StreamImpl<N>,
+  saved: SavedHandler,
+  allowed: CancellationType,
+  bytes: Uint8Array,
+  order: WakeOrder,
+  message = false,
+) {
+  const parked = yield* lockWrite(self, impl, saved, allowed);
+  if (parked !== null) return parked;
+  if (message) impl.writer.beginMessage(false);
+  let ec = impl.checkStopNow(null);
+  if (ec === undefined) {
+    const [we] = yield* self.call<IoSignature>((h) => writeAll(impl.next, bytes, h));
+    ec = stopAfterStep(self, impl, we);
+  }
+  // upcall
+  impl.locks.tryUnlock('wr', self);
+  impl.locks.wake(order);
+  return ec ?? null;
 }
 
 /**

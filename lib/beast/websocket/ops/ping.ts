@@ -7,12 +7,12 @@
 import { CancellationType } from '../../../net/cancellation.js';
 import { asyncCompose } from '../../../net/compose.js';
 import type { ErrorCode } from '../../../net/error.js';
-import type { AsyncStream, IoSignature } from '../../../net/stream.js';
+import type { AsyncStream } from '../../../net/stream.js';
 import type { TokenFor } from '../../../net/token.js';
 import { Opcode } from '../frame.js';
 import type { StreamImpl } from '../stream-impl.js';
 import { wakeOrders } from '../soft-mutex.js';
-import { lockWrite, stopAfterStep, writeAll } from './common.js';
+import { writeFramesSteps } from './common.js';
 
 /** The completion signature of ping, pong and close. */
 export type ControlSignature = [ec: ErrorCode | null];
@@ -31,17 +31,7 @@ export function asyncPingOp<N extends AsyncStream>(
   const frame = impl.writer.controlFrame(opcode, payload);
   return asyncCompose<ControlSignature, TokenFor<ControlSignature> | undefined>(function* (self) {
     if (onDone !== undefined) self.onComplete(onDone);
-    const parked = yield* lockWrite(self, impl, impl.locks.slot('ping'), CancellationType.all);
-    if (parked !== null) return self.complete(parked);
-    let ec = impl.checkStopNow(null);
-    if (ec === undefined) {
-      const [we] = yield* self.call<IoSignature>((h) => writeAll(impl.next, frame, h));
-      ec = stopAfterStep(self, impl, we);
-    }
-    // upcall
-    impl.locks.unlock('wr', self);
-    impl.locks.wake(wakeOrders.afterPing);
-    self.complete(ec ?? null);
+    self.complete(yield* writeFramesSteps(self, impl, impl.locks.slot('ping'), CancellationType.all, frame, wakeOrders.afterPing));
   }, token, impl.executor);
 }
 
@@ -52,14 +42,8 @@ export function startIdlePing<N extends AsyncStream>(impl: StreamImpl<N>): void 
   const frame = impl.writer.controlFrame(Opcode.ping, new Uint8Array(0));
   void asyncCompose<ControlSignature, TokenFor<ControlSignature>>(function* (self) {
     // Nothing can cancel the idle ping (it has no user handler), so the wait always ends with the lock.
-    yield* lockWrite(self, impl, impl.locks.slot('idlePing'), CancellationType.terminal);
-    if (impl.checkStopNow(null) === undefined) {
-      const [we] = yield* self.call<IoSignature>((h) => writeAll(impl.next, frame, h));
-      impl.checkStopNow(we);
-    }
+    yield* writeFramesSteps(self, impl, impl.locks.slot('idlePing'), CancellationType.terminal, frame, wakeOrders.afterIdlePing);
     impl.idlePinging = false;
-    impl.locks.unlock('wr', self);
-    impl.locks.wake(wakeOrders.afterIdlePing);
     self.complete(null);
   }, () => {}, impl.executor);
 }

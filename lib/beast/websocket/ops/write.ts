@@ -28,7 +28,7 @@ import { giveMaskBuffer, takeMaskBuffer } from '../mask-buffers.js';
 import { PreparedMessage } from '../prepared.js';
 import { wakeOrders } from '../soft-mutex.js';
 import type { StreamImpl } from '../stream-impl.js';
-import { lockWrite, stopAfterStep, TerminalRelay, writeAll } from './common.js';
+import { lockWrite, stopAfterStep, TerminalRelay, writeAll, writeFramesSteps } from './common.js';
 import { mayShortcut } from './shortcut.js';
 
 /** The completion signature of writes: the error and the payload bytes sent. */
@@ -179,18 +179,8 @@ function* writeBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, fin:
  * payload's, which the handler gets.
  */
 function* prebuiltBody<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, wire: Uint8Array, size: number) {
-  const parked = yield* lockWrite(self, impl, impl.locks.slot('wr'), CancellationType.all);
-  if (parked !== null) return self.complete(parked, 0);
-  impl.writer.beginMessage(false);
-  let ec = impl.checkStopNow(null);
-  if (ec === undefined) {
-    const [we] = yield* self.call<IoSignature>((h) => writeAll(impl.next, wire, h));
-    ec = stopAfterStep(self, impl, we);
-  }
-  // upcall
-  impl.locks.tryUnlock('wr', self);
-  impl.locks.wake(wakeOrders.afterWrite);
-  self.complete(ec ?? null, ec === undefined ? size : 0);
+  const ec = yield* writeFramesSteps(self, impl, impl.locks.slot('wr'), CancellationType.all, wire, wakeOrders.afterWrite, true);
+  self.complete(ec, ec === null ? size : 0);
 }
 
 // Compressed writes (Beast's do_deflate): deflate into the write buffer, one frame per buffer-full,
