@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { disableHandlerTracking, enableHandlerTracking } from '../../../../lib/net/handler-tracking.js';
 import { Request, Response } from '../../../../lib/beast/http/message.js';
 import { Decorator } from '../../../../lib/beast/websocket/options.js';
-import { finish, makePair, pump, recorder, type Ec } from '../ops/fixture.js';
+import { finish, makePair, pump, recorder, type Ec } from './fixture.js';
 
 describe('websocket/Stream layers', () => {
   afterEach(() => disableHandlerTracking());
