@@ -32,6 +32,26 @@ export class ErrorCategory {
     this.#equivalent = equivalent;
   }
 
+  /**
+   * A category whose messages are a table, the usual way to define one (Beast's categories are a
+   * `switch` over their values): `messages[value]` for a value in the table, `"<name> error
+   * <value>"` for any other.
+   *
+   * ```ts
+   * export const myCategory = ErrorCategory.fromMessages('my.protocol', {
+   *   1: 'The peer sent a malformed header',
+   *   2: 'The peer went away',
+   * });
+   * export const error = Object.freeze({ badHeader: myCategory.code(1), gone: myCategory.code(2) });
+   * ```
+   *
+   * @param name - the category's name, e.g. `"beast.websocket"`.
+   * @param messages - the message of each value of the category.
+   */
+  static fromMessages(name: string, messages: Readonly<Record<number, string>>): ErrorCategory {
+    return new ErrorCategory(name, (value) => messages[value] ?? `${name} error ${value}`);
+  }
+
   /** The message describing `value` in this category. */
   message(value: number): string {
     return this.#messages(value);

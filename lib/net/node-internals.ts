@@ -1,8 +1,8 @@
 /**
  * Every private (undocumented) Node API tsbeast uses, in one place, each with the fallback taken
  * where it is missing (a Node version that changed it) or switched off. `TSBEAST_NO_PRIVATE=1`
- * in the environment switches all of them off, so that the fallbacks can be run and tested (the
- * specs under spec/net and spec/beast also run that way). docs/topics/node-internals.md lists them.
+ * in the environment switches all of them off, so that the fallbacks can be run and tested (CI runs
+ * the whole suite that way too). docs/topics/node-internals.md lists them.
  *
  * 1. The listening handle's `onconnection` (`net.Server._handle`): accepted connections are taken
  *    as bare TCP handles, one `net.Socket` each (tcp-acceptor.ts). Fallback: the server's

@@ -50,6 +50,16 @@ describe('net/error', () => {
       expect(a.value).to.equal(7);
     });
 
+    it('defines a category from a table of messages (fromMessages); a value outside it names the category', () => {
+      const cat = ErrorCategory.fromMessages('test.table', { 1: 'first', 3: 'third' });
+      expect(cat.name).to.equal('test.table');
+      expect(cat.code(1).message()).to.equal('first');
+      expect(cat.code(3).toString()).to.equal('test.table:3 (third)');
+      expect(cat.message(2)).to.equal('test.table error 2');
+      expect(cat.code(1)).to.equal(cat.code(1));
+      expect(cat.equivalent(cat.code(1), new ErrorCondition('any', () => true))).to.equal(false);
+    });
+
     it('uses the platform errno values in the system category', () => {
       expect(error.connectionReset.value).to.equal(osConstants.errno.ECONNRESET);
       expect(error.connectionRefused.value).to.equal(osConstants.errno.ECONNREFUSED);

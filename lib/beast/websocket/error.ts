@@ -5,7 +5,8 @@
 
 import { ErrorCategory, ErrorCondition, type ErrorCode } from '../../net/error.js';
 
-const messages: Readonly<Record<number, string>> = {
+/** The WebSocket error category. */
+export const websocketCategory = ErrorCategory.fromMessages('beast.websocket', {
   1: 'The WebSocket stream was gracefully closed at both endpoints',
   4: 'The WebSocket operation caused a dynamic buffer overflow',
   5: 'The WebSocket stream produced an incomplete deflate block',
@@ -40,10 +41,7 @@ const messages: Readonly<Record<number, string>> = {
   34: 'The WebSocket server accepted an extension the client did not offer',
   35: 'The WebSocket server selected a subprotocol the client did not offer',
   36: 'The WebSocket handshake repeated a field that must appear once (Host, Sec-WebSocket-Key or Sec-WebSocket-Version)',
-};
-
-/** The WebSocket error category. */
-export const websocketCategory = new ErrorCategory('beast.websocket', (v) => messages[v] ?? `beast.websocket error ${v}`);
+});
 
 const c = (v: number): ErrorCode => websocketCategory.code(v);
 

@@ -12,12 +12,8 @@ import {
   asyncCompose,
   error as netError,
   type ErrorCode,
-  type AsyncResult,
-  type TokenCheck,
-  type CompletionToken,
-  type TokenFor,
-  type UsePromise,
 } from '../../net/index.js';
+import type { AsyncResult, CompletionToken, TokenCheck, TokenFor, UsePromise } from '../../net/index.js';
 import { Response } from '../../beast/http/index.js';
 import {
   negotiate,

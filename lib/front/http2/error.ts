@@ -4,10 +4,11 @@
  * rule is the same), and `http2.condition.handshakeFailed`, which groups both. Pure data.
  */
 
-import { ErrorCategory, ErrorCondition, type ErrorCode } from '../../net/index.js';
+import { ErrorCategory, ErrorCondition } from '../../net/index.js';
 import { condition as wsCondition } from '../../beast/websocket/index.js';
 
-const messages: Readonly<Record<number, string>> = {
+/** The category of {@link error}. */
+export const http2Category = ErrorCategory.fromMessages('front.http2', {
   1: 'The HTTP/2 peer does not offer WebSockets (SETTINGS_ENABLE_CONNECT_PROTOCOL is not 1)',
   2: 'The HTTP/2 session is closed',
   3: 'The extended CONNECT has no :protocol, or one other than websocket',
@@ -16,26 +17,21 @@ const messages: Readonly<Record<number, string>> = {
   6: 'The extended CONNECT has no :authority',
   7: 'The extended CONNECT carries Sec-WebSocket-Key or Sec-WebSocket-Accept (RFC 8441 section 5)',
   8: 'The HTTP/2 stream was reset',
-};
-
-/** The category of {@link error}. */
-export const http2Category = new ErrorCategory('front.http2', (v) => messages[v] ?? `front.http2 error ${v}`);
-
-const c = (v: number): ErrorCode => http2Category.code(v);
+});
 
 /** The `http2.error` values. */
 export const error = Object.freeze({
   /** The peer's SETTINGS do not enable the extended CONNECT: fall back to HTTP/1.1. */
-  notOffered: c(1),
+  notOffered: http2Category.code(1),
   /** The session was closed or destroyed before the WebSocket's stream could be opened. */
-  sessionClosed: c(2),
-  badProtocol: c(3),
-  noScheme: c(4),
-  noPath: c(5),
-  noAuthority: c(6),
-  secKeyPresent: c(7),
+  sessionClosed: http2Category.code(2),
+  badProtocol: http2Category.code(3),
+  noScheme: http2Category.code(4),
+  noPath: http2Category.code(5),
+  noAuthority: http2Category.code(6),
+  secKeyPresent: http2Category.code(7),
   /** The peer reset the stream (RST_STREAM) before the handshake ended. */
-  streamReset: c(8),
+  streamReset: http2Category.code(8),
 });
 
 /** The `http2.condition` values. */

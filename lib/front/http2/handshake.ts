@@ -14,12 +14,8 @@ import {
   ErrorCode,
   fromNodeError,
   error as netError,
-  type AsyncResult,
-  type TokenCheck,
-  type CompletionToken,
-  type TokenFor,
-  type UsePromise,
 } from '../../net/index.js';
+import type { AsyncResult, CompletionToken, TokenCheck, TokenFor, UsePromise } from '../../net/index.js';
 import { Request, Response } from '../../beast/http/index.js';
 import {
   acceptResponse,
@@ -80,11 +76,7 @@ export function asyncHandshake(ws: Stream<Http2Layer>, session: ClientHttp2Sessi
  *   token makes of the completion `(ec)`.
  */
 export function asyncHandshake<T extends CompletionToken = UsePromise>(
-  ws: Stream<Http2Layer>,
-  session: ClientHttp2Session,
-  host: string,
-  target: string,
-  token?: T & TokenCheck<T, HandshakeSignature>,
+  ws: Stream<Http2Layer>, session: ClientHttp2Session, host: string, target: string, token?: T & TokenCheck<T, HandshakeSignature>,
 ): AsyncResult<T, HandshakeSignature>;
 /**
  * {@inheritDoc asyncHandshake:0}
@@ -92,12 +84,7 @@ export function asyncHandshake<T extends CompletionToken = UsePromise>(
  *   one arrived).
  */
 export function asyncHandshake(
-  ws: Stream<Http2Layer>,
-  resOut: Response,
-  session: ClientHttp2Session,
-  host: string,
-  target: string,
-  handler: Handler<HandshakeSignature>,
+  ws: Stream<Http2Layer>, resOut: Response, session: ClientHttp2Session, host: string, target: string, handler: Handler<HandshakeSignature>,
 ): void;
 /**
  * {@inheritDoc asyncHandshake:0}
@@ -106,12 +93,7 @@ export function asyncHandshake(
  * @param token Any completion token; the Promise token when omitted.
  */
 export function asyncHandshake<T extends CompletionToken = UsePromise>(
-  ws: Stream<Http2Layer>,
-  resOut: Response,
-  session: ClientHttp2Session,
-  host: string,
-  target: string,
-  token?: T & TokenCheck<T, HandshakeSignature>,
+  ws: Stream<Http2Layer>, resOut: Response, session: ClientHttp2Session, host: string, target: string, token?: T & TokenCheck<T, HandshakeSignature>,
 ): AsyncResult<T, HandshakeSignature>;
 export function asyncHandshake(
   ws: Stream<Http2Layer>,

@@ -24,12 +24,8 @@ import {
   type ExecutorLike,
   type AsyncStream,
   type IoSignature,
-  type AsyncResult,
-  type TokenCheck,
-  type CompletionToken,
-  type TokenFor,
-  type UsePromise,
 } from '../../net/index.js';
+import type { AsyncResult, CompletionToken, TokenCheck, TokenFor, UsePromise } from '../../net/index.js';
 import { DuplexStream } from '../../beast/core/index.js';
 import { type Role } from '../../beast/websocket/index.js';
 import { asyncWaitFor, type WaitSignature } from './wait.js';

@@ -16,12 +16,8 @@ import {
   toExecutor,
   type ExecutorLike,
   type ErrorCode,
-  type AsyncResult,
-  type TokenCheck,
-  type CompletionToken,
-  type TokenFor,
-  type UsePromise,
 } from '../../net/index.js';
+import type { AsyncResult, CompletionToken, TokenCheck, TokenFor, UsePromise } from '../../net/index.js';
 import { error } from './error.js';
 import { asyncWaitFor, type WaitSignature } from './wait.js';
 

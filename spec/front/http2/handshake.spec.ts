@@ -13,7 +13,8 @@ import WebSocket from 'ws';
 import { asTuple, buffer, buffersToString, FlatBuffer } from '../../../lib/net/index.js';
 import { error as beastError } from '../../../lib/beast/core/index.js';
 import { Response } from '../../../lib/beast/http/index.js';
-import { CloseCode, Decorator, error as wsError, Stream, Timeout } from '../../../lib/beast/websocket/index.js';
+import { CloseCode, Decorator, PermessageDeflate, permessageDeflateAvailable, error as wsError, Stream, Timeout } from '../../../lib/beast/websocket/index.js';
+import { setPrivateApis } from '../../../lib/net/node-internals.js';
 import * as h2 from '../../../lib/front/http2/index.js';
 import { cert, Harness, type Mode } from './support.js';
 
@@ -34,7 +35,9 @@ for (const mode of ['h2c', 'tls'] as Mode[]) {
       await h.stop();
     });
 
-    it('opens 16 WebSockets as 16 streams of one session on one connection', async () => {
+    // Without synchronous zlib (net/node-internals.ts, 4) the WebSockets open uncompressed.
+    const pmd = permessageDeflateAvailable();
+    it(`opens 16 WebSockets as 16 streams of one session on one connection${pmd ? '' : ' (uncompressed: no synchronous zlib on this Node)'}`, async () => {
       const session = await h.connect();
       const n = 16;
       const all = await Promise.all(Array.from({ length: n }, () => h.open(session)));
@@ -45,7 +48,8 @@ for (const mode of ['h2c', 'tls'] as Mode[]) {
       expect(h.seen.streams).to.have.length(n);
       expect(new Set(h.seen.streams.map((s) => s.session)).size).to.equal(1);
       expect(new Set(all.map((ws) => ws.nextLayer().stream()!.id)).size).to.equal(n);
-      expect(all.every((ws) => ws.getStatus().active)).to.equal(true);
+      expect(all.map((ws) => ws.getStatus().active)).to.deep.equal(all.map(() => pmd));
+      expect(h.serverStreams.map((ws) => ws.getStatus().active)).to.deep.equal(all.map(() => pmd));
       await Promise.all(all.map((ws) => ws.asyncClose(CloseCode.normal)));
       // Closing the WebSockets ended their streams, not the session.
       expect(all.every((ws) => ws.nextLayer().stream()!.closed)).to.equal(true);
@@ -81,6 +85,37 @@ for (const mode of ['h2c', 'tls'] as Mode[]) {
       expect(res.fields.get('Server')).to.equal('tsbeast');
       expect(ws.getStatus().active).to.equal(false); // this client did not offer deflate
       expect(await echoOnce(ws, 'v2')).to.equal('v2');
+    });
+
+    it('without synchronous zlib (private paths off): the client offers no permessage-deflate, the server declines an offer, both talk uncompressed', async () => {
+      const offers: Array<string | undefined> = [];
+      await h.stop();
+      h = await new Harness(mode).start({
+        prepare: (ws, req) => {
+          offers.push(req.fields.get('Sec-WebSocket-Extensions'));
+          ws.setOption(new PermessageDeflate({ serverEnable: true }));
+        },
+      });
+      const was = setPrivateApis(false);
+      try {
+        const session = await h.connect();
+        // A client whose options enable the extension: as a Stream's own handshake, no offer.
+        const quiet = await h.open(session);
+        expect(quiet.getStatus().active).to.equal(false);
+        expect(await echoOnce(quiet, 'plain')).to.equal('plain');
+        // An offer made by a decorator all the same: the server answers without the extension.
+        const offering = new Stream(new h2.Http2Layer(h.ioc));
+        offering.setOption(new Decorator({ request: (req) => void req.fields.set('Sec-WebSocket-Extensions', 'permessage-deflate') }));
+        const res = new Response();
+        await h2.asyncHandshake(offering, res, session, 'localhost', '/echo');
+        expect(res.fields.get('Sec-WebSocket-Extensions')).to.equal(undefined);
+        expect(offering.getStatus().active).to.equal(false);
+        expect(await echoOnce(offering, 'x'.repeat(5000))).to.equal('x'.repeat(5000));
+        expect(offers).to.deep.equal([undefined, 'permessage-deflate']);
+        expect(h.serverStreams.map((ws) => ws.getStatus().active)).to.deep.equal([false, false]);
+      } finally {
+        setPrivateApis(was);
+      }
     });
 
     it('fails with badSubprotocol and resets the stream when the server picks one not offered', async () => {
