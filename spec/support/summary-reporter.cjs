@@ -11,6 +11,17 @@ class SummaryReporter extends Mocha.reporters.Spec {
     runner.once('end', () => {
       const { passes = 0, failures = 0, pending = 0, tests = 0 } = this.stats;
       fs.writeFileSync(file, JSON.stringify({ passes, failures, pending, tests }) + '\n');
+      // Mocha runs without --exit, so a server or socket a failing test left open would keep the
+      // process (and CI) waiting forever. The run is over: if something still holds the loop after
+      // a grace period, name it and end with a failure. Unreferenced, this timer never holds the
+      // loop itself, so a clean run exits as soon as its last handle closes.
+      setTimeout(() => {
+        const held = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'FSReqCallback');
+        process.stderr.write(`mocha: the run ended 15 s ago, but Node resources still hold the process: ${held.join(', ')}; exiting with a failure\n`);
+        // Mocha's own 'exit' listener sets the exit code from the failure count; this one runs after it.
+        process.on('exit', () => { process.exitCode = 1; });
+        process.exit(1);
+      }, 15_000).unref();
     });
   }
 }
