@@ -742,7 +742,36 @@ describe('websocket/Stream read and write', () => {
       server.readMessageMax(50);
       expect(server.readSizeHint()).to.equal(50);
       finish(ioc, a, b);
+
+    it('a whole-message read of a large message whose header is buffered prepares it all at once; within the buffer\'s room and readMessageMax', () => {
+      for (const [size, max, limit, expected] of [
+        [100_000, Number.MAX_SAFE_INTEGER, 0, 100_000],
+        [200, Number.MAX_SAFE_INTEGER, 0, 1536], // small: Beast's first 1536 bytes
+        [100_000, 70_000, 0, 70_000], // the buffer's room (then bufferOverflow, as before)
+        [100_000, Number.MAX_SAFE_INTEGER, 80_000, 80_000], // readMessageMax (then messageTooBig)
+      ] as const) {
+        const { ioc, a, b, server } = openServerAgainstRaw();
+        if (limit > 0) server.readMessageMax(limit);
+        server.binary(true);
+        b.append(clientFrame({ opcode: Opcode.binary, payload: pattern(size) }));
+        const buf = new FlatBuffer(max);
+        const prepared: number[] = [];
+        const prepare = buf.prepare.bind(buf);
+        buf.prepare = (n: number) => (prepared.push(n), prepare(n));
+        const r = recorder();
+        server.asyncRead(buf, r.h);
+        pump(ioc);
+        expect(prepared[0]).to.equal(expected);
+        if (max === Number.MAX_SAFE_INTEGER && limit === 0) {
+          expect(r.once()).to.deep.equal([null, size]);
+          expect(flat(buf)).to.deep.equal(pattern(size));
+        } else {
+          expect(r.once()[0]).to.equal(limit > 0 ? error.messageTooBig : error.bufferOverflow);
+        }
+        finish(ioc, a, b);
+      }
     });
+  });
 
   describe('buffer sequences', () => {
     const split = (b: Uint8Array, cuts: number[]): Uint8Array[] => {
