@@ -263,10 +263,11 @@ export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer
   asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T & TokenCheck<T, IoSignature>): AsyncResult<T, IoSignature>;
   asyncReadSome(buffers: MutableBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     // With no read deadline the read is the socket's own, as asyncReadSomeLazy's (a WebSocket
-    // reads a large payload straight into the caller's buffer this way). Empty buffers take the
+    // reads a large payload straight into the caller's buffer this way). Only for a handler: a
+    // token may initiate later (deferred), when a deadline may be set. Empty buffers take the
     // timed path: they complete with 0 even while another read is pending, as in Beast.
-    if ((this.#expiry?.read ?? Infinity) === Infinity && this.#reading === null && bufferSize(buffers) > 0) {
-      return this.#socket.asyncReadSome(buffers, token as Handler<IoSignature>);
+    if (typeof token === 'function' && (this.#expiry?.read ?? Infinity) === Infinity && this.#reading === null && bufferSize(buffers) > 0) {
+      return this.#socket.asyncReadSome(buffers, token);
     }
     const bufs = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
     return asyncInitiate<IoSignature>(
@@ -325,10 +326,11 @@ export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer
   asyncWriteSome<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T & TokenCheck<T, IoSignature>): AsyncResult<T, IoSignature>;
   asyncWriteSome(buffers: ConstBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     // With no write deadline the write is the socket's own, as a lazy read is (every frame of a
-    // WebSocket over a TcpStream with the WebSocket timeouts comes here). Empty buffers take the
-    // timed path, which lets them through while the side is busy, as Beast does.
-    if ((this.#expiry?.write ?? Infinity) === Infinity && this.#writing === null && bufferSize(buffers) > 0) {
-      return this.#socket.asyncWriteSome(buffers, token as Handler<IoSignature>);
+    // WebSocket over a TcpStream with the WebSocket timeouts comes here); only for a handler, as
+    // for reads. Empty buffers take the timed path, which lets them through while the side is
+    // busy, as Beast does.
+    if (typeof token === 'function' && (this.#expiry?.write ?? Infinity) === Infinity && this.#writing === null && bufferSize(buffers) > 0) {
+      return this.#socket.asyncWriteSome(buffers, token);
     }
     const bufs = copyBufferSequence(buffers);
     return asyncInitiate<IoSignature>(
