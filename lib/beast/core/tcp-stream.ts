@@ -262,6 +262,13 @@ export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer
    */
   asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T & TokenCheck<T, IoSignature>): AsyncResult<T, IoSignature>;
   asyncReadSome(buffers: MutableBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
+    // With no read deadline the read is the socket's own, as asyncReadSomeLazy's (a WebSocket
+    // reads a large payload straight into the caller's buffer this way). Only for a handler: a
+    // token may initiate later (deferred), when a deadline may be set. Empty buffers take the
+    // timed path: they complete with 0 even while another read is pending, as in Beast.
+    if (typeof token === 'function' && (this.#expiry?.read ?? Infinity) === Infinity && this.#reading === null && bufferSize(buffers) > 0) {
+      return this.#socket.asyncReadSome(buffers, token);
+    }
     const bufs = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
     return asyncInitiate<IoSignature>(
       (h) => this.#transfer('read', bufs, h, (done) => this.#socket.asyncReadSome(bufs, done)),
@@ -318,6 +325,13 @@ export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer
    */
   asyncWriteSome<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T & TokenCheck<T, IoSignature>): AsyncResult<T, IoSignature>;
   asyncWriteSome(buffers: ConstBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
+    // With no write deadline the write is the socket's own, as a lazy read is (every frame of a
+    // WebSocket over a TcpStream with the WebSocket timeouts comes here); only for a handler, as
+    // for reads. Empty buffers take the timed path, which lets them through while the side is
+    // busy, as Beast does.
+    if (typeof token === 'function' && (this.#expiry?.write ?? Infinity) === Infinity && this.#writing === null && bufferSize(buffers) > 0) {
+      return this.#socket.asyncWriteSome(buffers, token);
+    }
     const bufs = copyBufferSequence(buffers);
     return asyncInitiate<IoSignature>(
       (h) => this.#transfer('write', bufs, h, (done) => this.#socket.asyncWriteSome(bufs, done)),
@@ -367,8 +381,13 @@ export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer
     start: (done: Handler<IoSignature>) => void,
   ): void {
     // Empty buffers: Beast lets the no-op through even while the side is busy (a TLS layer above
-    // may issue one), so it completes with 0 without touching the deadline.
-    if (bufferSize(buffers) === 0 && (kind === 'read' ? this.#reading : this.#writing) !== null) {
+    // may issue one), so it completes with 0 without touching the deadline. On an open socket with
+    // the deadline still ahead, Beast's socket completes it with 0 too: answered here, since an
+    // untimed operation of the socket's own (see asyncReadSome) may be pending, which
+    // TcpSocket would answer with alreadyStarted.
+    const busy = (kind === 'read' ? this.#reading : this.#writing) !== null;
+    const deadline = (kind === 'read' ? this.#expiry?.read : this.#expiry?.write) ?? Infinity;
+    if (bufferSize(buffers) === 0 && (busy || (this.#socket.isOpen() && deadline > steadyNow()))) {
       new HandlerWork(handler, this.getExecutor()).complete(false, null, 0);
       return;
     }

@@ -6,8 +6,8 @@
  * turns a BigInt XOR whose result is stored straight back into plain 64-bit machine operations,
  * with no BigInt allocated. Measured on 64 KiB (Node 20): bytes ~60 µs, 32-bit words 5.9 µs,
  * 64-bit words 2.7 µs. Before that compiler has run, each BigInt operation allocates, so small
- * payloads (most WebSocket frames) stay on the 32-bit path. From {@link simdMaskMin} on, payloads
- * go to WebAssembly SIMD (mask-simd.ts) where the runtime can run it; this file's path stays the
+ * payloads (most WebSocket frames) stay on the 32-bit path. From {@link simdMaskMin} up to
+ * {@link simdMaskMax}, payloads go to WebAssembly SIMD (mask-simd.ts) where the runtime can run it; this file's path stays the
  * fallback, and spec/beast/websocket/mask-simd.spec.ts checks that both agree.
  */
 
@@ -20,8 +20,19 @@ import { applyMaskSimd, simdMask } from './mask-simd.js';
  * unmasking are the same operation; `offset` lets a payload be unmasked across several reads.
  */
 export function applyMask(data: Uint8Array, key: number, offset = 0): number {
-  return data.length >= simdMaskMin && simdMask !== null ? applyMaskSimd(data, key, offset) : applyMaskJs(data, key, offset);
+  const n = data.length;
+  return n >= simdMaskMin && n < simdMaskMax && simdMask !== null ? applyMaskSimd(data, key, offset) : applyMaskJs(data, key, offset);
 }
+
+/**
+ * Payloads from this size on stay on the JavaScript path, in place: a large read's payload
+ * (a 1 MiB message read straight into the caller's buffer comes in pieces of hundreds of KiB) is
+ * no longer in the cache by the time the SIMD path copies it in and back out, three passes where
+ * the JavaScript path makes one. Measured with the native generator on examples/echo_server,
+ * 1MiB-1x1, two interleaved pairs of 3 s profiles: unmasking fell from 24% to 10-12% of the
+ * server's time, and its CPU per message by 12% (docs/topics/bench-profile.md).
+ */
+export const simdMaskMax = 256 * 1024;
 
 /**
  * Payloads from this size on go to the WebAssembly SIMD path (mask-simd.ts) where the runtime has

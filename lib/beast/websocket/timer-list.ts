@@ -60,10 +60,28 @@ export abstract class TimerEntry {
 
   /** (Re)arms the entry to fire `ms` milliseconds from now. */
   schedule(ms: number): void {
+    const deadline = Math.ceil(performance.now()) + ms;
+    // Re-armed in its own list (every operation of an open stream re-arms its idle timer): it
+    // moves to the tail and the list's Node timer stays. Unscheduling first would empty the list
+    // of a lone connection and cost a clearTimeout, a new list and a setTimeout per message; the
+    // Node timer, set for an earlier deadline, fires early and waits again for the head.
+    const own = this.list;
+    if (own !== null && own.ms === ms) {
+      this.deadline = deadline;
+      if (own.tail === this) return;
+      if (this.prev !== null) this.prev.next = this.next;
+      else own.head = this.next;
+      this.next!.prev = this.prev;
+      this.prev = own.tail;
+      this.next = null;
+      own.tail!.next = this;
+      own.tail = this;
+      return;
+    }
     this.unschedule();
     let list = lists.get(ms);
     if (list === undefined) lists.set(ms, (list = new TimerList(ms)));
-    this.deadline = Math.ceil(performance.now()) + ms;
+    this.deadline = deadline;
     this.list = list;
     this.prev = list.tail;
     if (list.tail !== null) list.tail.next = this;

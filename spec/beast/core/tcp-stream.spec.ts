@@ -265,6 +265,30 @@ describe('beast/core/TcpStream', () => {
     expect(stream.isOpen()).to.equal(true);
   });
 
+  it('with no deadline, empty writes complete with 0 while a write is pending; a deadline set meanwhile applies to the next write', async () => {
+    const [stream, peer] = await pair();
+    // Handlers, not tokens: with a handler and no deadline the write is the socket's own.
+    const write = (b: Uint8Array): Promise<[ErrorCode | null, number]> =>
+      new Promise((resolve) => stream.asyncWriteSome(b, (ec, n) => resolve([ec, n])));
+    const timers = (): number => process.getActiveResourcesInfo().filter((k) => k === 'Timeout').length;
+    // Large enough to stay pending in Node while the peer does not read.
+    const pending = write(new Uint8Array(16 * 1024 * 1024));
+    expect(await write(new Uint8Array(0))).to.deep.equal([null, 0]);
+    expect(await write(buffer('x'))).to.deep.equal([error.alreadyStarted, 0]);
+    stream.expiresAfter(60_000);
+    const before = timers();
+    const sink = new Uint8Array(1 << 20);
+    let got = 0;
+    while (got < 16 * 1024 * 1024) got += await peer.asyncReadSome(sink);
+    expect(await pending).to.deep.equal([null, 16 * 1024 * 1024]);
+    expect(timers()).to.equal(before); // the pending write had no deadline, and has none
+    const timed = write(new Uint8Array(4 * 1024 * 1024));
+    expect(timers()).to.equal(before + 1); // the new deadline's timer
+    got = 0;
+    while (got < 4 * 1024 * 1024) got += await peer.asyncReadSome(sink);
+    expect(await timed).to.deep.equal([null, 4 * 1024 * 1024]);
+  });
+
   it('adopts a Node socket, and times out reads on it', async () => {
     const server = net.createServer();
     closers.push(() => server.close());

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import fc from 'fast-check';
 
-import { applyMask, applyMaskJs, applyMaskRange, simdMaskMin } from '../../../lib/beast/websocket/mask.js';
+import { applyMask, applyMaskJs, applyMaskRange, simdMaskMax, simdMaskMin } from '../../../lib/beast/websocket/mask.js';
 import { applyMaskSimd, maskSlot, simdMask } from '../../../lib/beast/websocket/mask-simd.js';
 import { takeMaskBuffer, giveMaskBuffer } from '../../../lib/beast/websocket/mask-buffers.js';
 
@@ -77,6 +77,9 @@ describe('websocket/mask-simd', () => {
   it('applyMask hands payloads from simdMaskMin on to the SIMD path, and the result is the same', () => {
     expect(simdMaskMin).to.be.greaterThan(0);
     for (const n of [simdMaskMin - 1, simdMaskMin, simdMaskMin + 5]) agree(applyMask, n, 3, 0xdeadbeef, 2, n);
+    // And back to the JavaScript path from simdMaskMax on (large payloads, in place).
+    expect(simdMaskMax).to.be.greaterThan(simdMaskMin);
+    for (const n of [simdMaskMax - 1, simdMaskMax, simdMaskMax + 5]) agree(applyMask, n, 3, 0xdeadbeef, 2, n);
   });
 
   it('masks in place in its memory like the gather-buffer path (maskSlot against applyMaskRange)', () => {

@@ -153,7 +153,7 @@ function readOpBody<N extends AsyncStream>(
       let target: readonly Uint8Array[];
       let stop: ErrorCode | undefined;
       try {
-        target = buffer.prepare(Math.min(readSizeHintFor(impl, buffer), max));
+        target = buffer.prepare(Math.min(some ? readSizeHintFor(impl, buffer) : messageSizeHintFor(impl, buffer), max));
         stop = impl.checkStopNow(null);
       } catch (err) {
         if (!(err instanceof LengthError)) throw err;
@@ -168,6 +168,20 @@ function readOpBody<N extends AsyncStream>(
     } while (!some && !impl.reader.done);
     self.complete(null, total);
   };
+}
+
+/**
+ * What a whole-message read prepares: {@link readSizeHintFor}, or where the next frame's header
+ * is buffered, its whole payload (within the buffer's room and the message limit), so that each
+ * frame takes one pass of the read steps (FrameReader.bufferedFrameSize). Not Beast's: its
+ * `read_size_hint` does not look at buffered bytes, and the public `readSizeHint` still does not.
+ */
+function messageSizeHintFor<N extends AsyncStream>(impl: StreamImpl<N>, buffer: DynamicBuffer): number {
+  const hint = readSizeHintFor(impl, buffer);
+  const frame = impl.reader.bufferedFrameSize();
+  if (frame <= hint) return hint;
+  const max = impl.reader.decoder.readMessageMax;
+  return Math.min(frame, buffer.maxSize() - buffer.size(), max > 0 ? max : frame);
 }
 
 /** Beast's `read_size_hint(DynamicBuffer)`: what to prepare for the next read. */

@@ -356,6 +356,64 @@ describe('websocket/Stream read: the frames that arrive', () => {
         expect(server.readSizeHint()).to.equal(50);
         finish(ioc, a, b);
       });
+
+      it('a message of 4 KiB fragments, all buffered by the peer: one pass a fragment, a few reads of the next layer', () => {
+        const { ioc, a, b, server } = openServerAgainstRaw();
+        const payload = pattern(64 * 1024);
+        const frames: Uint8Array[] = [];
+        for (let at = 0; at < payload.length; at += 4096) {
+          const last = at + 4096 >= payload.length;
+          frames.push(clientFrame({ opcode: at === 0 ? Opcode.binary : Opcode.cont, fin: last, payload: payload.subarray(at, at + 4096) }));
+        }
+        b.append(concat(...frames));
+        let reads = 0;
+        const readSome = b.asyncReadSome.bind(b) as (...args: unknown[]) => unknown;
+        (b as unknown as { asyncReadSome: unknown }).asyncReadSome = (...args: unknown[]) => (reads++, readSome(...args));
+        const buf = new FlatBuffer();
+        let prepares = 0;
+        const prepare = buf.prepare.bind(buf);
+        buf.prepare = (n: number) => (prepares++, prepare(n));
+        const r = recorder();
+        server.asyncRead(buf, r.h);
+        pump(ioc);
+        expect(r.once()).to.deep.equal([null, payload.length]);
+        expect(flat(buf)).to.deep.equal(payload);
+        // The first read lands in the handshake's 512-byte block; then the read buffer doubles from
+        // 4 KiB while reads fill it: 4 + 8 + 16 + 32 KiB and the rest (17 reads before, one a
+        // fragment); each fragment's payload is prepared whole (two passes a fragment before).
+        expect(reads).to.be.at.most(6);
+        expect(prepares).to.be.at.most(16 + reads); // and one more for a fragment a read cut
+        finish(ioc, a, b);
+      });
+
+      it('a whole-message read of a large message whose header is buffered prepares it all at once; within the buffer\'s room and readMessageMax', () => {
+        for (const [size, max, limit, expected] of [
+          [100_000, Number.MAX_SAFE_INTEGER, 0, 100_000],
+          [1000, Number.MAX_SAFE_INTEGER, 0, 1536], // not whole in the first read's 512 bytes, and small: Beast's 1536
+          [100_000, 70_000, 0, 70_000], // the buffer's room (then bufferOverflow, as before)
+          [100_000, Number.MAX_SAFE_INTEGER, 80_000, 80_000], // readMessageMax (then messageTooBig)
+        ] as const) {
+          const { ioc, a, b, server } = openServerAgainstRaw();
+          if (limit > 0) server.readMessageMax(limit);
+          server.binary(true);
+          b.append(clientFrame({ opcode: Opcode.binary, payload: pattern(size) }));
+          const buf = new FlatBuffer(max);
+          const prepared: number[] = [];
+          const prepare = buf.prepare.bind(buf);
+          buf.prepare = (n: number) => (prepared.push(n), prepare(n));
+          const r = recorder();
+          server.asyncRead(buf, r.h);
+          pump(ioc);
+          expect(prepared[0]).to.equal(expected);
+          if (max === Number.MAX_SAFE_INTEGER && limit === 0) {
+            expect(r.once()).to.deep.equal([null, size]);
+            expect(flat(buf)).to.deep.equal(pattern(size));
+          } else {
+            expect(r.once()[0]).to.equal(limit > 0 ? error.messageTooBig : error.bufferOverflow);
+          }
+          finish(ioc, a, b);
+        }
+      });
   });
 
   describe('a violation while our close is queued', () => {
