@@ -22,12 +22,8 @@ import { asyncTeardown, type TeardownHooks, type TeardownSignature } from './tea
  * for the write side (nothing was sent); `terminal` otherwise; a terminal request while waiting
  * for the peer's close frame closes the socket ("dirty shutdown").
  */
-export function asyncCloseOp<N extends AsyncStream>(
-  impl: StreamImpl<N>,
-  reason: CloseReason,
-  token: TokenFor<ControlSignature> | undefined,
-  onDone?: () => void,
-): unknown {
+export function asyncCloseOp<N extends AsyncStream>(impl: StreamImpl<N>, reason: CloseReason,
+  token: TokenFor<ControlSignature> | undefined, onDone?: () => void): unknown {
   const frame = impl.writer.closeFrame(reason);
   const next = impl.next as N & TeardownHooks;
   return asyncCompose<ControlSignature, TokenFor<ControlSignature> | undefined>(function* (self) {

@@ -31,14 +31,8 @@ import { mayShortcut } from './shortcut.js';
  * (0: no limit). Bytes are appended; a buffer that cannot grow gives
  * `websocket.error.bufferOverflow`.
  */
-export function asyncReadOp<N extends AsyncStream>(
-  impl: StreamImpl<N>,
-  buffer: DynamicBuffer,
-  limit: number,
-  some: boolean,
-  token: TokenFor<ReadSignature> | undefined,
-  onDone?: () => void,
-): unknown {
+export function asyncReadOp<N extends AsyncStream>(impl: StreamImpl<N>, buffer: DynamicBuffer, limit: number, some: boolean,
+  token: TokenFor<ReadSignature> | undefined, onDone?: () => void): unknown {
   return asyncComposeOr<ReadSignature, TokenFor<ReadSignature> | undefined>(
     (handler) => !some && limit === 0 && readWithoutSteps(impl, buffer, handler, onDone),
     readOpBody(impl, buffer, limit, some, onDone),

@@ -48,12 +48,8 @@ const textDecoder = new TextDecoder();
  * a `protocolViolation` error after failing the connection, `operationAborted` after our own
  * close. Per-operation cancellation: `total` while waiting for the read side; `terminal` always.
  */
-export function asyncReadSomeOp<N extends AsyncStream>(
-  impl: StreamImpl<N>,
-  buffers: MutableBufferSequence,
-  token: TokenFor<ReadSignature> | undefined,
-  onDone?: () => void,
-): unknown {
+export function asyncReadSomeOp<N extends AsyncStream>(impl: StreamImpl<N>, buffers: MutableBufferSequence,
+  token: TokenFor<ReadSignature> | undefined, onDone?: () => void): unknown {
   return asyncCompose<ReadSignature, TokenFor<ReadSignature> | undefined>(function* (self) {
     if (onDone !== undefined) self.onComplete(onDone);
     const [ec, n] = yield* readSome(self, impl, new BuffersSuffix(buffers));

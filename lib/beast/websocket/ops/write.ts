@@ -55,13 +55,8 @@ const prebuiltFor = <N extends AsyncStream>(impl: StreamImpl<N>, data: WriteData
  * `total` while waiting for the write side (a fragmented write keeps its message open, and the
  * next write continues it); `terminal` always.
  */
-export function asyncWriteSomeOp<N extends AsyncStream>(
-  impl: StreamImpl<N>,
-  fin: boolean,
-  data: WriteData,
-  token: TokenFor<WriteSignature> | undefined,
-  onDone?: () => void,
-): unknown {
+export function asyncWriteSomeOp<N extends AsyncStream>(impl: StreamImpl<N>, fin: boolean, data: WriteData,
+  token: TokenFor<WriteSignature> | undefined, onDone?: () => void): unknown {
   return asyncComposeOr<WriteSignature, TokenFor<WriteSignature> | undefined>(
     (handler) => fin && writeWhole(impl, data, handler, onDone),
     (self) => (onDone !== undefined && self.onComplete(onDone), writeBody(self, impl, fin, data)),
