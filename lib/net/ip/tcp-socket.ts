@@ -11,7 +11,6 @@
  */
 
 import * as net from 'node:net';
-import { WriteBatch } from './write-batch.js';
 import { getAssociatedCancellationSlot, type Handler } from '../associators.js';
 import { bufferSequence, copyBufferSequence, type ConstBufferSequence, type MutableBufferSequence } from '../buffer.js';
 import { CancellationType, type CancellationHandler, type CancellationSlot } from '../cancellation.js';
@@ -23,24 +22,11 @@ import { asyncInitiate, type AsyncResult, type CompletionToken, type TokenCheck,
 import { Endpoint } from './endpoint.js';
 import { openAccepted, startConnect, takeOver, type ConnectAttempt } from './socket-open.js';
 import { DataReader, kReadDone, OnreadReader, type ReadOwner, type SocketReader } from './socket-reader.js';
+import { kSocketError, SocketWriter, type WriteOwner } from './socket-writer.js';
+import { ShutdownType, socketOption, type SocketOption } from './socket-option.js';
 import { trackOperations } from '../handler-tracking.js';
 
-/** Which direction {@link TcpSocket.shutdown} closes (Asio's `shutdown_type`). */
-export const ShutdownType = Object.freeze({ receive: 0, send: 1, both: 2 } as const);
-/** One of {@link ShutdownType}'s values. */
-export type ShutdownType = (typeof ShutdownType)[keyof typeof ShutdownType];
-
-/** A socket option for {@link TcpSocket.setOption}: `TcpSocket.noDelay(true)`, `TcpSocket.keepAlive(true)`. */
-export interface SocketOption {
-  readonly name: 'noDelay' | 'keepAlive';
-  readonly value: boolean;
-}
-
-// The four option values, made once: servers set one on every connection they accept.
-const noDelayOn: SocketOption = Object.freeze({ name: 'noDelay', value: true });
-const noDelayOff: SocketOption = Object.freeze({ name: 'noDelay', value: false });
-const keepAliveOn: SocketOption = Object.freeze({ name: 'keepAlive', value: true });
-const keepAliveOff: SocketOption = Object.freeze({ name: 'keepAlive', value: false });
+export { ShutdownType, type SocketOption };
 
 /** The completion signature of {@link TcpSocket.asyncConnect}. */
 export type ConnectSignature = [ec: ErrorCode | null];
@@ -49,9 +35,6 @@ interface Op<A extends readonly unknown[]> {
   readonly work: HandlerWork<A>;
   readonly slot: CancellationSlot;
   readonly onCancel: CancellationHandler;
-}
-interface WriteOp extends Op<IoSignature> {
-  readonly total: number;
 }
 interface ConnectOp extends Op<ConnectSignature> {
   readonly attempt: ConnectAttempt;
@@ -112,11 +95,11 @@ const readTarget = (seq: MutableBufferSequence): MutableBufferSequence | null =>
  * await asyncWrite(sock, buffer('hello'));
  * ```
  */
-export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
+export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner, WriteOwner {
   readonly #executor: Executor;
   #socket: net.Socket | null = null;
   #reader: SocketReader | null = null;
-  #batch: WriteBatch | null = null;
+  #writer: SocketWriter | null = null;
   #error: ErrorCode | null = null;
   /**
    * Connected, read side shut, send side shut, and the two options set by the caller (each a
@@ -130,7 +113,6 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
   #read: HandlerWork<IoSignature> | null = null;
   #readSlot: CancellationSlot | null = null;
   #onReadCancel: CancellationHandler | null = null;
-  #write: WriteOp | null = null;
 
   /** @param executor - the I/O executor (an `IoContext` or any executor). The socket starts closed. */
   constructor(executor: ExecutorLike) {
@@ -177,12 +159,12 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
 
   /** The option that turns Nagle's algorithm off (`true`) or on (Asio's `tcp::no_delay`). */
   static noDelay(value: boolean): SocketOption {
-    return value ? noDelayOn : noDelayOff;
+    return socketOption('noDelay', value);
   }
 
   /** The option that turns TCP keep-alive probes on or off (Asio's `socket_base::keep_alive`). */
   static keepAlive(value: boolean): SocketOption {
-    return value ? keepAliveOn : keepAliveOff;
+    return socketOption('keepAlive', value);
   }
 
   /** The socket's I/O executor. */
@@ -198,7 +180,7 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
   /** The Node socket underneath, or `null` when closed (Asio's `native_handle`). */
   nativeHandle(): net.Socket | null {
     // Whoever writes to the Node socket directly must come after the bytes already written here.
-    this.#batch?.flush();
+    this.#writer?.flush();
     return this.#socket;
   }
 
@@ -371,7 +353,7 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
     }
     if (what !== ShutdownType.receive && (this.#bits & sendShutBit) === 0) {
       this.#bits |= sendShutBit;
-      this.#batch?.flush();
+      this.#writer?.flush();
       s.end();
     }
   }
@@ -383,7 +365,7 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
   cancel(): void {
     if (this.#connect !== null) this.#abortConnect(this.#connect);
     this.#abortRead(error.operationAborted);
-    if (this.#write !== null) this.#abortWrite(this.#write);
+    this.#writer?.abort(this);
   }
 
   /**
@@ -395,8 +377,7 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
     if (s === null) return;
     if (this.#connect !== null) return this.#abortConnect(this.#connect);
     this.#abortRead(error.operationAborted);
-    const w = this.#write;
-    if (w !== null) this.#finish(w, 'post', () => (this.#write = null), error.operationAborted, 0);
+    this.#writer?.end('post', error.operationAborted);
     s.off('error', onSocketError);
     s.off('end', onSocketEnd);
     s.off('close', onSocketClose);
@@ -407,8 +388,8 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
     this.#bits &= ~(connectedBit | readShutBit | sendShutBit);
     this.#error = null;
     // Like bytes already in the kernel's send buffer, batched bytes still go out before the close.
-    this.#batch?.flush();
-    this.#batch = null;
+    this.#writer?.flush();
+    this.#writer = null;
     s.destroy();
   }
 
@@ -417,7 +398,7 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
   #attach(socket: net.Socket, reader: SocketReader): void {
     if (reader instanceof OnreadReader) reader.attach(socket);
     this.#socket = socket;
-    this.#batch = new WriteBatch(socket);
+    this.#writer = new SocketWriter(socket);
     this.#reader = reader;
     this.#bits |= connectedBit;
     (socket as OwnedSocket)[kOwner] = this;
@@ -462,8 +443,7 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
   static onClose(owner: TcpSocket): void {
     const ec = owner.#error ?? error.operationAborted;
     owner.#reader?.end(ec);
-    const w = owner.#write;
-    if (w !== null) owner.#finish(w, true, () => (owner.#write = null), ec, 0);
+    owner.#writer?.end(true, ec);
   }
 
   /** Releases the slot and submits the handler: from I/O (`true`), inline start (`false`) or posted. */
@@ -562,7 +542,8 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
 
   #initiateWrite(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void {
     const work = new HandlerWork(handler, this.#executor);
-    if (this.#write !== null) return work.complete(false, error.alreadyStarted, 0);
+    const writer = this.#writer;
+    if (writer !== null && writer.writing()) return work.complete(false, error.alreadyStarted, 0);
     const s = this.#socket;
     if (s === null) return work.complete(false, error.badDescriptor, 0);
     if ((this.#bits & connectedBit) === 0) return work.complete(false, error.notConnected, 0);
@@ -573,50 +554,17 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
     if (s.destroyed) return work.complete(false, error.brokenPipe, 0);
     let total = 0;
     for (const b of list) total += b.length;
-    const batch = this.#batch!;
-    if (batch.accepts(total)) {
+    if (writer!.accepts(total)) {
       // Copied: the bytes are ours, so the write is complete (the next op learns of a failure).
-      batch.append(list, total);
+      writer!.append(list, total);
       return work.complete(false, null, total);
     }
-    batch.flush();
-    const slot = getAssociatedCancellationSlot(handler);
-    const op: WriteOp = {
-      work,
-      slot,
-      total,
-      onCancel: (type) => {
-        if ((type & CancellationType.terminal) !== 0 && this.#write === op) this.#abortWrite(op);
-      },
-    };
-    this.#write = op;
-    if (slot.isConnected()) slot.assign(op.onCancel);
-    let inside = true;
-    const done = (err?: Error | null): void => {
-      if (this.#write !== op) return;
-      const ec = err === undefined || err === null ? null : (this.#error ?? fromNodeError(err));
-      this.#finish(op, !inside, () => (this.#write = null), ec, ec === null ? total : 0);
-    };
-    if (list.length === 1) {
-      s.write(list[0], done);
-    } else {
-      s.cork();
-      const last = list.length - 1;
-      for (let i = 0; i < last; i++) s.write(list[i]);
-      s.write(list[last], done);
-      s.uncork();
-    }
-    inside = false;
+    writer!.write(list, total, work, handler, this);
   }
 
-  #abortWrite(op: WriteOp): void {
-    const s = this.#socket;
-    // Nothing left in Node's queue: every byte reached the kernel, the cancellation is too late.
-    const sent = s !== null && s.writableLength === 0;
-    this.#finish(op, 'post', () => (this.#write = null), sent ? null : error.operationAborted, sent ? op.total : 0);
-    // Queued bytes cannot be recalled: the connection goes, and the socket is closed with it
-    // (isOpen() false, a pending read aborted), as a close() would leave it.
-    if (!sent) this.close();
+  /** The socket's error, for a large write that fails. Not for users: the key is not exported. */
+  [kSocketError](): ErrorCode | null {
+    return this.#error;
   }
 }
 

@@ -23,6 +23,7 @@ import { isNativeSocketLayer, untimedScope, type OperationKind, type OperationSc
 import { finishOp, onCancellation, type SslOp } from './ssl-op.js';
 import { asyncSslTeardown, type TeardownRole } from './teardown.js';
 import { isReadTargetSource, TlsConnection } from './tls-connection.js';
+import { writeAll } from '../ip/socket-writer.js';
 import { openTls } from './tls-socket.js';
 import { trackOperations } from '../handler-tracking.js';
 
@@ -517,11 +518,7 @@ export class SslStream<NextLayer extends AsyncStream = AsyncStream> implements A
       const ec = err === undefined || err === null ? null : (c.error ?? fromTlsError(err));
       finishOp(op, !inside, ec, ec === null ? total : 0);
     };
-    const last = list.length - 1;
-    if (last > 0) t.cork();
-    for (let i = 0; i < last; i++) t.write(list[i]);
-    t.write(list[last], done);
-    if (last > 0) t.uncork();
+    writeAll(t, list, done);
     inside = false;
   }
 

@@ -1,0 +1,111 @@
+/**
+ * SocketWriter: the write side of a connected TcpSocket. Small writes go into its batch (see
+ * `write-batch.ts`) and complete at once; a large write is handed to Node as it is and stays
+ * pending here until Node's callback runs, or a cancellation or the socket's close ends it. It
+ * must never complete a write twice, and never complete one inside its initiating call from I/O.
+ */
+
+import type * as net from 'node:net';
+import type { Writable } from 'node:stream';
+import { getAssociatedCancellationSlot, type Handler } from '../associators.js';
+import { CancellationType, type CancellationHandler, type CancellationSlot } from '../cancellation.js';
+import { error, fromNodeError, type ErrorCode } from '../error.js';
+import type { HandlerWork } from '../handler-work.js';
+import type { IoSignature } from '../stream.js';
+import { WriteBatch } from './write-batch.js';
+
+/**
+ * Writes `list` (non-empty, no empty buffer) to a Node stream, several buffers as one corked
+ * batch (one `writev`); `done` is Node's callback for the last one.
+ */
+export function writeAll(stream: Writable, list: readonly Uint8Array[], done: (err?: Error | null) => void): void {
+  const last = list.length - 1;
+  if (last > 0) stream.cork();
+  for (let i = 0; i < last; i++) stream.write(list[i]);
+  stream.write(list[last], done);
+  if (last > 0) stream.uncork();
+}
+
+/** The key of {@link WriteOwner}'s error; not exported from the package. */
+export const kSocketError: unique symbol = Symbol('tsbeast.socketError');
+
+/** What a pending large write needs of its socket. */
+export interface WriteOwner {
+  /** The error the socket failed with, if any: a write that fails reports it first. */
+  [kSocketError](): ErrorCode | null;
+  /** Closes the socket (a cancelled write whose bytes Node still holds). */
+  close(): void;
+}
+
+interface WriteOp {
+  readonly work: HandlerWork<IoSignature>;
+  readonly slot: CancellationSlot;
+  readonly onCancel: CancellationHandler;
+  readonly total: number;
+}
+
+export class SocketWriter extends WriteBatch {
+  #op: WriteOp | null = null;
+
+  constructor(socket: net.Socket) {
+    super(socket);
+  }
+
+  /** Whether a large write is pending. */
+  writing(): boolean {
+    return this.#op !== null;
+  }
+
+  /**
+   * Hands `list` (`total` bytes) to Node after the batch, and completes `work` when Node's write
+   * callback runs. A terminal cancellation on `handler`'s slot ends it as {@link SocketWriter.abort}.
+   */
+  write(list: readonly Uint8Array[], total: number, work: HandlerWork<IoSignature>, handler: Handler<IoSignature>, owner: WriteOwner): void {
+    this.flush();
+    const slot = getAssociatedCancellationSlot(handler);
+    const op: WriteOp = {
+      work,
+      slot,
+      total,
+      onCancel: (type) => {
+        if ((type & CancellationType.terminal) !== 0 && this.#op === op) this.abort(owner);
+      },
+    };
+    this.#op = op;
+    if (slot.isConnected()) slot.assign(op.onCancel);
+    let inside = true;
+    writeAll(this.socket, list, (err) => {
+      if (this.#op !== op) return;
+      const ec = err === undefined || err === null ? null : (owner[kSocketError]() ?? fromNodeError(err));
+      this.end(!inside, ec);
+    });
+    inside = false;
+  }
+
+  /**
+   * Cancels the pending write, if any. Node cannot take back bytes it has queued: while some are,
+   * the write completes with `operationAborted` and the owner is closed (as a close() would leave
+   * it); once all reached the kernel, the request comes too late and the write completes normally.
+   */
+  abort(owner: WriteOwner): void {
+    if (this.#op === null) return;
+    // Nothing left in Node's queue: every byte reached the kernel, the cancellation is too late.
+    const sent = this.socket.writableLength === 0;
+    this.end('post', sent ? null : error.operationAborted);
+    if (!sent) owner.close();
+  }
+
+  /**
+   * Completes the pending write, if any, with `ec` (and 0 bytes unless `ec` is null): from I/O
+   * (`true`), inside its initiating call (`false`) or posted.
+   */
+  end(how: boolean | 'post', ec: ErrorCode | null): void {
+    const op = this.#op;
+    if (op === null) return;
+    this.#op = null;
+    op.slot.release(op.onCancel);
+    const n = ec === null ? op.total : 0;
+    if (how === 'post') op.work.post(ec, n);
+    else op.work.complete(how, ec, n);
+  }
+}
