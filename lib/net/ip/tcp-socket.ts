@@ -21,7 +21,8 @@ import type { AsyncStream, IoSignature, LazyReadStream, ReadTargetSource } from 
 import { asyncInitiate, type AsyncResult, type CompletionToken, type TokenCheck, type UsePromise } from '../token.js';
 import { Endpoint } from './endpoint.js';
 import { openAccepted, startConnect, takeOver, type ConnectAttempt } from './socket-open.js';
-import { DataReader, kReadDone, OnreadReader, type ReadOwner, type SocketReader } from './socket-reader.js';
+import { OnreadReader } from './onread-reader.js';
+import { DataReader, type SocketReader } from './socket-reader.js';
 import { kSocketError, SocketWriter, type WriteOwner } from './socket-writer.js';
 import { ShutdownType, socketOption, type SocketOption } from './socket-option.js';
 import { trackOperations } from '../handler-tracking.js';
@@ -95,7 +96,7 @@ const readTarget = (seq: MutableBufferSequence): MutableBufferSequence | null =>
  * await asyncWrite(sock, buffer('hello'));
  * ```
  */
-export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner, WriteOwner {
+export class TcpSocket implements AsyncStream, LazyReadStream, WriteOwner {
   readonly #executor: Executor;
   #socket: net.Socket | null = null;
   #reader: SocketReader | null = null;
@@ -108,11 +109,6 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner, WriteO
    */
   #bits = 0;
   #connect: ConnectOp | null = null;
-  // The pending read, as fields rather than an op object with closures of its own: an idle
-  // connection always has one (bench/idle-memory). The slot is kept only when connected.
-  #read: HandlerWork<IoSignature> | null = null;
-  #readSlot: CancellationSlot | null = null;
-  #onReadCancel: CancellationHandler | null = null;
 
   /** @param executor - the I/O executor (an `IoContext` or any executor). The socket starts closed. */
   constructor(executor: ExecutorLike) {
@@ -349,7 +345,7 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner, WriteO
     const s = this.#connectedSocket('shutdown');
     if (what !== ShutdownType.send) {
       this.#bits |= readShutBit;
-      this.#abortRead(error.eof);
+      this.#reader?.abort(error.eof);
     }
     if (what !== ShutdownType.receive && (this.#bits & sendShutBit) === 0) {
       this.#bits |= sendShutBit;
@@ -364,7 +360,7 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner, WriteO
    */
   cancel(): void {
     if (this.#connect !== null) this.#abortConnect(this.#connect);
-    this.#abortRead(error.operationAborted);
+    this.#reader?.abort(error.operationAborted);
     this.#writer?.abort(this);
   }
 
@@ -376,7 +372,7 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner, WriteO
     const s = this.#socket;
     if (s === null) return;
     if (this.#connect !== null) return this.#abortConnect(this.#connect);
-    this.#abortRead(error.operationAborted);
+    this.#reader?.abort(error.operationAborted);
     this.#writer?.end('post', error.operationAborted);
     s.off('error', onSocketError);
     s.off('end', onSocketEnd);
@@ -495,49 +491,15 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner, WriteO
   /** Starts a read into `buffers`, or (with `buffers` null) into what `source` gives. */
   #initiateRead(buffers: MutableBufferSequence | null, handler: Handler<IoSignature>, source?: ReadTargetSource): void {
     const work = new HandlerWork(handler, this.#executor);
-    if (this.#read !== null) return work.complete(false, error.alreadyStarted, 0);
     const reader = this.#reader;
+    if (reader !== null && reader.reading()) return work.complete(false, error.alreadyStarted, 0);
     if (reader === null) return work.complete(false, this.#socket === null ? error.badDescriptor : error.notConnected, 0);
     const target = buffers === null ? null : readTarget(buffers);
     if (target === null && buffers !== null) return work.complete(false, null, 0);
     if ((this.#bits & readShutBit) !== 0) return work.complete(false, error.eof, 0);
     const slot = getAssociatedCancellationSlot(handler);
-    this.#read = work;
-    if (slot.isConnected()) {
-      this.#readSlot = slot;
-      slot.assign((this.#onReadCancel ??= (type) => {
-        if ((type & CancellationType.all) !== 0) this.#abortRead(error.operationAborted);
-      }));
-    }
-    if (target !== null) reader.read(target, this);
-    else reader.readLazy(source!, this);
-  }
-
-  /**
-   * The reader's answer, only ever for the read it holds: the pending one. Not for users: the key
-   * is not exported (and not marked internal, since `ReadOwner` needs it in the declarations).
-   */
-  [kReadDone](ec: ErrorCode | null, n: number, fromIo: boolean): void {
-    if (this.#read !== null) this.#finishRead(fromIo, ec, n);
-  }
-
-  #abortRead(ec: ErrorCode): void {
-    if (this.#read === null) return;
-    this.#reader?.cancelRead();
-    this.#finishRead('post', ec, 0);
-  }
-
-  /** As {@link TcpSocket.#finish}, for the pending read. */
-  #finishRead(how: boolean | 'post', ec: ErrorCode | null, n: number): void {
-    const work = this.#read!;
-    this.#read = null;
-    const slot = this.#readSlot;
-    if (slot !== null) {
-      this.#readSlot = null;
-      slot.release(this.#onReadCancel!);
-    }
-    if (how === 'post') work.post(ec, n);
-    else work.complete(how, ec, n);
+    if (target !== null) reader.read(target, work, slot);
+    else reader.readLazy(source!, work, slot);
   }
 
   #initiateWrite(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void {
