@@ -13,33 +13,21 @@
 import * as net from 'node:net';
 import { getAssociatedCancellationSlot, type Handler } from '../associators.js';
 import { bufferSequence, copyBufferSequence, type ConstBufferSequence, type MutableBufferSequence } from '../buffer.js';
-import { CancellationType, type CancellationHandler, type CancellationSlot } from '../cancellation.js';
 import { error, fromNodeError, SystemError, type ErrorCode } from '../error.js';
 import { toExecutor, type Executor, type ExecutorLike } from '../executor.js';
 import { HandlerWork } from '../handler-work.js';
 import type { AsyncStream, IoSignature, LazyReadStream, ReadTargetSource } from '../stream.js';
 import { asyncInitiate, type AsyncResult, type CompletionToken, type TokenCheck, type UsePromise } from '../token.js';
 import { Endpoint } from './endpoint.js';
-import { openAccepted, startConnect, takeOver, type ConnectAttempt } from './socket-open.js';
+import { openAccepted, takeOver } from './socket-open.js';
+import { kConnectDone, PendingConnect, type ConnectOwner, type ConnectSignature } from './socket-connect.js';
 import { OnreadReader } from './onread-reader.js';
 import { DataReader, type SocketReader } from './socket-reader.js';
 import { kSocketError, SocketWriter, type WriteOwner } from './socket-writer.js';
 import { ShutdownType, socketOption, type SocketOption } from './socket-option.js';
 import { trackOperations } from '../handler-tracking.js';
 
-export { ShutdownType, type SocketOption };
-
-/** The completion signature of {@link TcpSocket.asyncConnect}. */
-export type ConnectSignature = [ec: ErrorCode | null];
-
-interface Op<A extends readonly unknown[]> {
-  readonly work: HandlerWork<A>;
-  readonly slot: CancellationSlot;
-  readonly onCancel: CancellationHandler;
-}
-interface ConnectOp extends Op<ConnectSignature> {
-  readonly attempt: ConnectAttempt;
-}
+export { ShutdownType, type SocketOption, type ConnectSignature };
 
 const nonEmpty = (seq: ConstBufferSequence): readonly Uint8Array[] => {
   const list = bufferSequence(seq);
@@ -96,7 +84,7 @@ const readTarget = (seq: MutableBufferSequence): MutableBufferSequence | null =>
  * await asyncWrite(sock, buffer('hello'));
  * ```
  */
-export class TcpSocket implements AsyncStream, LazyReadStream, WriteOwner {
+export class TcpSocket implements AsyncStream, LazyReadStream, WriteOwner, ConnectOwner {
   readonly #executor: Executor;
   #socket: net.Socket | null = null;
   #reader: SocketReader | null = null;
@@ -108,7 +96,7 @@ export class TcpSocket implements AsyncStream, LazyReadStream, WriteOwner {
    * field: every connection holds them, as five fields they cost 32 bytes more (bench/idle-memory).
    */
   #bits = 0;
-  #connect: ConnectOp | null = null;
+  #connect: PendingConnect | null = null;
 
   /** @param executor - the I/O executor (an `IoContext` or any executor). The socket starts closed. */
   constructor(executor: ExecutorLike) {
@@ -359,7 +347,7 @@ export class TcpSocket implements AsyncStream, LazyReadStream, WriteOwner {
    * a pending write is cancelled as by a terminal request (see {@link TcpSocket.asyncWriteSome}).
    */
   cancel(): void {
-    if (this.#connect !== null) this.#abortConnect(this.#connect);
+    this.#connect?.abort();
     this.#reader?.abort(error.operationAborted);
     this.#writer?.abort(this);
   }
@@ -371,7 +359,7 @@ export class TcpSocket implements AsyncStream, LazyReadStream, WriteOwner {
   close(): void {
     const s = this.#socket;
     if (s === null) return;
-    if (this.#connect !== null) return this.#abortConnect(this.#connect);
+    if (this.#connect !== null) return this.#connect.abort();
     this.#reader?.abort(error.operationAborted);
     this.#writer?.end('post', error.operationAborted);
     s.off('error', onSocketError);
@@ -442,50 +430,21 @@ export class TcpSocket implements AsyncStream, LazyReadStream, WriteOwner {
     owner.#writer?.end(true, ec);
   }
 
-  /** Releases the slot and submits the handler: from I/O (`true`), inline start (`false`) or posted. */
-  #finish<A extends readonly unknown[]>(op: Op<A>, how: boolean | 'post', clear: () => void, ...args: A): void {
-    clear();
-    op.slot.release(op.onCancel);
-    if (how === 'post') op.work.post(...args);
-    else op.work.complete(how, ...args);
-  }
-
   #initiateConnect(endpoint: Endpoint, handler: Handler<ConnectSignature>): void {
     const work = new HandlerWork(handler, this.#executor);
     if (this.#connect !== null) return work.complete(false, error.alreadyStarted);
     if (this.#socket !== null) return work.complete(false, error.alreadyConnected);
-    const slot = getAssociatedCancellationSlot(handler);
-    let attempt: ConnectAttempt;
-    try {
-      attempt = startConnect(endpoint, (err) => {
-        this.#finish(op, true, () => {
-          this.#connect = null;
-          if (err === null) this.#attach(attempt.socket, attempt.reader);
-          else this.#socket = null;
-        }, err === null ? null : fromNodeError(err));
-      });
-    } catch (err) {
-      return work.complete(false, fromNodeError(err));
-    }
-    const op: ConnectOp = {
-      work,
-      slot,
-      attempt,
-      onCancel: (type) => {
-        if ((type & CancellationType.terminal) !== 0 && this.#connect === op) this.#abortConnect(op);
-      },
-    };
-    this.#socket = attempt.socket;
+    const op = PendingConnect.start(endpoint, work, handler, this);
+    if (op === null) return;
+    this.#socket = op.socket();
     this.#connect = op;
-    if (slot.isConnected()) slot.assign(op.onCancel);
   }
 
-  #abortConnect(op: ConnectOp): void {
-    this.#finish(op, 'post', () => {
-      this.#connect = null;
-      this.#socket = null;
-      op.attempt.abort();
-    }, error.operationAborted);
+  /** How the pending connect ended. Not for users: the key is not exported. */
+  [kConnectDone](socket: net.Socket | null, reader: OnreadReader | null): void {
+    this.#connect = null;
+    if (socket !== null) this.#attach(socket, reader!);
+    else this.#socket = null;
   }
 
   /** Starts a read into `buffers`, or (with `buffers` null) into what `source` gives. */
