@@ -1,6 +1,6 @@
 /**
  * The settings of a {@link TcpSocket} that are values rather than operations: which direction a
- * shutdown closes, and the socket options. No I/O here.
+ * shutdown closes, and the socket options and how a socket records them. No I/O here.
  */
 
 import type { TcpSocket } from './tcp-socket.js';
@@ -25,4 +25,23 @@ const options: Readonly<Record<SocketOption['name'], readonly [off: SocketOption
 /** The option `name` set to `value`, one shared frozen object for each pair. */
 export function socketOption(name: SocketOption['name'], value: boolean): SocketOption {
   return options[name][value ? 1 : 0];
+}
+
+/**
+ * Where a socket keeps the options set by its caller, in its field of state bits: each option
+ * has a bit saying it was set (unset: the system default) and the bit above it holds its value.
+ * The socket's own bits stay below 8.
+ */
+const optionSetBit: Readonly<Record<SocketOption['name'], number>> = { noDelay: 8, keepAlive: 32 };
+
+/** `bits` with `option` recorded as set to its value. */
+export function withOption(bits: number, option: SocketOption): number {
+  const set = optionSetBit[option.name];
+  return (bits & ~(set | (set << 1))) | set | (option.value ? set << 1 : 0);
+}
+
+/** The value recorded in `bits` for `name`, or `undefined` when it was never set. */
+export function optionIn(bits: number, name: SocketOption['name']): boolean | undefined {
+  const set = optionSetBit[name];
+  return (bits & set) === 0 ? undefined : (bits & (set << 1)) !== 0;
 }

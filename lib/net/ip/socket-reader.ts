@@ -22,6 +22,18 @@ import { CancellationType, type CancellationHandler, type CancellationSlot } fro
 import { error, type ErrorCode } from '../error.js';
 import type { HandlerWork } from '../handler-work.js';
 import type { IoSignature, ReadTargetSource } from '../stream.js';
+import { nonEmpty } from './socket-writer.js';
+
+/**
+ * What a read into `seq` reads into, or null when it has no room (it then completes at once). A
+ * single buffer is read into as it is: the pending read of an idle connection then holds no
+ * array, and the copy into it takes bufferCopy's single-buffer path.
+ */
+export function readTarget(seq: MutableBufferSequence): MutableBufferSequence | null {
+  if (!Array.isArray(seq)) return (seq as Uint8Array).length > 0 ? seq : null;
+  const list = nonEmpty(seq);
+  return list.length > 0 ? list : null;
+}
 
 // Sockets rarely have bytes left over: they share this empty list until they do.
 const noLeftover: readonly Uint8Array[] = Object.freeze([]);

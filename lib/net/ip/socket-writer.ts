@@ -8,11 +8,18 @@
 import type * as net from 'node:net';
 import type { Writable } from 'node:stream';
 import { getAssociatedCancellationSlot, type Handler } from '../associators.js';
+import { bufferSequence, type ConstBufferSequence } from '../buffer.js';
 import { CancellationType, type CancellationHandler, type CancellationSlot } from '../cancellation.js';
 import { error, fromNodeError, type ErrorCode } from '../error.js';
 import type { HandlerWork } from '../handler-work.js';
 import type { IoSignature } from '../stream.js';
 import { WriteBatch } from './write-batch.js';
+
+/** The buffers of `seq` that are not empty (`seq`'s own list when none is). */
+export function nonEmpty(seq: ConstBufferSequence): readonly Uint8Array[] {
+  const list = bufferSequence(seq);
+  return list.every((b) => b.length > 0) ? list : list.filter((b) => b.length > 0);
+}
 
 /**
  * Writes `list` (non-empty, no empty buffer) to a Node stream, several buffers as one corked

@@ -1,18 +1,19 @@
 /**
  * TcpSocket: Asio's `ip::tcp::socket` over a Node `net.Socket`, an AsyncStream for the layers
- * above (WebSocket, TLS, the free read/write functions). It holds the connection's state and the
- * three kinds of operation (connect, read, write); the byte shuffling of reads lives in
- * `socket-reader.ts`. It must never complete a handler inside its initiating call, never lose a
- * byte between reads, and never leave a per-operation listener on the Node socket.
+ * above (WebSocket, TLS, the free read/write functions). It holds the connection's state and
+ * starts its operations; each pending one lives with its side: a connect in `socket-connect.ts`,
+ * a read in `socket-reader.ts`, a write in `socket-writer.ts`. It must never complete a handler
+ * inside its initiating call, never lose a byte between reads, and never leave a per-operation
+ * listener on the Node socket.
  *
  * Node listeners: a connect adds `'connect'` and `'error'` and removes both when it completes;
  * while connected, the socket carries exactly one `'error'`, `'end'` and `'close'` listener of
- * ours (plus `'data'` for an adopted socket), removed by `close()`.
+ * ours (`socket-events.ts`; plus `'data'` for an adopted socket), removed by `close()`.
  */
 
 import * as net from 'node:net';
 import { getAssociatedCancellationSlot, type Handler } from '../associators.js';
-import { bufferSequence, copyBufferSequence, type ConstBufferSequence, type MutableBufferSequence } from '../buffer.js';
+import { copyBufferSequence, type ConstBufferSequence, type MutableBufferSequence } from '../buffer.js';
 import { error, fromNodeError, SystemError, type ErrorCode } from '../error.js';
 import { toExecutor, type Executor, type ExecutorLike } from '../executor.js';
 import { HandlerWork } from '../handler-work.js';
@@ -22,52 +23,18 @@ import { Endpoint } from './endpoint.js';
 import { openAccepted, takeOver } from './socket-open.js';
 import { kConnectDone, PendingConnect, type ConnectOwner, type ConnectSignature } from './socket-connect.js';
 import { OnreadReader } from './onread-reader.js';
-import { DataReader, type SocketReader } from './socket-reader.js';
-import { kSocketError, SocketWriter, type WriteOwner } from './socket-writer.js';
-import { ShutdownType, socketOption, type SocketOption } from './socket-option.js';
+import { DataReader, readTarget, type SocketReader } from './socket-reader.js';
+import { kSocketError, nonEmpty, SocketWriter, type WriteOwner } from './socket-writer.js';
+import { optionIn, ShutdownType, socketOption, withOption, type SocketOption } from './socket-option.js';
+import { kSocketEvent, listenTo, stopListening, type SocketEventOwner } from './socket-events.js';
 import { trackOperations } from '../handler-tracking.js';
 
 export { ShutdownType, type SocketOption, type ConnectSignature };
 
-const nonEmpty = (seq: ConstBufferSequence): readonly Uint8Array[] => {
-  const list = bufferSequence(seq);
-  return list.every((b) => b.length > 0) ? list : list.filter((b) => b.length > 0);
-};
-
-// The three listeners every connected socket carries, shared by all sockets: Node calls them
-// with the socket as `this`, which names its TcpSocket. Bound per socket, they cost three
-// closures and their contexts per connection (bench/idle-memory).
-const kOwner = Symbol('tsbeast.TcpSocket');
-interface OwnedSocket extends net.Socket {
-  [kOwner]?: TcpSocket | null;
-}
-function onSocketError(this: OwnedSocket, err: Error): void {
-  const owner = this[kOwner];
-  if (owner != null) TcpSocket.onError(owner, err);
-}
-function onSocketEnd(this: OwnedSocket): void {
-  const owner = this[kOwner];
-  if (owner != null) TcpSocket.onEnd(owner);
-}
-function onSocketClose(this: OwnedSocket): void {
-  const owner = this[kOwner];
-  if (owner != null) TcpSocket.onClose(owner);
-}
-
-// The bits of TcpSocket's state field. Each option has a bit saying it was set, and the bit
-// above it holds its value.
+// The bits of TcpSocket's state field below the options' (see socket-option.ts).
 const connectedBit = 1;
 const readShutBit = 2;
 const sendShutBit = 4;
-const optionSetBit: Readonly<Record<SocketOption['name'], number>> = { noDelay: 8, keepAlive: 32 };
-
-// A single buffer is read into as it is: the pending read of an idle connection then holds no
-// array, and the copy into it takes bufferCopy's single-buffer path.
-const readTarget = (seq: MutableBufferSequence): MutableBufferSequence | null => {
-  if (!Array.isArray(seq)) return (seq as Uint8Array).length > 0 ? seq : null;
-  const list = nonEmpty(seq);
-  return list.length > 0 ? list : null;
-};
 
 /**
  * A TCP connection. Reads and writes follow Asio: `asyncReadSome` completes with at least one
@@ -84,7 +51,7 @@ const readTarget = (seq: MutableBufferSequence): MutableBufferSequence | null =>
  * await asyncWrite(sock, buffer('hello'));
  * ```
  */
-export class TcpSocket implements AsyncStream, LazyReadStream, WriteOwner, ConnectOwner {
+export class TcpSocket implements AsyncStream, LazyReadStream, WriteOwner, ConnectOwner, SocketEventOwner {
   readonly #executor: Executor;
   #socket: net.Socket | null = null;
   #reader: SocketReader | null = null;
@@ -182,15 +149,15 @@ export class TcpSocket implements AsyncStream, LazyReadStream, WriteOwner, Conne
 
   /** Sets a socket option; before the socket is connected, it is applied when it connects. */
   setOption(option: SocketOption): void {
-    const set = optionSetBit[option.name];
-    this.#bits = (this.#bits & ~(set | (set << 1))) | set | (option.value ? set << 1 : 0);
-    if ((this.#bits & connectedBit) !== 0 && this.#socket !== null) this.#applyOption(this.#socket, option.name, option.value);
+    this.#bits = withOption(this.#bits, option);
+    const s = (this.#bits & connectedBit) !== 0 ? this.#socket : null;
+    if (s !== null && option.name === 'noDelay') s.setNoDelay(option.value);
+    else if (s !== null) s.setKeepAlive(option.value);
   }
 
   /** The value last set for an option (`undefined`: the system default). */
   getOption(name: SocketOption['name']): boolean | undefined {
-    const set = optionSetBit[name];
-    return (this.#bits & set) === 0 ? undefined : (this.#bits & (set << 1)) !== 0;
+    return optionIn(this.#bits, name);
   }
 
   /**
@@ -362,10 +329,7 @@ export class TcpSocket implements AsyncStream, LazyReadStream, WriteOwner, Conne
     if (this.#connect !== null) return this.#connect.abort();
     this.#reader?.abort(error.operationAborted);
     this.#writer?.end('post', error.operationAborted);
-    s.off('error', onSocketError);
-    s.off('end', onSocketEnd);
-    s.off('close', onSocketClose);
-    (s as OwnedSocket)[kOwner] = null;
+    stopListening(s);
     this.#reader?.detach();
     this.#socket = null;
     this.#reader = null;
@@ -385,10 +349,7 @@ export class TcpSocket implements AsyncStream, LazyReadStream, WriteOwner, Conne
     this.#writer = new SocketWriter(socket);
     this.#reader = reader;
     this.#bits |= connectedBit;
-    (socket as OwnedSocket)[kOwner] = this;
-    socket.on('error', onSocketError);
-    socket.on('end', onSocketEnd);
-    socket.on('close', onSocketClose);
+    listenTo(socket, this);
     // Nagle's algorithm off unless asked for: a message sent as several frames would otherwise
     // wait for the peer's delayed ACK (about 40 ms, 90 ms measured for 4 KiB frames). Small
     // writes are already coalesced per tick by the write batch. (Asio leaves it on.)
@@ -397,37 +358,26 @@ export class TcpSocket implements AsyncStream, LazyReadStream, WriteOwner, Conne
     if (keepAlive !== undefined) socket.setKeepAlive(keepAlive);
   }
 
-  #applyOption(socket: net.Socket, name: SocketOption['name'], value: boolean): void {
-    if (name === 'noDelay') socket.setNoDelay(value);
-    else socket.setKeepAlive(value);
-  }
-
   #connectedSocket(what: string): net.Socket {
     if (this.#socket === null) throw new SystemError(error.badDescriptor, `TcpSocket.${what}`);
     if ((this.#bits & connectedBit) === 0) throw new SystemError(error.notConnected, `TcpSocket.${what}`);
     return this.#socket;
   }
 
-  /** @internal The Node socket's `'error'` event. */
-  static onError(owner: TcpSocket, err: Error): void {
-    const ec = fromNodeError(err);
-    owner.#error ??= ec;
-    owner.#reader?.end(ec);
-  }
-
-  /** @internal The Node socket's `'end'` event. */
-  static onEnd(owner: TcpSocket): void {
-    owner.#reader?.end(error.eof);
-  }
-
-  /**
-   * @internal The Node socket's `'close'` event: destroyed without an error event (e.g. a
-   * cancelled write destroyed it), nothing more comes.
-   */
-  static onClose(owner: TcpSocket): void {
-    const ec = owner.#error ?? error.operationAborted;
-    owner.#reader?.end(ec);
-    owner.#writer?.end(true, ec);
+  /** The Node socket's events. Not for users: the key is not exported. */
+  [kSocketEvent](event: 'error' | 'end' | 'close', err?: Error): void {
+    if (event === 'error') {
+      const ec = fromNodeError(err);
+      this.#error ??= ec;
+      this.#reader?.end(ec);
+    } else if (event === 'end') {
+      this.#reader?.end(error.eof);
+    } else {
+      // Destroyed, possibly without an error event (e.g. a cancelled write destroyed it): nothing more comes.
+      const ec = this.#error ?? error.operationAborted;
+      this.#reader?.end(ec);
+      this.#writer?.end(true, ec);
+    }
   }
 
   #initiateConnect(endpoint: Endpoint, handler: Handler<ConnectSignature>): void {
