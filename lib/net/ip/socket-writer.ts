@@ -33,14 +33,8 @@ export function writeAll(stream: Writable, list: readonly Uint8Array[], done: (e
   if (last > 0) stream.uncork();
 }
 
-/** The key of {@link WriteOwner}'s error; not exported from the package. */
-export const kSocketError: unique symbol = Symbol('tsbeast.socketError');
-
-/** What a pending large write needs of its socket. */
-export interface WriteOwner {
-  /** The error the socket failed with, if any: a write that fails reports it first. */
-  [kSocketError](): ErrorCode | null;
-  /** Closes the socket (a cancelled write whose bytes Node still holds). */
+/** The socket a cancelled write closes when Node still holds some of its bytes. */
+interface Closable {
   close(): void;
 }
 
@@ -53,9 +47,21 @@ interface WriteOp {
 
 export class SocketWriter extends WriteBatch {
   #op: WriteOp | null = null;
+  /** The first error the socket reported: later writes fail with it, a failed large write reports it. */
+  #error: ErrorCode | null = null;
 
   constructor(socket: net.Socket) {
     super(socket);
+  }
+
+  /** The socket's error, once it reported one. */
+  error(): ErrorCode | null {
+    return this.#error;
+  }
+
+  /** Records an error the socket reported; the first one sticks. */
+  fail(ec: ErrorCode): void {
+    this.#error ??= ec;
   }
 
   /** Whether a large write is pending. */
@@ -67,7 +73,7 @@ export class SocketWriter extends WriteBatch {
    * Hands `list` (`total` bytes) to Node after the batch, and completes `work` when Node's write
    * callback runs. A terminal cancellation on `handler`'s slot ends it as {@link SocketWriter.abort}.
    */
-  write(list: readonly Uint8Array[], total: number, work: HandlerWork<IoSignature>, handler: Handler<IoSignature>, owner: WriteOwner): void {
+  write(list: readonly Uint8Array[], total: number, work: HandlerWork<IoSignature>, handler: Handler<IoSignature>, owner: Closable): void {
     this.flush();
     const slot = getAssociatedCancellationSlot(handler);
     const op: WriteOp = {
@@ -83,7 +89,7 @@ export class SocketWriter extends WriteBatch {
     let inside = true;
     writeAll(this.socket, list, (err) => {
       if (this.#op !== op) return;
-      const ec = err === undefined || err === null ? null : (owner[kSocketError]() ?? fromNodeError(err));
+      const ec = err === undefined || err === null ? null : (this.#error ?? fromNodeError(err));
       this.end(!inside, ec);
     });
     inside = false;
@@ -94,7 +100,7 @@ export class SocketWriter extends WriteBatch {
    * the write completes with `operationAborted` and the owner is closed (as a close() would leave
    * it); once all reached the kernel, the request comes too late and the write completes normally.
    */
-  abort(owner: WriteOwner): void {
+  abort(owner: Closable): void {
     if (this.#op === null) return;
     // Nothing left in Node's queue: every byte reached the kernel, the cancellation is too late.
     const sent = this.socket.writableLength === 0;

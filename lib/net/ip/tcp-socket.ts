@@ -14,7 +14,7 @@
 import * as net from 'node:net';
 import { getAssociatedCancellationSlot, type Handler } from '../associators.js';
 import { copyBufferSequence, type ConstBufferSequence, type MutableBufferSequence } from '../buffer.js';
-import { error, fromNodeError, SystemError, type ErrorCode } from '../error.js';
+import { error, fromNodeError, SystemError } from '../error.js';
 import { toExecutor, type Executor, type ExecutorLike } from '../executor.js';
 import { HandlerWork } from '../handler-work.js';
 import type { AsyncStream, IoSignature, LazyReadStream, ReadTargetSource } from '../stream.js';
@@ -24,7 +24,7 @@ import { openAccepted, takeOver } from './socket-open.js';
 import { kConnectDone, PendingConnect, type ConnectOwner, type ConnectSignature } from './socket-connect.js';
 import { OnreadReader } from './onread-reader.js';
 import { DataReader, readTarget, type SocketReader } from './socket-reader.js';
-import { kSocketError, nonEmpty, SocketWriter, type WriteOwner } from './socket-writer.js';
+import { nonEmpty, SocketWriter } from './socket-writer.js';
 import { optionIn, ShutdownType, socketOption, withOption, type SocketOption } from './socket-option.js';
 import { kSocketEvent, listenTo, stopListening, type SocketEventOwner } from './socket-events.js';
 import { trackOperations } from '../handler-tracking.js';
@@ -51,12 +51,11 @@ const sendShutBit = 4;
  * await asyncWrite(sock, buffer('hello'));
  * ```
  */
-export class TcpSocket implements AsyncStream, LazyReadStream, WriteOwner, ConnectOwner, SocketEventOwner {
+export class TcpSocket implements AsyncStream, LazyReadStream, ConnectOwner, SocketEventOwner {
   readonly #executor: Executor;
   #socket: net.Socket | null = null;
   #reader: SocketReader | null = null;
   #writer: SocketWriter | null = null;
-  #error: ErrorCode | null = null;
   /**
    * Connected, read side shut, send side shut, and the two options set by the caller (each a
    * bit saying it was set and one for its value; unset: the system default), as bits of one
@@ -334,7 +333,6 @@ export class TcpSocket implements AsyncStream, LazyReadStream, WriteOwner, Conne
     this.#socket = null;
     this.#reader = null;
     this.#bits &= ~(connectedBit | readShutBit | sendShutBit);
-    this.#error = null;
     // Like bytes already in the kernel's send buffer, batched bytes still go out before the close.
     this.#writer?.flush();
     this.#writer = null;
@@ -368,13 +366,13 @@ export class TcpSocket implements AsyncStream, LazyReadStream, WriteOwner, Conne
   [kSocketEvent](event: 'error' | 'end' | 'close', err?: Error): void {
     if (event === 'error') {
       const ec = fromNodeError(err);
-      this.#error ??= ec;
+      this.#writer?.fail(ec);
       this.#reader?.end(ec);
     } else if (event === 'end') {
       this.#reader?.end(error.eof);
     } else {
       // Destroyed, possibly without an error event (e.g. a cancelled write destroyed it): nothing more comes.
-      const ec = this.#error ?? error.operationAborted;
+      const ec = this.#writer?.error() ?? error.operationAborted;
       this.#reader?.end(ec);
       this.#writer?.end(true, ec);
     }
@@ -421,7 +419,8 @@ export class TcpSocket implements AsyncStream, LazyReadStream, WriteOwner, Conne
     const list = nonEmpty(buffers);
     if (list.length === 0) return work.complete(false, null, 0);
     if ((this.#bits & sendShutBit) !== 0) return work.complete(false, error.brokenPipe, 0);
-    if (this.#error !== null) return work.complete(false, this.#error, 0);
+    const failed = writer!.error();
+    if (failed !== null) return work.complete(false, failed, 0);
     if (s.destroyed) return work.complete(false, error.brokenPipe, 0);
     let total = 0;
     for (const b of list) total += b.length;
@@ -431,11 +430,6 @@ export class TcpSocket implements AsyncStream, LazyReadStream, WriteOwner, Conne
       return work.complete(false, null, total);
     }
     writer!.write(list, total, work, handler, this);
-  }
-
-  /** The socket's error, for a large write that fails. Not for users: the key is not exported. */
-  [kSocketError](): ErrorCode | null {
-    return this.#error;
   }
 }
 
