@@ -8,8 +8,8 @@
 
 import { getAssociatedCancellationSlot, setAssociations, type Handler } from './associators.js';
 import { CancellationSignal, CancellationState, CancellationType, enableTerminalCancellation } from './cancellation.js';
-import type { ChildOp, CoSpawnContext, CoSpawnSignature } from './compose.js';
-import { CancellationRequest } from './compose.js';
+import type { ChildOp } from './compose.js';
+import { CancellationRequest, type CoSpawnContext, type CoSpawnSignature } from './co-spawn.js';
 import { ErrorCode, error, SystemError } from './error.js';
 import type { Executor } from './executor.js';
 import { HandlerWork } from './handler-work.js';

@@ -194,7 +194,6 @@ export class FlatBuffer implements DynamicBuffer {
   }
 }
 
-/** Smallest block a {@link MultiBuffer} allocates, so byte-at-a-time writers do not allocate each time. */
 /**
  * A fixed-size circular dynamic buffer (Beast's `static_buffer`). It allocates once, in the
  * constructor; every operation is constant-time, and `data()` and `prepare()` have at most two
@@ -285,42 +284,44 @@ export class StaticBuffer implements DynamicBuffer {
  * after the readable bytes is too small, the readable bytes are moved to the front.
  */
 export class FlatStaticBuffer implements DynamicBuffer {
-  readonly #buf: Uint8Array;
-  #in = 0; // start of the readable bytes
-  #out = 0; // end of the readable bytes, start of the prepared area
-  #last = 0; // end of the prepared area
+  /**
+   * A {@link FlatBuffer} whose limit is the block it starts with: it compacts, never reallocates,
+   * which is this class's whole strategy. This class adds the fixed size and its own error names.
+   */
+  readonly #flat: FlatBuffer;
 
   /**
    * @param capacity - the fixed size, which is also `maxSize()` and `capacity()`.
    */
   constructor(capacity: number) {
     checkSize(capacity, 'FlatStaticBuffer');
-    this.#buf = allocUnsafeBytes(capacity);
+    this.#flat = new FlatBuffer(capacity);
+    this.#flat.reserve(capacity);
   }
 
   /** The number of readable bytes. */
   size(): number {
-    return this.#out - this.#in;
+    return this.#flat.size();
   }
 
   /** The fixed size. */
   maxSize(): number {
-    return this.#buf.length;
+    return this.#flat.maxSize();
   }
 
   /** The fixed size. */
   capacity(): number {
-    return this.#buf.length;
+    return this.#flat.capacity();
   }
 
   /** The readable bytes, as a one-element list. */
   data(): readonly Uint8Array[] {
-    return [this.dataView()];
+    return this.#flat.data();
   }
 
   /** The readable bytes as a single view; the fast path of {@link FlatStaticBuffer.data}. */
   dataView(): Uint8Array {
-    return this.#buf.subarray(this.#in, this.#out);
+    return this.#flat.dataView();
   }
 
   /** Exactly `n` writable bytes, as a one-element list. See {@link FlatStaticBuffer.prepareView}. */
@@ -336,38 +337,24 @@ export class FlatStaticBuffer implements DynamicBuffer {
    */
   prepareView(n: number): Uint8Array {
     checkCount(n, 'FlatStaticBuffer.prepare');
-    const len = this.#out - this.#in;
-    if (n > this.#buf.length - len) throw new LengthError('FlatStaticBuffer overflow');
-    if (n > this.#buf.length - this.#out) {
-      this.#buf.copyWithin(0, this.#in, this.#out);
-      this.#in = 0;
-      this.#out = len;
-    }
-    this.#last = this.#out + n;
-    return this.#buf.subarray(this.#out, this.#last);
+    if (n > this.#flat.maxSize() - this.#flat.size()) throw new LengthError('FlatStaticBuffer overflow');
+    return this.#flat.prepareView(n);
   }
 
   /** Makes `min(n, prepared)` prepared bytes readable and discards the rest of the prepared area. */
   commit(n: number): void {
     checkCount(n, 'FlatStaticBuffer.commit');
-    this.#out += Math.min(n, this.#last - this.#out);
-    this.#last = this.#out;
+    this.#flat.commit(n);
   }
 
   /** Drops `min(n, size())` readable bytes; the prepared area is kept. */
   consume(n: number): void {
     checkCount(n, 'FlatStaticBuffer.consume');
-    if (n < this.#out - this.#in) {
-      this.#in += n;
-    } else if (this.#last === this.#out) {
-      this.#in = this.#out = this.#last = 0; // empty and idle: rewind, sparing a later compaction
-    } else {
-      this.#in = this.#out;
-    }
+    this.#flat.consume(n);
   }
 
   /** Discards every readable and prepared byte. */
   clear(): void {
-    this.#in = this.#out = this.#last = 0;
+    this.#flat.clear();
   }
 }

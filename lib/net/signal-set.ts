@@ -7,12 +7,12 @@
  */
 
 import { constants } from 'node:os';
-import { getAssociatedCancellationSlot, type Handler } from './associators.js';
-import { CancellationType, type CancellationHandler, type CancellationSlot } from './cancellation.js';
+import type { Handler } from './associators.js';
 import { error, type ErrorCode } from './error.js';
 import { toExecutor, type Executor, type ExecutorLike } from './executor.js';
 import { HandlerWork } from './handler-work.js';
 import { trackOperations } from './handler-tracking.js';
+import { addWaiter, finishWaiter, type Waiter } from './waiter.js';
 import { asyncInitiate, type AsyncResult, type TokenCheck, type CompletionToken, type UsePromise } from './token.js';
 
 /** The completion signature of {@link SignalSet.asyncWait}: the error and the signal's number. */
@@ -21,11 +21,7 @@ export type SignalSignature = [ec: ErrorCode | null, signalNumber: number];
 /** A signal, by name (`'SIGINT'`) or number (`2`). */
 export type SignalLike = NodeJS.Signals | number;
 
-interface Waiter {
-  readonly work: HandlerWork<SignalSignature>;
-  readonly slot: CancellationSlot;
-  readonly onCancel: CancellationHandler;
-}
+const aborted: SignalSignature = [error.operationAborted, 0];
 
 const signalNames = constants.signals as Readonly<Record<string, number>>;
 
@@ -55,7 +51,7 @@ function nameOf(signal: SignalLike): NodeJS.Signals {
 export class SignalSet {
   readonly #executor: Executor;
   readonly #signals = new Set<NodeJS.Signals>();
-  #waiters: Waiter[] = [];
+  readonly #waiters: Waiter<SignalSignature>[] = [];
   // The listeners installed now, one per signal; empty whenever nothing waits.
   readonly #listeners = new Map<NodeJS.Signals, () => void>();
   // Node's signal listeners do not keep the process alive; a pending wait must, as it keeps
@@ -96,10 +92,9 @@ export class SignalSet {
 
   /** Completes every pending wait with `net.error.operationAborted` (posted, never inside this call). */
   cancel(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
+    const waiters = this.#waiters.splice(0);
     this.#sync();
-    for (const w of waiters) this.#finish(w, error.operationAborted, 0);
+    for (const w of waiters) finishWaiter(w, 'post', ...aborted);
   }
 
   /**
@@ -132,39 +127,19 @@ export class SignalSet {
 
   #initiateWait(handler: Handler<SignalSignature>): void {
     const work = new HandlerWork(handler, this.#executor);
-    const slot = getAssociatedCancellationSlot(handler);
-    const waiter: Waiter = {
-      work,
-      slot,
-      onCancel: (type) => {
-        if ((type & CancellationType.all) === 0) return;
-        const i = this.#waiters.indexOf(waiter);
-        if (i < 0) return;
-        this.#waiters.splice(i, 1);
-        this.#sync();
-        this.#finish(waiter, error.operationAborted, 0, true);
-      },
-    };
-    if (slot.isConnected()) slot.assign(waiter.onCancel);
-    this.#waiters.push(waiter);
+    addWaiter(this.#waiters, work, handler, aborted, this.#sync);
     this.#sync();
-  }
-
-  #finish(w: Waiter, ec: ErrorCode | null, signalNumber: number, posted = true): void {
-    w.slot.release(w.onCancel);
-    if (posted) w.work.post(ec, signalNumber);
-    else w.work.complete(true, ec, signalNumber);
   }
 
   #deliver(name: NodeJS.Signals): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
+    const waiters = this.#waiters.splice(0);
     this.#sync();
-    for (const w of waiters) this.#finish(w, null, signalNames[name]!, false);
+    for (const w of waiters) finishWaiter(w, true, null, signalNames[name]!);
   }
 
-  // Listeners exactly for the set's signals while a wait is pending; none otherwise.
-  #sync(): void {
+  // Listeners exactly for the set's signals while a wait is pending; none otherwise. An arrow
+  // function: a cancelled wait calls it too (see waiter.ts).
+  readonly #sync = (): void => {
     const waiting = this.#waiters.length > 0;
     if (waiting && this.#keepAlive === null) this.#keepAlive = setInterval(() => {}, 0x7fffffff);
     if (!waiting && this.#keepAlive !== null) {
@@ -183,7 +158,7 @@ export class SignalSet {
       this.#listeners.set(name, listener);
       process.on(name, listener);
     }
-  }
+  };
 }
 
 // Handler tracking names this class's operations `signal_set@<id>.<method>` (nothing while it is off).

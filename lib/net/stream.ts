@@ -14,16 +14,22 @@ import type { AsyncResult, CompletionToken, TokenCheck, UsePromise } from './tok
 export type IoSignature = [ec: ErrorCode | null, bytesTransferred: number];
 
 /**
+ * An I/O operation on `B` (buffers, or where they come from), in the two forms every tsbeast
+ * operation has: with a completion handler, or with any completion token (the Promise token when
+ * omitted), whose result it returns.
+ */
+export interface IoOperation<B> {
+  (buffers: B, handler: Handler<IoSignature>): void;
+  <T extends CompletionToken = UsePromise>(buffers: B, token?: T & TokenCheck<T, IoSignature>): AsyncResult<T, IoSignature>;
+}
+
+/**
  * A stream that reads some bytes: `asyncReadSome` completes once at least one byte was read into
  * `buffers` (never more than fits), or with an error (`net.error.eof` at end of stream). A read
  * into empty buffers completes at once with 0 bytes.
  */
 export interface AsyncReadStream extends HasExecutor {
-  asyncReadSome(buffers: MutableBufferSequence, handler: Handler<IoSignature>): void;
-  asyncReadSome<T extends CompletionToken = UsePromise>(
-    buffers: MutableBufferSequence,
-    token?: T & TokenCheck<T, IoSignature>,
-  ): AsyncResult<T, IoSignature>;
+  asyncReadSome: IoOperation<MutableBufferSequence>;
 }
 
 /**
@@ -31,11 +37,7 @@ export interface AsyncReadStream extends HasExecutor {
  * was written, or with an error. The buffers must not be modified until the handler runs.
  */
 export interface AsyncWriteStream extends HasExecutor {
-  asyncWriteSome(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void;
-  asyncWriteSome<T extends CompletionToken = UsePromise>(
-    buffers: ConstBufferSequence,
-    token?: T & TokenCheck<T, IoSignature>,
-  ): AsyncResult<T, IoSignature>;
+  asyncWriteSome: IoOperation<ConstBufferSequence>;
 }
 
 /** A stream that does both: what a WebSocket stream needs of its next layer. */
@@ -60,6 +62,5 @@ export interface ReadTargetSource {
  * read that waits, only for bytes that came.
  */
 export interface LazyReadStream {
-  asyncReadSomeLazy(source: ReadTargetSource, handler: Handler<IoSignature>): void;
-  asyncReadSomeLazy<T extends CompletionToken = UsePromise>(source: ReadTargetSource, token?: T & TokenCheck<T, IoSignature>): AsyncResult<T, IoSignature>;
+  asyncReadSomeLazy: IoOperation<ReadTargetSource>;
 }

@@ -5,13 +5,13 @@
  * left behind.
  */
 
-import { getAssociatedCancellationSlot, type Handler } from './associators.js';
-import { CancellationType, type CancellationHandler, type CancellationSlot } from './cancellation.js';
+import type { Handler } from './associators.js';
 import { error, type ErrorCode } from './error.js';
 import { toExecutor, type Executor, type ExecutorLike } from './executor.js';
 import { HandlerWork } from './handler-work.js';
 import { asyncInitiate, type AsyncResult, type TokenCheck, type CompletionToken, type UsePromise } from './token.js';
 import { trackOperations } from './handler-tracking.js';
+import { addWaiter, finishWaiter, type Waiter } from './waiter.js';
 
 /** The completion signature of {@link SteadyTimer.asyncWait}. */
 export type WaitSignature = [ec: ErrorCode | null];
@@ -21,11 +21,7 @@ export function steadyNow(): number {
   return performance.now();
 }
 
-interface Waiter {
-  readonly work: HandlerWork<WaitSignature>;
-  readonly slot: CancellationSlot;
-  readonly onCancel: CancellationHandler;
-}
+const aborted: WaitSignature = [error.operationAborted];
 
 /**
  * A timer that waits until its expiry time. Setting the expiry cancels pending waits; waits on an
@@ -35,8 +31,10 @@ interface Waiter {
 export class SteadyTimer {
   readonly #executor: Executor;
   #expiry = 0;
-  #waiters: Waiter[] = [];
+  readonly #waiters: Waiter<WaitSignature>[] = [];
   #nodeTimer: NodeJS.Timeout | null = null;
+  /** What a cancelled wait runs, made at the first wait: the Node timer goes with the last one. */
+  #onRemoved: (() => void) | null = null;
 
   constructor(executor: ExecutorLike, expiresAfterMs?: number) {
     this.#executor = toExecutor(executor);
@@ -70,11 +68,10 @@ export class SteadyTimer {
 
   /** Completes every pending wait with `operationAborted`; returns how many. Expiry unchanged. */
   cancel(): number {
-    const waiters = this.#waiters;
-    if (waiters.length === 0) return 0;
-    this.#waiters = [];
+    if (this.#waiters.length === 0) return 0;
+    const waiters = this.#waiters.splice(0);
     this.#disarm();
-    for (const w of waiters) this.#abort(w);
+    for (const w of waiters) finishWaiter(w, 'post', ...aborted);
     return waiters.length;
   }
 
@@ -83,7 +80,7 @@ export class SteadyTimer {
     const w = this.#waiters.shift();
     if (w === undefined) return 0;
     if (this.#waiters.length === 0) this.#disarm();
-    this.#abort(w);
+    finishWaiter(w, 'post', ...aborted);
     return 1;
   }
 
@@ -120,27 +117,10 @@ export class SteadyTimer {
       work.complete(false, null);
       return;
     }
-    const slot = getAssociatedCancellationSlot(handler);
-    const waiter: Waiter = {
-      work,
-      slot,
-      onCancel: (type) => {
-        if ((type & CancellationType.all) === 0) return;
-        const i = this.#waiters.indexOf(waiter);
-        if (i < 0) return;
-        this.#waiters.splice(i, 1);
-        if (this.#waiters.length === 0) this.#disarm();
-        this.#abort(waiter);
-      },
-    };
-    if (slot.isConnected()) slot.assign(waiter.onCancel);
-    this.#waiters.push(waiter);
+    addWaiter(this.#waiters, work, handler, aborted, (this.#onRemoved ??= () => {
+      if (this.#waiters.length === 0) this.#disarm();
+    }));
     this.#arm();
-  }
-
-  #abort(w: Waiter): void {
-    w.slot.release(w.onCancel);
-    w.work.post(error.operationAborted);
   }
 
   #arm(): void {
@@ -159,12 +139,7 @@ export class SteadyTimer {
     this.#nodeTimer = null;
     // Node's millisecond timers may fire a fraction early against the monotonic clock.
     if (steadyNow() < this.#expiry) return this.#arm();
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) {
-      w.slot.release(w.onCancel);
-      w.work.complete(true, null);
-    }
+    for (const w of this.#waiters.splice(0)) finishWaiter(w, true, null);
   };
 }
 

@@ -22,15 +22,11 @@ import type { AsyncStream, IoSignature, LazyReadStream, ReadTargetSource } from 
 import { steadyNow } from '../../net/timer.js';
 import { asyncInitiate, type AsyncResult, type TokenCheck, type CompletionToken, type UsePromise } from '../../net/token.js';
 import { error } from './error.js';
+import { expire, nextDeadline, type Timed } from './timed-operation.js';
 import { trackOperations } from '../../net/handler-tracking.js';
 
 export type { ConnectSignature, RangeConnectSignature };
 
-/** A timed operation in flight: its deadline, fixed when it started, and whether it passed. */
-interface Timed {
-  readonly deadline: number;
-  timedOut: boolean;
-}
 
 /**
  * A TCP stream with timeouts (Beast's `tcp_stream`).
@@ -433,10 +429,7 @@ export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer
    * out yet, or none.
    */
   #arm(): void {
-    let at = Infinity;
-    for (const op of [this.#reading, this.#writing]) {
-      if (op !== null && !op.timedOut && op.deadline < at) at = op.deadline;
-    }
+    const at = nextDeadline(this.#reading, this.#writing);
     if (at === this.#timer?.at) return;
     if (this.#timer !== null) clearTimeout(this.#timer.handle);
     this.#timer = null;
@@ -448,17 +441,9 @@ export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer
 
   #onTimer(): void {
     this.#timer = null;
-    const now = steadyNow();
-    let expired = false;
-    for (const op of [this.#reading, this.#writing]) {
-      if (op !== null && !op.timedOut && op.deadline <= now) {
-        op.timedOut = true;
-        expired = true;
-      }
-    }
     // The pending operations complete with operationAborted from the close; their scopes turn
     // that into the timeout. A timer that fired early (Node rounds) is simply armed again.
-    if (expired) this.#socket.close();
+    if (expire(this.#reading, this.#writing, steadyNow())) this.#socket.close();
     this.#arm();
   }
 }

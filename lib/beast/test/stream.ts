@@ -10,13 +10,14 @@ import { Buffer } from 'node:buffer';
 
 import { getAssociatedCancellationSlot, type Handler } from '../../net/associators.js';
 import { bufferCopy, bufferSize, copyBufferSequence, type ConstBufferSequence, type MutableBufferSequence } from '../../net/buffer.js';
-import { CancellationType, type CancellationHandler, type CancellationSlot } from '../../net/cancellation.js';
+import { CancellationType } from '../../net/cancellation.js';
 import { FlatBuffer } from '../../net/dynamic-buffer.js';
 import { error, type ErrorCode } from '../../net/error.js';
 import { toExecutor, type Executor, type ExecutorLike } from '../../net/executor.js';
 import { HandlerWork } from '../../net/handler-work.js';
 import type { AsyncStream, IoSignature } from '../../net/stream.js';
 import { asyncInitiate, type AsyncResult, type TokenCheck, type CompletionToken, type UsePromise } from '../../net/token.js';
+import { EndpointState, type PendingRead } from './endpoint-state.js';
 import { FailCount } from './fail-count.js';
 
 /** The completion signature of {@link TestStream.asyncTeardown}. */
@@ -27,85 +28,6 @@ export type TeardownRole = 'client' | 'server';
 
 /** What {@link TestStream.append} and the constructor accept as input. */
 export type TestInput = string | Uint8Array;
-
-interface PendingRead {
-  readonly work: HandlerWork<IoSignature>;
-  readonly buffers: MutableBufferSequence;
-  readonly slot: CancellationSlot;
-  readonly onCancel: CancellationHandler;
-}
-
-/**
- * The state of one endpoint: its input and what reads and writes on it have done. A connected
- * peer writes into this state; the endpoint reads from it.
- */
-class EndpointState {
-  readonly input = new FlatBuffer();
-  readMax = Infinity;
-  writeMax = Infinity;
-  /** True once the input is at end of stream (own close, peer close, or closeRemote). */
-  eof = false;
-  /** True once this endpoint was closed: writes of its peer are refused, as to a vanished socket. */
-  closed = false;
-  op: PendingRead | null = null;
-  /** A read was started and its handler not yet submitted (waiting, or its completion queued). */
-  reading = false;
-  nread = 0;
-  nreadBytes = 0;
-  nwrite = 0;
-  nwriteBytes = 0;
-
-  constructor(
-    readonly executor: Executor,
-    readonly fc: FailCount | null,
-  ) {}
-
-  /** Wakes the pending read, if any, after bytes arrived or the input reached its end. */
-  notifyRead(): void {
-    const op = this.op;
-    if (op === null) return;
-    this.op = null;
-    op.slot.release(op.onCancel);
-    this.finishRead(op.work, op.buffers, null, true);
-  }
-
-  /** Completes the pending read, if any, with `operationAborted`. */
-  cancelRead(): void {
-    const op = this.op;
-    if (op === null) return;
-    this.op = null;
-    op.slot.release(op.onCancel);
-    this.finishRead(op.work, op.buffers, error.operationAborted, true);
-  }
-
-  /**
-   * Posts the read's completion. As in Beast, the bytes are taken from the input when the posted
-   * function runs, not when the read is woken, so input appended in between is delivered too.
-   * `owner` is false for a read refused as concurrent, which must not end the read in flight.
-   */
-  finishRead(work: HandlerWork<IoSignature>, buffers: MutableBufferSequence, ec: ErrorCode | null, owner: boolean): void {
-    this.executor.post(() => {
-      if (owner) this.reading = false;
-      let n = 0;
-      if (ec === null) {
-        if (this.input.size() > 0) {
-          n = bufferCopy(buffers, this.input.dataView(), this.readMax);
-          this.input.consume(n);
-          this.nreadBytes += n;
-        } else if (bufferSize(buffers) > 0) {
-          ec = error.eof;
-        }
-      }
-      work.complete(true, ec, n);
-    });
-  }
-
-  append(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    this.input.prepareView(bytes.length).set(bytes);
-    this.input.commit(bytes.length);
-  }
-}
 
 const toBytes = (data: TestInput, encoding: BufferEncoding): Uint8Array =>
   typeof data === 'string' ? Buffer.from(data, encoding) : data;

@@ -8,7 +8,7 @@
 
 import * as net from 'node:net';
 import type { Endpoint } from './endpoint.js';
-import { OnreadReader } from './socket-reader.js';
+import { OnreadReader } from './onread-reader.js';
 import { detachHandle } from '../node-internals.js';
 
 /** A connection attempt in flight. */

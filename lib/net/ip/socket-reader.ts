@@ -1,10 +1,10 @@
 /**
- * The read side of a `TcpSocket`: takes bytes from a Node socket into the buffers of the one
- * pending read, keeping bytes that did not fit for the next read. Two engines, chosen by how the
- * socket was made: {@link OnreadReader} (sockets tsbeast creates) and {@link DataReader}
- * (sockets adopted from Node code). Internal: no handlers, executors or cancellation here; it
- * must never lose a byte, never hand out more bytes than fit, and never write into a buffer whose
- * read has ended.
+ * The read side of a `TcpSocket`: the one pending read (its handler's work and cancellation), and
+ * the bytes taken from a Node socket into its buffers, keeping bytes that did not fit for the next
+ * read. Two engines, chosen by how the socket was made: `OnreadReader` (sockets tsbeast creates,
+ * in `onread-reader.ts`) and {@link DataReader} (sockets adopted from Node code). Internal; it
+ * must never lose a byte, never hand out more bytes than fit, never write into a buffer whose
+ * read has ended, and never complete a read twice.
  *
  * Measured (Node 20, loopback, 2 cores). Bulk, 1 GiB in 64 KiB writes: `'data'` events plus a
  * copy ~2.9 GB/s; `onread` into a socket-owned buffer plus a copy ~8.3 GB/s; `onread` straight
@@ -16,74 +16,83 @@
  */
 
 import { Buffer } from 'node:buffer';
-import type { OnReadOpts, Socket } from 'node:net';
-import { allocUnsafeBytes, bufferCopy, type MutableBufferSequence } from '../buffer.js';
-import type { ErrorCode } from '../error.js';
-import type { ReadTargetSource } from '../stream.js';
-import { userBufferHandle, type UserBufferHandle } from '../node-internals.js';
-
-/** The method a reader calls with its read's outcome. */
-export const kReadDone = Symbol('tsbeast.readDone');
+import type { Socket } from 'node:net';
+import { bufferCopy, type MutableBufferSequence } from '../buffer.js';
+import { CancellationType, type CancellationHandler, type CancellationSlot } from '../cancellation.js';
+import { error, type ErrorCode } from '../error.js';
+import type { HandlerWork } from '../handler-work.js';
+import type { IoSignature, ReadTargetSource } from '../stream.js';
+import { nonEmpty } from './socket-writer.js';
 
 /**
- * Receives a read's outcome (`fromIo` is true when it comes from a Node I/O callback): the socket
- * that owns the reader, through a method rather than a closure, which cost every connection a
- * function and its context (bench/idle-memory).
+ * What a read into `seq` reads into, or null when it has no room (it then completes at once). A
+ * single buffer is read into as it is: the pending read of an idle connection then holds no
+ * array, and the copy into it takes bufferCopy's single-buffer path.
  */
-export interface ReadOwner {
-  [kReadDone](ec: ErrorCode | null, bytesTransferred: number, fromIo: boolean): void;
+export function readTarget(seq: MutableBufferSequence): MutableBufferSequence | null {
+  if (!Array.isArray(seq)) return (seq as Uint8Array).length > 0 ? seq : null;
+  const list = nonEmpty(seq);
+  return list.length > 0 ? list : null;
 }
 
 // Sockets rarely have bytes left over: they share this empty list until they do.
 const noLeftover: readonly Uint8Array[] = Object.freeze([]);
 
-/** Leftover bytes and the sticky end state, shared by both engines. */
+/** The pending read, leftover bytes and the sticky end state, shared by both engines. */
 export abstract class SocketReader {
   /** Bytes read from the socket that no read has taken yet, oldest first (see {@link keep}). */
   protected leftover: readonly Uint8Array[] = noLeftover;
   /**
    * The buffers of the read waiting for bytes, or null when none is or it waits without buffers
-   * (a lazy read); only ever set while `leftover` is empty. With its source and owner, fields
-   * rather than an object: an idle connection always has a read pending.
+   * (a lazy read); only ever set while `leftover` is empty. With its source, work and slot,
+   * fields rather than an object: an idle connection always has a read pending.
    */
   protected pending: MutableBufferSequence | null = null;
   /** Where the pending read takes its buffers from when bytes arrive, if it has none yet. */
   #source: ReadTargetSource | null = null;
-  /** The owner of the pending read: set exactly while one is pending. */
-  #owner: ReadOwner | null = null;
+  /** The pending read's handler: set exactly while one is pending. */
+  #work: HandlerWork<IoSignature> | null = null;
+  /** The pending read's cancellation slot, when connected. */
+  #slot: CancellationSlot | null = null;
+  /** The cancellation handler every read of this reader installs, made at the first that waits. */
+  #onCancel: CancellationHandler | null = null;
   #end: ErrorCode | null = null;
 
+  /** Whether a read is pending. */
+  reading(): boolean {
+    return this.#work !== null;
+  }
+
   /**
-   * Reads into `buffers` (non-empty, at least one byte of room). Leftover bytes or a recorded end
-   * answer at once (`fromIo` false); otherwise `owner` hears when bytes or the end arrive.
+   * Reads into `buffers` (non-empty, at least one byte of room) for `work`. Leftover bytes or a
+   * recorded end complete it at once, inside its initiating call; otherwise bytes or the end do,
+   * from I/O. A cancellation of any type on `slot` ends it as {@link SocketReader.abort} with
+   * `operationAborted`: it has taken no bytes.
    */
-  read(buffers: MutableBufferSequence, owner: ReadOwner): void {
-    if (this.leftover.length > 0) return owner[kReadDone](null, this.#takeLeftover(buffers), false);
-    if (this.#end !== null) return owner[kReadDone](this.#end, 0, false);
+  read(buffers: MutableBufferSequence, work: HandlerWork<IoSignature>, slot: CancellationSlot): void {
+    if (this.leftover.length > 0) return work.complete(false, null, this.#takeLeftover(buffers));
+    if (this.#end !== null) return work.complete(false, this.#end, 0);
     this.pending = buffers;
-    this.#owner = owner;
-    this.startReading();
+    this.#wait(work, slot);
   }
 
   /**
-   * As {@link read}, for a read that has no buffers until bytes arrive: `source` is asked for
-   * them then (at once when bytes are left over), and never when the read ends without bytes.
+   * As {@link SocketReader.read}, for a read that has no buffers until bytes arrive: `source` is
+   * asked for them then (at once when bytes are left over), and never when the read ends without bytes.
    */
-  readLazy(source: ReadTargetSource, owner: ReadOwner): void {
-    if (this.leftover.length > 0) return owner[kReadDone](null, this.#takeLeftover(source.readTarget()), false);
-    if (this.#end !== null) return owner[kReadDone](this.#end, 0, false);
+  readLazy(source: ReadTargetSource, work: HandlerWork<IoSignature>, slot: CancellationSlot): void {
+    if (this.leftover.length > 0) return work.complete(false, null, this.#takeLeftover(source.readTarget()));
+    if (this.#end !== null) return work.complete(false, this.#end, 0);
     this.#source = source;
-    this.#owner = owner;
-    this.startReading();
+    this.#wait(work, slot);
   }
 
-  /** Forgets the pending read without telling its owner; no byte is lost. */
-  cancelRead(): void {
-    if (this.#owner === null) return;
-    this.pending = null;
-    this.#source = null;
-    this.#owner = null;
+  /** Ends the pending read, if any, with `ec` and 0 bytes (posted); no byte is lost. */
+  abort(ec: ErrorCode): void {
+    if (this.#work === null) return;
+    const work = this.#release();
     this.released();
+    work.post(ec, 0);
   }
 
   /**
@@ -93,13 +102,10 @@ export abstract class SocketReader {
   end(ec: ErrorCode): void {
     if (this.#end !== null) return;
     this.#end = ec;
-    const owner = this.#owner;
-    if (owner === null) return;
-    this.pending = null;
-    this.#source = null;
-    this.#owner = null;
+    if (this.#work === null) return;
+    const work = this.#release();
     this.released();
-    owner[kReadDone](ec, 0, true);
+    work.complete(true, ec, 0);
   }
 
   /** Stops listening to the socket (it is being closed). */
@@ -115,7 +121,7 @@ export abstract class SocketReader {
    * @returns whether bytes were left over.
    */
   protected deliver(data: Uint8Array): boolean {
-    if (this.#owner === null) {
+    if (this.#work === null) {
       this.keep(data);
       return true;
     }
@@ -128,11 +134,32 @@ export abstract class SocketReader {
 
   /** Ends the pending read with `n` bytes, which are already in its buffers. */
   protected complete(n: number): void {
-    const owner = this.#owner!;
+    this.#release().complete(true, null, n);
+  }
+
+  #wait(work: HandlerWork<IoSignature>, slot: CancellationSlot): void {
+    this.#work = work;
+    if (slot.isConnected()) {
+      this.#slot = slot;
+      slot.assign((this.#onCancel ??= (type) => {
+        if ((type & CancellationType.all) !== 0) this.abort(error.operationAborted);
+      }));
+    }
+    this.startReading();
+  }
+
+  /** Forgets the pending read (its buffers, source and slot) and returns its work, to complete. */
+  #release(): HandlerWork<IoSignature> {
+    const work = this.#work!;
     this.pending = null;
     this.#source = null;
-    this.#owner = null;
-    owner[kReadDone](null, n, true);
+    this.#work = null;
+    const slot = this.#slot;
+    if (slot !== null) {
+      this.#slot = null;
+      slot.release(this.#onCancel!);
+    }
+    return work;
   }
 
   /**
@@ -158,215 +185,6 @@ export abstract class SocketReader {
       kept.shift();
     }
     return n;
-  }
-}
-
-function firstBuffer(seq: MutableBufferSequence): Uint8Array {
-  return Array.isArray(seq) ? (seq as readonly Uint8Array[])[0] : (seq as Uint8Array);
-}
-
-/** Where reads land when the pending read cannot take them directly. */
-const LANDING_SIZE = 64 * 1024;
-
-/**
- * One landing buffer for every socket: a read's bytes are copied out of it inside the `onread`
- * callback (what does not fit is copied into the socket's leftover), before any other socket can
- * read, so sockets need none of their own. Per socket it cost 64 KiB; 10,000 idle connections
- * measured 24.6 KiB of RSS each with it (bench/idle-memory). The block is never handed to one
- * socket: every handle that last read into it still points at it.
- */
-let sharedLanding: Uint8Array | null = null;
-function landing(): Uint8Array {
-  return (sharedLanding ??= allocUnsafeBytes(LANDING_SIZE));
-}
-
-/**
- * A copy of `bytes` that nothing else writes to. Not `slice()`: on a Node Buffer that is a view,
- * and a view of the landing buffer kept as leftover was overwritten by the next socket's read.
- */
-function copyOf(bytes: Uint8Array): Uint8Array {
-  const copy = allocUnsafeBytes(bytes.length);
-  copy.set(bytes);
-  return copy;
-}
-
-/**
- * How many times one socket may re-point its handle. Each `useUserBuffer` pushes a listener that
- * Node frees only with the socket (about 52 bytes), so re-pointing on every read would grow a
- * long-lived connection's memory without bound. Re-pointing is needed only when a read that was
- * to land in the caller's buffer ends without bytes; past this many, the socket stops offering
- * callers' buffers to Node and every read lands in the landing buffer.
- */
-const MAX_REPOINTS = 16;
-
-// The bits of OnreadReader's state field; the count of re-points is kept above them.
-const stoppedBit = 1;
-const inCallbackBit = 2;
-const repointUnit = 4;
-
-/**
- * Reads at least this big go straight into the caller's buffer. Smaller ones land in the
- * shared landing buffer first: one system call then serves many small reads, which measured
- * faster than one system call per small read (1 KiB reads: ~6 GB/s through the landing buffer
- * against ~2 GB/s direct).
- */
-const DIRECT_READ_MIN = 16 * 1024;
-
-/** The socket's reader, set by {@link OnreadReader.attach} (null once detached). */
-const kReader = Symbol('tsbeast.OnreadReader');
-interface ReaderSocket extends Socket {
-  [kReader]?: OnreadReader | null;
-}
-
-/**
- * The reader whose socket Node asks next where its bytes go. Node calls the `onread` buffer
- * function with no `this`, always synchronously right after the socket's `onread` callback, and
- * once while a new socket takes its handle (inside the `net.Socket` constructor or
- * `net.connect`, after {@link OnreadReader.options}): both set this just before. One function for
- * every socket, where a method bound per socket cost each connection a function of its own
- * (48 bytes, bench/idle-memory).
- */
-let asking: OnreadReader | null = null;
-
-/**
- * Node's `onread` callback, shared by every socket: Node calls it with the socket as `this`.
- * Bytes read after the reader let go of the socket (it is being closed) have no read to go to:
- * returning `false` stops reading.
- */
-function onreadCallback(this: ReaderSocket, n: number): boolean {
-  const reader = this[kReader];
-  if (reader === undefined || reader === null) {
-    asking = null;
-    return false;
-  }
-  const more = OnreadReader.onRead(reader, n);
-  // Set after the reads this completed ran their handlers, which may have opened other sockets.
-  asking = reader;
-  return more;
-}
-
-/** Node's `onread` buffer function, shared by every socket: where the asking reader's next read lands. */
-function onreadBuffer(): Uint8Array {
-  const reader = asking;
-  asking = null;
-  return reader === null ? landing() : OnreadReader.nextTarget(reader);
-}
-
-/**
- * The `onread` engine. Node calls `options.buffer` after every read to learn where the next read
- * lands: the pending read's own first buffer when it is big enough (zero copy), else a landing
- * buffer the reader owns. Returning `false` from `options.callback` stops reading while bytes
- * are left over, so at most one landing buffer of bytes is read ahead.
- *
- * A read that ends without bytes (cancelled) must not leave the handle pointing at the caller's
- * buffer: it re-points the handle with `useUserBuffer`, the method behind `onread` on Node's TCP
- * handle, which costs memory until the socket closes (see MAX_REPOINTS). Where that method is
- * missing, reads always land in the landing buffer.
- */
-export class OnreadReader extends SocketReader {
-  #socket: Socket | null = null;
-  /** Where the handle reads into; null: the landing buffer, as Node was told before any read. */
-  #target: Uint8Array | null = null;
-  /**
-   * Reading stopped (bit 0), inside the `onread` callback (bit 1), and above them how many times
-   * the handle was re-pointed (see MAX_REPOINTS): one field rather than three, as every
-   * connection holds a reader (bench/idle-memory).
-   */
-  #bits = 0;
-
-  /**
-   * What to pass to Node as the socket's `onread` option, just before the socket is created
-   * with it: Node asks for the first buffer while the socket takes its handle. Both functions
-   * are shared by every socket (see {@link asking}); Node keeps only the functions, so the
-   * options object goes once the socket is made.
-   */
-  options(): OnReadOpts {
-    asking = this;
-    return { buffer: onreadBuffer, callback: onreadCallback };
-  }
-
-  /** Where the next read of `reader`'s socket lands (Node's `onread` buffer function). */
-  static nextTarget(reader: OnreadReader): Uint8Array {
-    return reader.#chooseTarget();
-  }
-
-  /** Starts watching `socket` (connected, created with {@link OnreadReader.options}). */
-  attach(socket: Socket): void {
-    this.#socket = socket;
-    (socket as ReaderSocket)[kReader] = this;
-  }
-
-  override detach(): void {
-    if (this.#socket !== null) (this.#socket as ReaderSocket)[kReader] = null;
-    this.#socket = null;
-  }
-
-  /** The `onread` callback of the socket this reader is attached to. */
-  static onRead(reader: OnreadReader, n: number): boolean {
-    return reader.#onRead(n);
-  }
-
-  // A read started outside a callback lands where the handle points, which is then always the
-  // landing buffer: Node asks for the next target after every callback, and `released` moves the
-  // handle off a cancelled read's buffer. Its first bytes are copied; the reads after it, started
-  // from callbacks, are direct again. Re-pointing here instead leaked a listener per read.
-  protected override startReading(): void {
-    if ((this.#bits & stoppedBit) !== 0 && this.#socket !== null) {
-      this.#bits &= ~stoppedBit;
-      this.#socket.resume();
-    }
-  }
-
-  // Outside a callback the handle may still point at the caller's buffer, which the read no
-  // longer owns: bytes must not land there. Inside one, Node asks for the next target anyway.
-  protected override released(): void {
-    if ((this.#bits & inCallbackBit) !== 0 || this.#target === sharedLanding || this.#target === null) return;
-    const h = this.#handle();
-    if (h === null) return;
-    this.#bits += repointUnit;
-    h.useUserBuffer((this.#target = landing()));
-  }
-
-  protected override keep(bytes: Uint8Array): void {
-    super.keep(sharedLanding !== null && bytes.buffer === sharedLanding.buffer ? copyOf(bytes) : bytes);
-  }
-
-  // Node's TCP handle, when it can re-point its reads (net/node-internals.ts, 3).
-  #handle(): UserBufferHandle | null {
-    return userBufferHandle(this.#socket);
-  }
-
-  #chooseTarget(): Uint8Array {
-    const p = this.pending;
-    const first = p === null ? null : firstBuffer(p);
-    if (first !== null && first.length >= DIRECT_READ_MIN && this.#bits < MAX_REPOINTS * repointUnit && this.#handle() !== null) {
-      return (this.#target = first);
-    }
-    return (this.#target = landing());
-  }
-
-  // Node passes the buffer its last `options.buffer` call returned, which is stale after a
-  // `useUserBuffer`; `#target` is where the handle really read into.
-  #onRead(n: number): boolean {
-    this.#bits |= inCallbackBit;
-    try {
-      const p = this.pending;
-      const landed = this.#target;
-      if (landed === null || landed === sharedLanding) {
-        this.deliver(landing().subarray(0, n));
-      } else if (p !== null && landed === firstBuffer(p)) {
-        this.complete(n);
-      } else if (landed !== null) {
-        // Bytes in a buffer no read owns any more (cannot happen while re-pointing works):
-        // keep a copy rather than lose them.
-        this.keep(copyOf(landed.subarray(0, n)));
-      }
-      if (this.leftover.length === 0) return true;
-      this.#bits |= stoppedBit;
-      return false;
-    } finally {
-      this.#bits &= ~inCallbackBit;
-    }
   }
 }
 

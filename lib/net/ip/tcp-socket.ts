@@ -1,101 +1,40 @@
 /**
  * TcpSocket: Asio's `ip::tcp::socket` over a Node `net.Socket`, an AsyncStream for the layers
- * above (WebSocket, TLS, the free read/write functions). It holds the connection's state and the
- * three kinds of operation (connect, read, write); the byte shuffling of reads lives in
- * `socket-reader.ts`. It must never complete a handler inside its initiating call, never lose a
- * byte between reads, and never leave a per-operation listener on the Node socket.
+ * above (WebSocket, TLS, the free read/write functions). It holds the connection's state and
+ * starts its operations; each pending one lives with its side: a connect in `socket-connect.ts`,
+ * a read in `socket-reader.ts`, a write in `socket-writer.ts`. It must never complete a handler
+ * inside its initiating call, never lose a byte between reads, and never leave a per-operation
+ * listener on the Node socket.
  *
  * Node listeners: a connect adds `'connect'` and `'error'` and removes both when it completes;
  * while connected, the socket carries exactly one `'error'`, `'end'` and `'close'` listener of
- * ours (plus `'data'` for an adopted socket), removed by `close()`.
+ * ours (`socket-events.ts`; plus `'data'` for an adopted socket), removed by `close()`.
  */
 
 import * as net from 'node:net';
-import { WriteBatch } from './write-batch.js';
 import { getAssociatedCancellationSlot, type Handler } from '../associators.js';
-import { bufferSequence, copyBufferSequence, type ConstBufferSequence, type MutableBufferSequence } from '../buffer.js';
-import { CancellationType, type CancellationHandler, type CancellationSlot } from '../cancellation.js';
-import { error, fromNodeError, SystemError, type ErrorCode } from '../error.js';
+import { copyBufferSequence, type ConstBufferSequence, type MutableBufferSequence } from '../buffer.js';
+import { error, fromNodeError, SystemError } from '../error.js';
 import { toExecutor, type Executor, type ExecutorLike } from '../executor.js';
 import { HandlerWork } from '../handler-work.js';
 import type { AsyncStream, IoSignature, LazyReadStream, ReadTargetSource } from '../stream.js';
 import { asyncInitiate, type AsyncResult, type CompletionToken, type TokenCheck, type UsePromise } from '../token.js';
 import { Endpoint } from './endpoint.js';
-import { openAccepted, startConnect, takeOver, type ConnectAttempt } from './socket-open.js';
-import { DataReader, kReadDone, OnreadReader, type ReadOwner, type SocketReader } from './socket-reader.js';
+import { openAccepted, takeOver } from './socket-open.js';
+import { kConnectDone, PendingConnect, type ConnectOwner, type ConnectSignature } from './socket-connect.js';
+import { OnreadReader } from './onread-reader.js';
+import { DataReader, readTarget, type SocketReader } from './socket-reader.js';
+import { nonEmpty, SocketWriter } from './socket-writer.js';
+import { optionIn, ShutdownType, socketOption, withOption, type SocketOption } from './socket-option.js';
+import { kSocketEvent, listenTo, stopListening, type SocketEventOwner } from './socket-events.js';
 import { trackOperations } from '../handler-tracking.js';
 
-/** Which direction {@link TcpSocket.shutdown} closes (Asio's `shutdown_type`). */
-export const ShutdownType = Object.freeze({ receive: 0, send: 1, both: 2 } as const);
-/** One of {@link ShutdownType}'s values. */
-export type ShutdownType = (typeof ShutdownType)[keyof typeof ShutdownType];
+export { ShutdownType, type SocketOption, type ConnectSignature };
 
-/** A socket option for {@link TcpSocket.setOption}: `TcpSocket.noDelay(true)`, `TcpSocket.keepAlive(true)`. */
-export interface SocketOption {
-  readonly name: 'noDelay' | 'keepAlive';
-  readonly value: boolean;
-}
-
-// The four option values, made once: servers set one on every connection they accept.
-const noDelayOn: SocketOption = Object.freeze({ name: 'noDelay', value: true });
-const noDelayOff: SocketOption = Object.freeze({ name: 'noDelay', value: false });
-const keepAliveOn: SocketOption = Object.freeze({ name: 'keepAlive', value: true });
-const keepAliveOff: SocketOption = Object.freeze({ name: 'keepAlive', value: false });
-
-/** The completion signature of {@link TcpSocket.asyncConnect}. */
-export type ConnectSignature = [ec: ErrorCode | null];
-
-interface Op<A extends readonly unknown[]> {
-  readonly work: HandlerWork<A>;
-  readonly slot: CancellationSlot;
-  readonly onCancel: CancellationHandler;
-}
-interface WriteOp extends Op<IoSignature> {
-  readonly total: number;
-}
-interface ConnectOp extends Op<ConnectSignature> {
-  readonly attempt: ConnectAttempt;
-}
-
-const nonEmpty = (seq: ConstBufferSequence): readonly Uint8Array[] => {
-  const list = bufferSequence(seq);
-  return list.every((b) => b.length > 0) ? list : list.filter((b) => b.length > 0);
-};
-
-// The three listeners every connected socket carries, shared by all sockets: Node calls them
-// with the socket as `this`, which names its TcpSocket. Bound per socket, they cost three
-// closures and their contexts per connection (bench/idle-memory).
-const kOwner = Symbol('tsbeast.TcpSocket');
-interface OwnedSocket extends net.Socket {
-  [kOwner]?: TcpSocket | null;
-}
-function onSocketError(this: OwnedSocket, err: Error): void {
-  const owner = this[kOwner];
-  if (owner != null) TcpSocket.onError(owner, err);
-}
-function onSocketEnd(this: OwnedSocket): void {
-  const owner = this[kOwner];
-  if (owner != null) TcpSocket.onEnd(owner);
-}
-function onSocketClose(this: OwnedSocket): void {
-  const owner = this[kOwner];
-  if (owner != null) TcpSocket.onClose(owner);
-}
-
-// The bits of TcpSocket's state field. Each option has a bit saying it was set, and the bit
-// above it holds its value.
+// The bits of TcpSocket's state field below the options' (see socket-option.ts).
 const connectedBit = 1;
 const readShutBit = 2;
 const sendShutBit = 4;
-const optionSetBit: Readonly<Record<SocketOption['name'], number>> = { noDelay: 8, keepAlive: 32 };
-
-// A single buffer is read into as it is: the pending read of an idle connection then holds no
-// array, and the copy into it takes bufferCopy's single-buffer path.
-const readTarget = (seq: MutableBufferSequence): MutableBufferSequence | null => {
-  if (!Array.isArray(seq)) return (seq as Uint8Array).length > 0 ? seq : null;
-  const list = nonEmpty(seq);
-  return list.length > 0 ? list : null;
-};
 
 /**
  * A TCP connection. Reads and writes follow Asio: `asyncReadSome` completes with at least one
@@ -112,25 +51,18 @@ const readTarget = (seq: MutableBufferSequence): MutableBufferSequence | null =>
  * await asyncWrite(sock, buffer('hello'));
  * ```
  */
-export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
+export class TcpSocket implements AsyncStream, LazyReadStream, ConnectOwner, SocketEventOwner {
   readonly #executor: Executor;
   #socket: net.Socket | null = null;
   #reader: SocketReader | null = null;
-  #batch: WriteBatch | null = null;
-  #error: ErrorCode | null = null;
+  #writer: SocketWriter | null = null;
   /**
    * Connected, read side shut, send side shut, and the two options set by the caller (each a
    * bit saying it was set and one for its value; unset: the system default), as bits of one
    * field: every connection holds them, as five fields they cost 32 bytes more (bench/idle-memory).
    */
   #bits = 0;
-  #connect: ConnectOp | null = null;
-  // The pending read, as fields rather than an op object with closures of its own: an idle
-  // connection always has one (bench/idle-memory). The slot is kept only when connected.
-  #read: HandlerWork<IoSignature> | null = null;
-  #readSlot: CancellationSlot | null = null;
-  #onReadCancel: CancellationHandler | null = null;
-  #write: WriteOp | null = null;
+  #connect: PendingConnect | null = null;
 
   /** @param executor - the I/O executor (an `IoContext` or any executor). The socket starts closed. */
   constructor(executor: ExecutorLike) {
@@ -177,12 +109,12 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
 
   /** The option that turns Nagle's algorithm off (`true`) or on (Asio's `tcp::no_delay`). */
   static noDelay(value: boolean): SocketOption {
-    return value ? noDelayOn : noDelayOff;
+    return socketOption('noDelay', value);
   }
 
   /** The option that turns TCP keep-alive probes on or off (Asio's `socket_base::keep_alive`). */
   static keepAlive(value: boolean): SocketOption {
-    return value ? keepAliveOn : keepAliveOff;
+    return socketOption('keepAlive', value);
   }
 
   /** The socket's I/O executor. */
@@ -198,7 +130,7 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
   /** The Node socket underneath, or `null` when closed (Asio's `native_handle`). */
   nativeHandle(): net.Socket | null {
     // Whoever writes to the Node socket directly must come after the bytes already written here.
-    this.#batch?.flush();
+    this.#writer?.flush();
     return this.#socket;
   }
 
@@ -216,15 +148,15 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
 
   /** Sets a socket option; before the socket is connected, it is applied when it connects. */
   setOption(option: SocketOption): void {
-    const set = optionSetBit[option.name];
-    this.#bits = (this.#bits & ~(set | (set << 1))) | set | (option.value ? set << 1 : 0);
-    if ((this.#bits & connectedBit) !== 0 && this.#socket !== null) this.#applyOption(this.#socket, option.name, option.value);
+    this.#bits = withOption(this.#bits, option);
+    const s = (this.#bits & connectedBit) !== 0 ? this.#socket : null;
+    if (s !== null && option.name === 'noDelay') s.setNoDelay(option.value);
+    else if (s !== null) s.setKeepAlive(option.value);
   }
 
   /** The value last set for an option (`undefined`: the system default). */
   getOption(name: SocketOption['name']): boolean | undefined {
-    const set = optionSetBit[name];
-    return (this.#bits & set) === 0 ? undefined : (this.#bits & (set << 1)) !== 0;
+    return optionIn(this.#bits, name);
   }
 
   /**
@@ -367,11 +299,11 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
     const s = this.#connectedSocket('shutdown');
     if (what !== ShutdownType.send) {
       this.#bits |= readShutBit;
-      this.#abortRead(error.eof);
+      this.#reader?.abort(error.eof);
     }
     if (what !== ShutdownType.receive && (this.#bits & sendShutBit) === 0) {
       this.#bits |= sendShutBit;
-      this.#batch?.flush();
+      this.#writer?.flush();
       s.end();
     }
   }
@@ -381,9 +313,9 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
    * a pending write is cancelled as by a terminal request (see {@link TcpSocket.asyncWriteSome}).
    */
   cancel(): void {
-    if (this.#connect !== null) this.#abortConnect(this.#connect);
-    this.#abortRead(error.operationAborted);
-    if (this.#write !== null) this.#abortWrite(this.#write);
+    this.#connect?.abort();
+    this.#reader?.abort(error.operationAborted);
+    this.#writer?.abort(this);
   }
 
   /**
@@ -393,22 +325,17 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
   close(): void {
     const s = this.#socket;
     if (s === null) return;
-    if (this.#connect !== null) return this.#abortConnect(this.#connect);
-    this.#abortRead(error.operationAborted);
-    const w = this.#write;
-    if (w !== null) this.#finish(w, 'post', () => (this.#write = null), error.operationAborted, 0);
-    s.off('error', onSocketError);
-    s.off('end', onSocketEnd);
-    s.off('close', onSocketClose);
-    (s as OwnedSocket)[kOwner] = null;
+    if (this.#connect !== null) return this.#connect.abort();
+    this.#reader?.abort(error.operationAborted);
+    this.#writer?.end('post', error.operationAborted);
+    stopListening(s);
     this.#reader?.detach();
     this.#socket = null;
     this.#reader = null;
     this.#bits &= ~(connectedBit | readShutBit | sendShutBit);
-    this.#error = null;
     // Like bytes already in the kernel's send buffer, batched bytes still go out before the close.
-    this.#batch?.flush();
-    this.#batch = null;
+    this.#writer?.flush();
+    this.#writer = null;
     s.destroy();
   }
 
@@ -417,13 +344,10 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
   #attach(socket: net.Socket, reader: SocketReader): void {
     if (reader instanceof OnreadReader) reader.attach(socket);
     this.#socket = socket;
-    this.#batch = new WriteBatch(socket);
+    this.#writer = new SocketWriter(socket);
     this.#reader = reader;
     this.#bits |= connectedBit;
-    (socket as OwnedSocket)[kOwner] = this;
-    socket.on('error', onSocketError);
-    socket.on('end', onSocketEnd);
-    socket.on('close', onSocketClose);
+    listenTo(socket, this);
     // Nagle's algorithm off unless asked for: a message sent as several frames would otherwise
     // wait for the peer's delayed ACK (about 40 ms, 90 ms measured for 4 KiB frames). Small
     // writes are already coalesced per tick by the write batch. (Asio leaves it on.)
@@ -432,191 +356,80 @@ export class TcpSocket implements AsyncStream, LazyReadStream, ReadOwner {
     if (keepAlive !== undefined) socket.setKeepAlive(keepAlive);
   }
 
-  #applyOption(socket: net.Socket, name: SocketOption['name'], value: boolean): void {
-    if (name === 'noDelay') socket.setNoDelay(value);
-    else socket.setKeepAlive(value);
-  }
-
   #connectedSocket(what: string): net.Socket {
     if (this.#socket === null) throw new SystemError(error.badDescriptor, `TcpSocket.${what}`);
     if ((this.#bits & connectedBit) === 0) throw new SystemError(error.notConnected, `TcpSocket.${what}`);
     return this.#socket;
   }
 
-  /** @internal The Node socket's `'error'` event. */
-  static onError(owner: TcpSocket, err: Error): void {
-    const ec = fromNodeError(err);
-    owner.#error ??= ec;
-    owner.#reader?.end(ec);
-  }
-
-  /** @internal The Node socket's `'end'` event. */
-  static onEnd(owner: TcpSocket): void {
-    owner.#reader?.end(error.eof);
-  }
-
-  /**
-   * @internal The Node socket's `'close'` event: destroyed without an error event (e.g. a
-   * cancelled write destroyed it), nothing more comes.
-   */
-  static onClose(owner: TcpSocket): void {
-    const ec = owner.#error ?? error.operationAborted;
-    owner.#reader?.end(ec);
-    const w = owner.#write;
-    if (w !== null) owner.#finish(w, true, () => (owner.#write = null), ec, 0);
-  }
-
-  /** Releases the slot and submits the handler: from I/O (`true`), inline start (`false`) or posted. */
-  #finish<A extends readonly unknown[]>(op: Op<A>, how: boolean | 'post', clear: () => void, ...args: A): void {
-    clear();
-    op.slot.release(op.onCancel);
-    if (how === 'post') op.work.post(...args);
-    else op.work.complete(how, ...args);
+  /** The Node socket's events. Not for users: the key is not exported. */
+  [kSocketEvent](event: 'error' | 'end' | 'close', err?: Error): void {
+    if (event === 'error') {
+      const ec = fromNodeError(err);
+      this.#writer?.fail(ec);
+      this.#reader?.end(ec);
+    } else if (event === 'end') {
+      this.#reader?.end(error.eof);
+    } else {
+      // Destroyed, possibly without an error event (e.g. a cancelled write destroyed it): nothing more comes.
+      const ec = this.#writer?.error() ?? error.operationAborted;
+      this.#reader?.end(ec);
+      this.#writer?.end(true, ec);
+    }
   }
 
   #initiateConnect(endpoint: Endpoint, handler: Handler<ConnectSignature>): void {
     const work = new HandlerWork(handler, this.#executor);
     if (this.#connect !== null) return work.complete(false, error.alreadyStarted);
     if (this.#socket !== null) return work.complete(false, error.alreadyConnected);
-    const slot = getAssociatedCancellationSlot(handler);
-    let attempt: ConnectAttempt;
-    try {
-      attempt = startConnect(endpoint, (err) => {
-        this.#finish(op, true, () => {
-          this.#connect = null;
-          if (err === null) this.#attach(attempt.socket, attempt.reader);
-          else this.#socket = null;
-        }, err === null ? null : fromNodeError(err));
-      });
-    } catch (err) {
-      return work.complete(false, fromNodeError(err));
-    }
-    const op: ConnectOp = {
-      work,
-      slot,
-      attempt,
-      onCancel: (type) => {
-        if ((type & CancellationType.terminal) !== 0 && this.#connect === op) this.#abortConnect(op);
-      },
-    };
-    this.#socket = attempt.socket;
+    const op = PendingConnect.start(endpoint, work, handler, this);
+    if (op === null) return;
+    this.#socket = op.socket();
     this.#connect = op;
-    if (slot.isConnected()) slot.assign(op.onCancel);
   }
 
-  #abortConnect(op: ConnectOp): void {
-    this.#finish(op, 'post', () => {
-      this.#connect = null;
-      this.#socket = null;
-      op.attempt.abort();
-    }, error.operationAborted);
+  /** How the pending connect ended. Not for users: the key is not exported. */
+  [kConnectDone](socket: net.Socket | null, reader: OnreadReader | null): void {
+    this.#connect = null;
+    if (socket !== null) this.#attach(socket, reader!);
+    else this.#socket = null;
   }
 
   /** Starts a read into `buffers`, or (with `buffers` null) into what `source` gives. */
   #initiateRead(buffers: MutableBufferSequence | null, handler: Handler<IoSignature>, source?: ReadTargetSource): void {
     const work = new HandlerWork(handler, this.#executor);
-    if (this.#read !== null) return work.complete(false, error.alreadyStarted, 0);
     const reader = this.#reader;
+    if (reader !== null && reader.reading()) return work.complete(false, error.alreadyStarted, 0);
     if (reader === null) return work.complete(false, this.#socket === null ? error.badDescriptor : error.notConnected, 0);
     const target = buffers === null ? null : readTarget(buffers);
     if (target === null && buffers !== null) return work.complete(false, null, 0);
     if ((this.#bits & readShutBit) !== 0) return work.complete(false, error.eof, 0);
     const slot = getAssociatedCancellationSlot(handler);
-    this.#read = work;
-    if (slot.isConnected()) {
-      this.#readSlot = slot;
-      slot.assign((this.#onReadCancel ??= (type) => {
-        if ((type & CancellationType.all) !== 0) this.#abortRead(error.operationAborted);
-      }));
-    }
-    if (target !== null) reader.read(target, this);
-    else reader.readLazy(source!, this);
-  }
-
-  /**
-   * The reader's answer, only ever for the read it holds: the pending one. Not for users: the key
-   * is not exported (and not marked internal, since `ReadOwner` needs it in the declarations).
-   */
-  [kReadDone](ec: ErrorCode | null, n: number, fromIo: boolean): void {
-    if (this.#read !== null) this.#finishRead(fromIo, ec, n);
-  }
-
-  #abortRead(ec: ErrorCode): void {
-    if (this.#read === null) return;
-    this.#reader?.cancelRead();
-    this.#finishRead('post', ec, 0);
-  }
-
-  /** As {@link TcpSocket.#finish}, for the pending read. */
-  #finishRead(how: boolean | 'post', ec: ErrorCode | null, n: number): void {
-    const work = this.#read!;
-    this.#read = null;
-    const slot = this.#readSlot;
-    if (slot !== null) {
-      this.#readSlot = null;
-      slot.release(this.#onReadCancel!);
-    }
-    if (how === 'post') work.post(ec, n);
-    else work.complete(how, ec, n);
+    if (target !== null) reader.read(target, work, slot);
+    else reader.readLazy(source!, work, slot);
   }
 
   #initiateWrite(buffers: ConstBufferSequence, handler: Handler<IoSignature>): void {
     const work = new HandlerWork(handler, this.#executor);
-    if (this.#write !== null) return work.complete(false, error.alreadyStarted, 0);
+    const writer = this.#writer;
+    if (writer !== null && writer.writing()) return work.complete(false, error.alreadyStarted, 0);
     const s = this.#socket;
     if (s === null) return work.complete(false, error.badDescriptor, 0);
     if ((this.#bits & connectedBit) === 0) return work.complete(false, error.notConnected, 0);
     const list = nonEmpty(buffers);
     if (list.length === 0) return work.complete(false, null, 0);
     if ((this.#bits & sendShutBit) !== 0) return work.complete(false, error.brokenPipe, 0);
-    if (this.#error !== null) return work.complete(false, this.#error, 0);
+    const failed = writer!.error();
+    if (failed !== null) return work.complete(false, failed, 0);
     if (s.destroyed) return work.complete(false, error.brokenPipe, 0);
     let total = 0;
     for (const b of list) total += b.length;
-    const batch = this.#batch!;
-    if (batch.accepts(total)) {
+    if (writer!.accepts(total)) {
       // Copied: the bytes are ours, so the write is complete (the next op learns of a failure).
-      batch.append(list, total);
+      writer!.append(list, total);
       return work.complete(false, null, total);
     }
-    batch.flush();
-    const slot = getAssociatedCancellationSlot(handler);
-    const op: WriteOp = {
-      work,
-      slot,
-      total,
-      onCancel: (type) => {
-        if ((type & CancellationType.terminal) !== 0 && this.#write === op) this.#abortWrite(op);
-      },
-    };
-    this.#write = op;
-    if (slot.isConnected()) slot.assign(op.onCancel);
-    let inside = true;
-    const done = (err?: Error | null): void => {
-      if (this.#write !== op) return;
-      const ec = err === undefined || err === null ? null : (this.#error ?? fromNodeError(err));
-      this.#finish(op, !inside, () => (this.#write = null), ec, ec === null ? total : 0);
-    };
-    if (list.length === 1) {
-      s.write(list[0], done);
-    } else {
-      s.cork();
-      const last = list.length - 1;
-      for (let i = 0; i < last; i++) s.write(list[i]);
-      s.write(list[last], done);
-      s.uncork();
-    }
-    inside = false;
-  }
-
-  #abortWrite(op: WriteOp): void {
-    const s = this.#socket;
-    // Nothing left in Node's queue: every byte reached the kernel, the cancellation is too late.
-    const sent = s !== null && s.writableLength === 0;
-    this.#finish(op, 'post', () => (this.#write = null), sent ? null : error.operationAborted, sent ? op.total : 0);
-    // Queued bytes cannot be recalled: the connection goes, and the socket is closed with it
-    // (isOpen() false, a pending read aborted), as a close() would leave it.
-    if (!sent) this.close();
+    writer!.write(list, total, work, handler, this);
   }
 }
 

@@ -59,7 +59,7 @@ export class WriteBatch {
   #scheduled = false;
   #next = firstBatch;
 
-  constructor(private readonly socket: net.Socket) {}
+  constructor(protected readonly socket: net.Socket) {}
 
   /** Whether a write of `n` bytes may be taken into the batch now. */
   accepts(n: number): boolean {

@@ -49,27 +49,30 @@ export class TlsConnection {
     this.#started = started;
     this.#serverVerifyMode = serverVerifyMode;
     this.#onChange = onChange;
-    const t = started.socket;
-    t.on('readable', this.#onReadable);
-    t.on('end', this.#onEnd);
-    t.on('finish', this.#onFinish);
-    t.on('error', this.#onError);
-    // Before a server socket of our own releases control, Node reports its errors only here.
-    t.on('_tlsError', this.#onError);
-    t.on('close', this.#onClose);
-    t.once(started.secureEvent, this.#onSecure);
+    started.socket.on('error', this.#onError);
+    for (const [event, listener] of this.#listeners()) started.socket.on(event, listener);
     started.duplex?.watchEof();
   }
 
   /** Stops listening, except for errors (one after this must not become an uncaught exception). */
   detach(): void {
-    const t = this.socket;
-    t.off('readable', this.#onReadable);
-    t.off('end', this.#onEnd);
-    t.off('finish', this.#onFinish);
-    t.off('_tlsError', this.#onError);
-    t.off('close', this.#onClose);
-    t.off(this.#started.secureEvent, this.#onSecure);
+    for (const [event, listener] of this.#listeners()) this.socket.off(event, listener);
+  }
+
+  /**
+   * The listeners {@link TlsConnection.detach} removes, by event. The secure event comes once per
+   * socket, so a plain listener does what `once` would.
+   */
+  #listeners(): [event: string, listener: (arg: unknown) => void][] {
+    return [
+      ['readable', this.#onReadable],
+      ['end', this.#onEnd],
+      ['finish', this.#onFinish],
+      // Before a server socket of our own releases control, Node reports its errors only here.
+      ['_tlsError', this.#onError],
+      ['close', this.#onClose],
+      [this.#started.secureEvent, this.#onSecure],
+    ];
   }
 
   /** Destroys the TLS socket (and, through it, the transport). */
