@@ -21,16 +21,8 @@ import { makeBoundToken, type BoundToken, type CompletionToken, type UsePromise 
  * ```
  */
 export function cancelAfter(ms: number): BoundToken<UsePromise>;
-export function cancelAfter<T extends CompletionToken | ((...args: never[]) => void)>(
-  ms: number,
-  token: T,
-  type?: CancellationType,
-): BoundToken<T>;
-export function cancelAfter(
-  ms: number,
-  token?: unknown,
-  type: CancellationType = CancellationType.terminal,
-): BoundToken<unknown> {
+export function cancelAfter<T extends CompletionToken | ((...args: never[]) => void)>(ms: number, token: T, type?: CancellationType): BoundToken<T>;
+export function cancelAfter(ms: number, token?: unknown, type: CancellationType = CancellationType.terminal): BoundToken<unknown> {
   return cancelWhen(() => steadyNow() + ms, token, type);
 }
 

@@ -20,11 +20,7 @@ import type { BoundToken, CompletionToken, UsePromise } from './token.js';
  * ```
  */
 export function cancelAt(time: number): BoundToken<UsePromise>;
-export function cancelAt<T extends CompletionToken | ((...args: never[]) => void)>(
-  time: number,
-  token: T,
-  type?: CancellationType,
-): BoundToken<T>;
+export function cancelAt<T extends CompletionToken | ((...args: never[]) => void)>(time: number, token: T, type?: CancellationType): BoundToken<T>;
 export function cancelAt(time: number, token?: unknown, type: CancellationType = CancellationType.terminal): BoundToken<unknown> {
   return cancelWhen(() => time, token, type);
 }

@@ -69,10 +69,7 @@ function isDynamicBuffer(x: MutableBufferSequence | DynamicBuffer): x is Dynamic
 }
 
 /** Splits the optional condition from the token. */
-function args<A extends readonly unknown[]>(
-  a: CompletionCondition | TokenFor<A> | undefined,
-  b: TokenFor<A> | undefined,
-): [CompletionCondition, TokenFor<A> | undefined] {
+function args<A extends readonly unknown[]>(a: CompletionCondition | TokenFor<A> | undefined, b: TokenFor<A> | undefined): [CompletionCondition, TokenFor<A> | undefined] {
   return isCondition(a) ? [a, b] : [all, a];
 }
 
@@ -152,12 +149,7 @@ export function asyncRead(stream: AsyncReadStream, buffers: MutableBufferSequenc
  * @param condition When the transfer is done (see {@link transferAll}, {@link transferAtLeast},
  *   {@link transferExactly}); it also bounds each step.
  */
-export function asyncRead(
-  stream: AsyncReadStream,
-  buffers: MutableBufferSequence | DynamicBuffer,
-  condition: CompletionCondition,
-  handler: Handler<IoSignature>,
-): void;
+export function asyncRead(stream: AsyncReadStream, buffers: MutableBufferSequence | DynamicBuffer, condition: CompletionCondition, handler: Handler<IoSignature>): void;
 /**
  * {@inheritDoc asyncRead:0}
  * @param token Any completion token; the Promise token when omitted. The result is what the
@@ -234,12 +226,7 @@ export function asyncWrite(stream: AsyncWriteStream, buffers: ConstBufferSequenc
  * @param condition When the transfer is done (see {@link transferAll}, {@link transferAtLeast},
  *   {@link transferExactly}); it also bounds each step.
  */
-export function asyncWrite(
-  stream: AsyncWriteStream,
-  buffers: ConstBufferSequence,
-  condition: CompletionCondition,
-  handler: Handler<IoSignature>,
-): void;
+export function asyncWrite(stream: AsyncWriteStream, buffers: ConstBufferSequence, condition: CompletionCondition, handler: Handler<IoSignature>): void;
 /**
  * {@inheritDoc asyncWrite:0}
  * @param token Any completion token; the Promise token when omitted. The result is what the
@@ -262,12 +249,7 @@ export function asyncWrite<T extends CompletionToken = UsePromise>(
   condition: CompletionCondition,
   token?: T & TokenCheck<T, IoSignature>,
 ): AsyncResult<T, IoSignature>;
-export function asyncWrite(
-  stream: AsyncWriteStream,
-  buffers: ConstBufferSequence,
-  a?: CompletionCondition | TokenFor<IoSignature>,
-  b?: TokenFor<IoSignature>,
-): unknown {
+export function asyncWrite(stream: AsyncWriteStream, buffers: ConstBufferSequence, a?: CompletionCondition | TokenFor<IoSignature>, b?: TokenFor<IoSignature>): unknown {
   const [condition, token] = args<IoSignature>(a, b);
   return transferSequence(stream, buffers, condition, token, (some, h) => stream.asyncWriteSome(some, h));
 }
@@ -332,12 +314,7 @@ function search(b: DynamicBuffer, delim: Uint8Array, from: number): number {
  * operation completes with `operationAborted` and 0, the bytes read staying in the buffer (a
  * later call searches them first). `total` alone is ignored.
  */
-export function asyncReadUntil(
-  stream: AsyncReadStream,
-  buffer: DynamicBuffer,
-  delim: string | Uint8Array,
-  handler: Handler<IoSignature>,
-): void;
+export function asyncReadUntil(stream: AsyncReadStream, buffer: DynamicBuffer, delim: string | Uint8Array, handler: Handler<IoSignature>): void;
 /**
  * {@inheritDoc asyncReadUntil:0}
  * @param token Any completion token; the Promise token when omitted. The result is what the
@@ -349,12 +326,7 @@ export function asyncReadUntil<T extends CompletionToken = UsePromise>(
   delim: string | Uint8Array,
   token?: T & TokenCheck<T, IoSignature>,
 ): AsyncResult<T, IoSignature>;
-export function asyncReadUntil(
-  stream: AsyncReadStream,
-  buffer: DynamicBuffer,
-  delim: string | Uint8Array,
-  token?: TokenFor<IoSignature>,
-): unknown {
+export function asyncReadUntil(stream: AsyncReadStream, buffer: DynamicBuffer, delim: string | Uint8Array, token?: TokenFor<IoSignature>): unknown {
   const needle = typeof delim === 'string' ? Buffer.from(delim, 'utf8') : delim;
   return asyncCompose<IoSignature, TokenFor<IoSignature> | undefined>(function* (self) {
     enablePartial(self);

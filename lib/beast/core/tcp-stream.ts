@@ -370,12 +370,7 @@ export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer
 
   // ------------------------------------------------------------------------------------------
 
-  #transfer(
-    kind: 'read' | 'write',
-    buffers: ConstBufferSequence,
-    handler: Handler<IoSignature>,
-    start: (done: Handler<IoSignature>) => void,
-  ): void {
+  #transfer(kind: 'read' | 'write', buffers: ConstBufferSequence, handler: Handler<IoSignature>, start: (done: Handler<IoSignature>) => void): void {
     // Empty buffers: Beast lets the no-op through even while the side is busy (a TLS layer above
     // may issue one), so it completes with 0 without touching the deadline. On an open socket with
     // the deadline still ahead, Beast's socket completes it with 0 too: answered here, since an
@@ -395,12 +390,7 @@ export class TcpStream implements AsyncStream, LazyReadStream, NativeSocketLayer
    * user's handler with the socket's result, the timeout replacing its error when the deadline
    * closed the socket. `failed` is the result shape used when the operation is refused.
    */
-  #run<A extends [ErrorCode | null, ...unknown[]]>(
-    kind: OperationKind,
-    handler: Handler<A>,
-    failed: A,
-    start: (done: Handler<A>) => void,
-  ): void {
+  #run<A extends [ErrorCode | null, ...unknown[]]>(kind: OperationKind, handler: Handler<A>, failed: A, start: (done: Handler<A>) => void): void {
     const work = new HandlerWork(handler, this.getExecutor());
     const scope = this.beginOperation(kind);
     if (scope.refused !== null) {

@@ -61,16 +61,9 @@ export interface ParserOptions {
 }
 
 // States (Beast's, folded where line buffering makes them one).
-const START = 0;
-const FIELDS = 1;
-const BODY = 2;
-const BODY_TO_EOF = 3;
-const CHUNK_HEADER = 4;
-const CHUNK_DATA = 5;
-const CHUNK_CRLF = 6;
-const TRAILER = 7;
-const DONE = 8;
-const FAILED = 9;
+const START = 0, FIELDS = 1, BODY = 2, BODY_TO_EOF = 3;
+const CHUNK_HEADER = 4, CHUNK_DATA = 5, CHUNK_CRLF = 6, TRAILER = 7;
+const DONE = 8, FAILED = 9;
 
 const CR = 0x0d;
 const LF = 0x0a;

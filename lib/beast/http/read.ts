@@ -97,13 +97,7 @@ export function* readMessageSteps(
   }
 }
 
-function readOp(
-  stream: AsyncReadStream,
-  buffer: DynamicBuffer,
-  target: ReadTarget,
-  headerOnly: boolean,
-  token: TokenFor<IoSignature> | undefined,
-): unknown {
+function readOp(stream: AsyncReadStream, buffer: DynamicBuffer, target: ReadTarget, headerOnly: boolean, token: TokenFor<IoSignature> | undefined): unknown {
   const parser: BasicParser<Request> | BasicParser<Response> =
     target instanceof BasicParser ? target : target instanceof Request ? new RequestParser() : new ResponseParser();
   // Beast's read sets eager so one put takes the whole body; read_header clears it so the body
@@ -165,12 +159,7 @@ export function asyncRead<T extends CompletionToken = UsePromise>(
   target: ReadTarget,
   token?: T & TokenCheck<T, IoSignature>,
 ): AsyncResult<T, IoSignature>;
-export function asyncRead(
-  stream: AsyncReadStream,
-  buffer: DynamicBuffer,
-  target: ReadTarget,
-  token?: TokenFor<IoSignature>,
-): unknown {
+export function asyncRead(stream: AsyncReadStream, buffer: DynamicBuffer, target: ReadTarget, token?: TokenFor<IoSignature>): unknown {
   return readOp(stream, buffer, target, false, token);
 }
 
@@ -196,12 +185,7 @@ export function asyncRead(
  * As {@link asyncRead}: `terminal`, when the stream's read supports it, completing with
  * `operationAborted`; the parser keeps what it parsed. `partial` and `total` alone are ignored.
  */
-export function asyncReadHeader(
-  stream: AsyncReadStream,
-  buffer: DynamicBuffer,
-  parser: BasicParser<Request> | BasicParser<Response>,
-  handler: Handler<IoSignature>,
-): void;
+export function asyncReadHeader(stream: AsyncReadStream, buffer: DynamicBuffer, parser: BasicParser<Request> | BasicParser<Response>, handler: Handler<IoSignature>): void;
 /**
  * {@inheritDoc asyncReadHeader:0}
  * @param token Any completion token; the Promise token when omitted. The result is what the
@@ -213,11 +197,6 @@ export function asyncReadHeader<T extends CompletionToken = UsePromise>(
   parser: BasicParser<Request> | BasicParser<Response>,
   token?: T & TokenCheck<T, IoSignature>,
 ): AsyncResult<T, IoSignature>;
-export function asyncReadHeader(
-  stream: AsyncReadStream,
-  buffer: DynamicBuffer,
-  parser: BasicParser<Request> | BasicParser<Response>,
-  token?: TokenFor<IoSignature>,
-): unknown {
+export function asyncReadHeader(stream: AsyncReadStream, buffer: DynamicBuffer, parser: BasicParser<Request> | BasicParser<Response>, token?: TokenFor<IoSignature>): unknown {
   return readOp(stream, buffer, parser, true, token);
 }

@@ -218,10 +218,7 @@ export class TestStream implements AsyncStream {
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec, n)`.
    */
-  asyncReadSome<T extends CompletionToken = UsePromise>(
-    buffers: MutableBufferSequence,
-    token?: T & TokenCheck<T, IoSignature>,
-  ): AsyncResult<T, IoSignature>;
+  asyncReadSome<T extends CompletionToken = UsePromise>(buffers: MutableBufferSequence, token?: T & TokenCheck<T, IoSignature>): AsyncResult<T, IoSignature>;
   asyncReadSome(buffers: MutableBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     const bufs = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
     return asyncInitiate<IoSignature>((h) => this.#initiateRead(bufs, h), token, this.#in.executor);
@@ -275,10 +272,7 @@ export class TestStream implements AsyncStream {
    * @param token Any completion token; the Promise token when omitted. The result is what the
    *   token makes of the completion `(ec, n)`.
    */
-  asyncWriteSome<T extends CompletionToken = UsePromise>(
-    buffers: ConstBufferSequence,
-    token?: T & TokenCheck<T, IoSignature>,
-  ): AsyncResult<T, IoSignature>;
+  asyncWriteSome<T extends CompletionToken = UsePromise>(buffers: ConstBufferSequence, token?: T & TokenCheck<T, IoSignature>): AsyncResult<T, IoSignature>;
   asyncWriteSome(buffers: ConstBufferSequence, token?: CompletionToken | Handler<IoSignature>): unknown {
     const bufs = copyBufferSequence(buffers);
     return asyncInitiate<IoSignature>((h) => this.#initiateWrite(bufs, h), token, this.#in.executor);
