@@ -270,32 +270,22 @@ export function asyncCompose<A extends readonly unknown[], T extends TokenFor<A>
 }
 
 /**
- * {@link asyncCompose} with a shortcut tried first, inside the initiation: when
- * `shortcut(handler)` returns true it has taken the handler, and completes the operation by
- * other means (through a `HandlerWork`, so the same completion rules hold) or hands it to
- * the composed operation later with `startComposed`. When it returns false it must have
- * changed nothing, and the composed operation starts at once. For hot paths whose common case
- * needs no intermediate step, such as a WebSocket read of a message that is already buffered.
+ * @internal Starts the composed operation `body` for `handler`, inside the initiating call whose
+ * token made the handler: what {@link asyncCompose} does once the token's work is done. For an
+ * initiating function that did the token's work itself and may complete by other means first,
+ * such as the WebSocket stream, whose reads of an already buffered message need no step.
  */
-export function asyncComposeOr<A extends readonly unknown[], T extends TokenFor<A> | undefined = UsePromise>(
-  shortcut: (handler: Handler<A>) => boolean,
+export function composeFor<A extends readonly unknown[]>(
+  handler: Handler<A>,
+  ioExecutor: Executor,
   body: (self: ComposedSelf<A>) => ComposedBody,
-  token: T,
-  ioObject: ExecutorLike,
-): AsyncResult<T, A> {
-  const ioExecutor = toExecutor(ioObject);
-  return asyncInitiate<A>(
-    (handler) => {
-      if (!shortcut(handler)) new ComposedOp(handler, ioExecutor).start(body, true);
-    },
-    token,
-    ioExecutor,
-  ) as AsyncResult<T, A>;
+): void {
+  new ComposedOp(handler, ioExecutor).start(body, true);
 }
 
 /**
- * @internal Starts the composed operation `body` for a handler an {@link asyncComposeOr}
- * shortcut took. From a completion on the handler's executor, `initiating` is false: the first
+ * @internal Starts the composed operation `body` for a handler a shortcut took and held (see
+ * {@link composeFor}). From a completion on the handler's executor, `initiating` is false: the first
  * step is then a continuation, as if a first step of its own had just completed.
  */
 export function startComposed<A extends readonly unknown[]>(

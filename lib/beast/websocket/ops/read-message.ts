@@ -13,12 +13,11 @@
 
 import type { Handler } from '../../../net/associators.js';
 import { BuffersSuffix } from '../../../net/buffer.js';
-import { asyncComposeOr, startComposed } from '../../../net/compose.js';
+import { composeFor, startComposed } from '../../../net/compose.js';
 import { LengthError, type DynamicBuffer } from '../../../net/dynamic-buffer.js';
 import type { ErrorCode } from '../../../net/error.js';
 import { HandlerWork } from '../../../net/handler-work.js';
 import type { AsyncStream } from '../../../net/stream.js';
-import type { TokenFor } from '../../../net/token.js';
 import { error } from '../error.js';
 import { wakeOrders } from '../soft-mutex.js';
 import { tcpFrameSize, type StreamImpl } from '../stream-impl.js';
@@ -29,16 +28,14 @@ import { mayShortcut } from './shortcut.js';
 /**
  * Reads into `buffer`: a whole message (`some` false), or some of one with at most `limit` bytes
  * (0: no limit). Bytes are appended; a buffer that cannot grow gives
- * `websocket.error.bufferOverflow`.
+ * `websocket.error.bufferOverflow`. Called inside the initiating call, with the handler the
+ * caller's token made (operation-gate.ts): a shortcut that takes the handler is the whole
+ * operation, and otherwise the composed steps start, as `asyncCompose` would start them.
  */
 export function asyncReadOp<N extends AsyncStream>(impl: StreamImpl<N>, buffer: DynamicBuffer, limit: number, some: boolean,
-  token: TokenFor<ReadSignature> | undefined, onDone?: () => void): unknown {
-  return asyncComposeOr<ReadSignature, TokenFor<ReadSignature> | undefined>(
-    (handler) => !some && limit === 0 && readWithoutSteps(impl, buffer, handler, onDone),
-    readOpBody(impl, buffer, limit, some, onDone),
-    token,
-    impl.executor,
-  );
+  handler: Handler<ReadSignature>, onDone?: () => void): void {
+  if (!some && limit === 0 && readWithoutSteps(impl, buffer, handler, onDone)) return;
+  composeFor(handler, impl.executor, readOpBody(impl, buffer, limit, some, onDone));
 }
 
 /**

@@ -16,11 +16,10 @@
 import { bufferSize, BuffersSuffix, type ConstBufferSequence } from '../../../net/buffer.js';
 import { CancellationType } from '../../../net/cancellation.js';
 import type { Handler } from '../../../net/associators.js';
-import { asyncComposeOr, type ComposedSelf } from '../../../net/compose.js';
+import { composeFor, type ComposedSelf } from '../../../net/compose.js';
 import { HandlerWork } from '../../../net/handler-work.js';
 import { SystemError, type ErrorCode } from '../../../net/error.js';
 import type { AsyncStream, IoSignature } from '../../../net/stream.js';
-import type { TokenFor } from '../../../net/token.js';
 import { encodeFrameHeader, Opcode } from '../frame.js';
 import { ClientFramer, deflateInto, ServerFramer } from '../frame-writer.js';
 import { applyMask } from '../mask.js';
@@ -53,16 +52,13 @@ const prebuiltFor = <N extends AsyncStream>(impl: StreamImpl<N>, data: WriteData
  * Writes `data` as one message part (`fin` ends the message; a prepared message is always
  * written whole). Per-operation cancellation:
  * `total` while waiting for the write side (a fragmented write keeps its message open, and the
- * next write continues it); `terminal` always.
+ * next write continues it); `terminal` always. Called inside the initiating call, with the
+ * handler the caller's token made (operation-gate.ts), as ops/read-message.ts is.
  */
 export function asyncWriteSomeOp<N extends AsyncStream>(impl: StreamImpl<N>, fin: boolean, data: WriteData,
-  token: TokenFor<WriteSignature> | undefined, onDone?: () => void): unknown {
-  return asyncComposeOr<WriteSignature, TokenFor<WriteSignature> | undefined>(
-    (handler) => fin && writeWhole(impl, data, handler, onDone),
-    (self) => (onDone !== undefined && self.onComplete(onDone), writeBody(self, impl, fin, data)),
-    token,
-    impl.executor,
-  );
+  handler: Handler<WriteSignature>, onDone?: () => void): void {
+  if (fin && writeWhole(impl, data, handler, onDone)) return;
+  composeFor(handler, impl.executor, (self: Self) => (onDone !== undefined && self.onComplete(onDone), writeBody(self, impl, fin, data)));
 }
 
 /**
