@@ -123,6 +123,7 @@ export function* http2Steps(
   const suggested = Timeout.suggested('client');
   const bound = options.handshakeTimeout ?? 30_000;
   ws.setOption(new Timeout(bound === Infinity ? none : bound, suggested.idleTimeout, suggested.keepAlivePings));
+  ws.autoFragment(false); // one frame per message, as over HTTP/1.1 (connect.ts)
   setPlace(ws, { url: target.href, peer: tried[0] ?? '', protocol: res.fields.get('Sec-WebSocket-Protocol') ?? '', via: 'h2' });
   self.complete(null, ws as ClientStream);
   return 'completed';

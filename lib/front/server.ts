@@ -107,7 +107,8 @@ export type CloseSignature = [ec: ErrorCode | null];
 
 /**
  * Accepts WebSocket streams and keeps them. Made by {@link acceptWebSockets} (on a Node HTTP
- * server) or `listenWebSockets` (on a port of its own).
+ * server) or `listenWebSockets` (on a port of its own). Its streams send each message as one
+ * frame (`autoFragment(false)`), as ws does; the options set the rest.
  */
 export class WebSocketServer {
   readonly #options: ServerOptions;
@@ -274,6 +275,8 @@ export class WebSocketServer {
     const o = this.#options;
     const stream: ServerStream = new Stream<TcpStream | Http2Layer>(layer);
     stream.setOption(o.timeout ?? Timeout.suggested('server'));
+    // One frame per message, as connect's streams send (connect.ts says why).
+    stream.autoFragment(false);
     if (o.maxMessageSize !== undefined) stream.readMessageMax(o.maxMessageSize);
     if (o.deflate !== undefined && o.deflate !== false) {
       stream.setOption(new PermessageDeflate({ ...(o.deflate === true ? {} : o.deflate), serverEnable: true }));
