@@ -5,7 +5,7 @@
  * A client keeps `inflight` messages outstanding on each of its connections: it sends a new one
  * whenever an echo arrives. Client frames are masked, so this measures the masking path the echo
  * benchmark's pre-masked generator leaves out. bench/native also runs, through this file's client
- * mode, a tsbeast client built as examples/echo_client.ts builds it (over a `TcpStream`).
+ * mode, a tsbeast client made as examples/echo_client.ts makes it (the front door's `connect`).
  *
  *   node dist/bench/client.js [seconds-per-measurement]        (default 1.5; 3 rounds per cell)
  *
@@ -17,13 +17,13 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { Stream } from '../lib/beast/websocket/index.js';
-import { TcpStream } from '../lib/beast/core/index.js';
+import { connect } from '../lib/front/index.js';
 import { Endpoint, IoContext, FlatBuffer, TcpSocket, type AsyncStream } from '../lib/net/index.js';
 import { startServer } from './echo-servers.js';
 import { fmt, median, printTable, record, rounds, type Figure } from './report.js';
 
 const self = fileURLToPath(import.meta.url);
-/** `tsbeast`: a stream over a bare `TcpSocket`; `tsbeast-example`: over a `TcpStream`, as examples/echo_client.ts. */
+/** `tsbeast`: a stream over a bare `TcpSocket`; `tsbeast-example`: from `connect`, as examples/echo_client.ts. */
 type ClientKind = 'tsbeast' | 'tsbeast-example' | 'ws';
 interface ClientSpec {
   kind: ClientKind;
@@ -56,20 +56,19 @@ async function tsbeastConnection(ioc: IoContext, spec: ClientSpec, payload: Uint
   const endpoint = new Endpoint('127.0.0.1', spec.port);
   let ws: Stream<AsyncStream>;
   if (spec.kind === 'tsbeast-example') {
-    // As examples/echo_client.ts builds its client: a stream over a TcpStream.
-    const next = new TcpStream(ioc);
-    next.socket().setOption(TcpSocket.noDelay(true));
-    await next.asyncConnect(endpoint);
-    ws = new Stream(next);
+    // As examples/echo_client.ts makes its client: the front door's connect (a stream over a
+    // TcpStream, TCP_NODELAY, the suggested client timeouts, one frame per message), here on the
+    // measurement's IoContext.
+    ws = await connect(`ws://127.0.0.1:${spec.port}/`, { executor: ioc });
   } else {
     const sock = new TcpSocket(ioc);
     await sock.asyncConnect(endpoint);
     sock.setOption(TcpSocket.noDelay(true));
     ws = new Stream(sock);
+    await ws.asyncHandshake(`127.0.0.1:${spec.port}`, '/');
   }
   ws.binary(true);
   ws.readMessageMax(64 * 1024 * 1024);
-  await ws.asyncHandshake(`127.0.0.1:${spec.port}`, '/');
   let due = spec.inflight;
   let writing = false;
   const write = (): void => {

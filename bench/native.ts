@@ -249,7 +249,7 @@ interface ClientResult {
 }
 
 /**
- * The clients: tsbeast as examples/echo_client.ts builds it (a stream over a `TcpStream`), tsbeast
+ * The clients: tsbeast as examples/echo_client.ts makes it (the front door's `connect`), tsbeast
  * over a bare `TcpSocket`, and `ws` with its addons; the names bench/client knows them by.
  */
 const clients = [['tsbeast-example', 'tsbeast-example'], ['tsbeast-tcp', 'tsbeast'], ['ws', 'ws']] as const;
