@@ -270,7 +270,7 @@ async function runClient(kind: (typeof clients)[number][1], port: number, cell: 
 async function clientRole(beastServer: string): Promise<Figure[]> {
   const peer = await startServer(clientPeer, beastServer);
   console.log(
-    `client role: tsbeast clients (as examples/echo_client.ts builds one, and over a bare TcpSocket) against the ws client (with addons), ` +
+    `client role: tsbeast clients (as examples/echo_client.ts makes one, with connect, and over a bare TcpSocket) against the ws client (with addons), ` +
       `each in a child process, against a ${clientPeer} echo server; client CPU µs per message\n`,
   );
   const rows = [['cell', 'client', 'msgs/s', 'CPU µs/msg', 'msgs/s vs ws', 'CPU vs ws']];
