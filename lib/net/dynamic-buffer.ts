@@ -105,6 +105,21 @@ export class FlatBuffer implements DynamicBuffer {
     return this.#buf.subarray(this.#in, this.#out);
   }
 
+  /**
+   * @internal The block the readable bytes are in: `size()` bytes from
+   * {@link FlatBuffer.readOffset}. For a parser that looks at the bytes by index, several times a
+   * message (the WebSocket frame reader), where a view per look cost an object each. Valid until
+   * the next call that changes the buffer.
+   */
+  block(): Uint8Array {
+    return this.#buf;
+  }
+
+  /** @internal Where the readable bytes start in {@link FlatBuffer.block}. */
+  readOffset(): number {
+    return this.#in;
+  }
+
   /** Exactly `n` writable bytes, as a one-element list. See {@link FlatBuffer.prepareView}. */
   prepare(n: number): readonly Uint8Array[] {
     return [this.prepareView(n)];

@@ -35,7 +35,8 @@ export function inflateInto(r: FrameReader, out: BuffersSuffix): boolean {
     try {
       if (r.remain > 0) {
         if (r.buf.size() === 0) break;
-        const input = r.buf.dataView().subarray(0, Math.min(r.remain, r.buf.size()));
+        const at = r.buf.readOffset();
+        const input = r.buf.block().subarray(at, at + Math.min(r.remain, r.buf.size()));
         if (pmd.inflateEnded) {
           // Past the end of the peer's deflate stream: nothing more to inflate in this message.
           r.consumePayload(input.length);

@@ -110,14 +110,16 @@ export class FrameReader implements ReadTargetSource {
    */
   nextFrame(): ReadEvent {
     const d = this.decoder;
-    const data = this.buf.dataView();
-    const n = d.decode(data, 0, data.length);
+    const bytes = this.buf.block();
+    const at = this.buf.readOffset();
+    const avail = this.buf.size();
+    const n = d.decode(bytes, at, at + avail);
     if (n === 0) return 'needMore';
     if (n < 0) return this.violate(d.error!, d.error === error.messageTooBig ? CloseCode.tooBig : CloseCode.protocolError);
     if (isControl(d.opcode)) {
       // decode() keeps no state for control frames, so decoding one again later is harmless.
-      if (data.length < n + d.length) return 'needMore';
-      const payload = data.slice(n, n + d.length);
+      if (avail < n + d.length) return 'needMore';
+      const payload = bytes.slice(at + n, at + n + d.length);
       if (d.masked) applyMask(payload, d.key);
       this.buf.consume(n + d.length);
       this.ctrlOp = d.opcode;
@@ -151,18 +153,20 @@ export class FrameReader implements ReadTargetSource {
    */
   holdsWholeMessage(room: number): boolean {
     if (!this.done || this.remain !== 0 || this.pmd !== null) return false;
-    const data = this.buf.dataView();
-    if (data.length < 2) return false;
-    const b0 = data[0]!;
-    const b1 = data[1]!;
+    const bytes = this.buf.block();
+    const at = this.buf.readOffset();
+    const avail = this.buf.size();
+    if (avail < 2) return false;
+    const b0 = bytes[at]!;
+    const b1 = bytes[at + 1]!;
     // FIN, no reserved bits, text or binary; a length below 64 KiB.
     if (b0 !== 0x81 && b0 !== 0x82) return false;
     const len7 = b1 & 0x7f;
     if (len7 === 127) return false;
     const header = (len7 === 126 ? 4 : 2) + ((b1 & 0x80) !== 0 ? 4 : 0);
-    if (data.length < header) return false;
-    const length = len7 === 126 ? (data[2]! << 8) | data[3]! : len7;
-    return data.length >= header + length && length <= room;
+    if (avail < header) return false;
+    const length = len7 === 126 ? (bytes[at + 2]! << 8) | bytes[at + 3]! : len7;
+    return avail >= header + length && length <= room;
   }
 
   /**
@@ -177,18 +181,20 @@ export class FrameReader implements ReadTargetSource {
    */
   bufferedFrameSize(): number {
     if (this.remain !== 0 || (this.fin && !this.done) || this.pmd !== null) return 0;
-    const data = this.buf.dataView();
-    if (data.length < 2) return 0;
+    const b = this.buf.block();
+    const at = this.buf.readOffset();
+    const avail = this.buf.size();
+    if (avail < 2) return 0;
     // No reserved bit; text or binary at a message boundary, a continuation within a message.
-    const op = data[0]! & 0x7f;
+    const op = b[at]! & 0x7f;
     if (this.done ? op !== Opcode.text && op !== Opcode.binary : op !== Opcode.cont) return 0;
-    const len7 = data[1]! & 0x7f;
+    const len7 = b[at + 1]! & 0x7f;
     if (len7 < 126) return len7;
-    if (len7 === 126) return data.length < 4 ? 0 : (data[2]! << 8) | data[3]!;
-    if (data.length < 10) return 0;
+    if (len7 === 126) return avail < 4 ? 0 : (b[at + 2]! << 8) | b[at + 3]!;
+    if (avail < 10) return 0;
     // A 64-bit length: the high half is 0 for any size a buffer may take (2^32 and over gives 0).
-    const high = ((data[2]! << 24) | (data[3]! << 16) | (data[4]! << 8) | data[5]!) >>> 0;
-    return high !== 0 ? 0 : ((data[6]! << 24) | (data[7]! << 16) | (data[8]! << 8) | data[9]!) >>> 0;
+    const high = ((b[at + 2]! << 24) | (b[at + 3]! << 16) | (b[at + 4]! << 8) | b[at + 5]!) >>> 0;
+    return high !== 0 ? 0 : ((b[at + 6]! << 24) | (b[at + 7]! << 16) | (b[at + 8]! << 8) | b[at + 9]!) >>> 0;
   }
 
   // ---- payload ----------------------------------------------------------------------------------
@@ -207,13 +213,14 @@ export class FrameReader implements ReadTargetSource {
    * bytes delivered.
    */
   copyPayload(out: BuffersSuffix): boolean {
-    const src = this.buf.dataView();
-    const n = Math.min(this.remain, src.length);
+    const bytes = this.buf.block();
+    const at = this.buf.readOffset();
+    const n = Math.min(this.remain, this.buf.size());
     let done = 0;
     for (const piece of out.data()) {
       if (done === n) break;
       const k = Math.min(piece.length, n - done);
-      piece.set(src.subarray(done, done + k));
+      piece.set(bytes.subarray(at + done, at + done + k));
       done += k;
     }
     this.consumePayload(done);
@@ -252,7 +259,8 @@ export class FrameReader implements ReadTargetSource {
    */
   takeWhole(buffer: DynamicBuffer): number {
     const n = this.remain;
-    const payload = this.buf.dataView().subarray(0, n);
+    const at = this.buf.readOffset();
+    const payload = this.buf.block().subarray(at, at + n);
     if (this.op === Opcode.text && !isUtf8(payload)) return -1;
     bufferCopy(buffer.prepare(n), payload, n);
     buffer.commit(n);
@@ -274,7 +282,8 @@ export class FrameReader implements ReadTargetSource {
       this.#unmasked = Math.max(this.#unmasked, n);
       return;
     }
-    this.#keyOffset = applyMask(this.buf.dataView().subarray(this.#unmasked, n), this.#key, this.#keyOffset);
+    const at = this.buf.readOffset();
+    this.#keyOffset = applyMask(this.buf.block().subarray(at + this.#unmasked, at + n), this.#key, this.#keyOffset);
     this.#unmasked = n;
   }
 
