@@ -61,7 +61,13 @@ export abstract class StreamSettings<NextLayer extends AsyncStream> extends Oper
 
   // ---- settings --------------------------------------------------------------------------------
 
-  /** Whether outgoing messages are split into frames of `writeBufferBytes` (default true). */
+  /**
+   * Whether outgoing messages are split into frames of `writeBufferBytes` (default true, as in
+   * Beast): control frames can then go out between the frames of a long message. A stream that
+   * writes whole messages may turn it off and send each as one frame, as the front door's streams
+   * and examples/echo_server do: 4 KiB frames cost a header each, and the peer a frame to parse
+   * each (docs/topics/bench-profile.md).
+   */
   autoFragment(): boolean;
   autoFragment(value: boolean): void;
   autoFragment(value?: boolean): boolean | void {
