@@ -262,11 +262,7 @@ export function asyncCompose<A extends readonly unknown[], T extends TokenFor<A>
   const first = ioObjects[0];
   if (first === undefined) throw new TypeError('asyncCompose: an I/O object or executor is required');
   const ioExecutor = toExecutor(first);
-  return asyncInitiate<A>(
-    (handler) => new ComposedOp(handler, ioExecutor).start(body),
-    token,
-    ioExecutor,
-  ) as AsyncResult<T, A>;
+  return asyncInitiate<A>((handler) => composeFor(handler, ioExecutor, body), token, ioExecutor) as AsyncResult<T, A>;
 }
 
 /**

@@ -70,6 +70,7 @@ describe('front: connect(url, { http2 })', () => {
       for (const [i, ws] of all.entries()) {
         expect(streamInfo(ws)?.via).to.equal('h2');
         expect(streamInfo(ws)?.peer).to.match(/:\d+$/);
+        expect(ws.autoFragment()).to.equal(false, 'one frame per message, as over HTTP/1.1');
         expect(await echoOnce(ws, `m${i}`)).to.equal(`m${i}`);
       }
       expect(h.seen.streams).to.have.length(8);
