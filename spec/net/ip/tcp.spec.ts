@@ -309,6 +309,32 @@ describe('net/ip/tcp', () => {
       expect(Array.from(got)).to.deep.equal(expected);
     });
 
+    it('the small writes of one turn go to Node in one write, however far their batch grows', async () => {
+      const [client, server] = await pair();
+      const writes = sinon.spy(net.Socket.prototype, 'write');
+      try {
+        // 40 writes of 1,000 bytes, the first from a handler, each next one from the last one's
+        // handler: one turn, 40 KB, through batches of 2, 4, 8, 16, 32 and 64 KiB.
+        const expected: number[] = [];
+        const done = new Promise<void>((resolve, reject) => {
+          const next = (i: number): void => {
+            if (i === 40) return resolve();
+            const piece = new Uint8Array(1000).fill(i);
+            expected.push(...piece);
+            client.asyncWriteSome(piece, (ec, n) => (ec !== null || n !== 1000 ? reject(new Error(`write ${i}: ${ec?.message() ?? n}`)) : next(i + 1)));
+          };
+          ioc.getExecutor().post(() => next(0));
+        });
+        await done;
+        const got = new Uint8Array(expected.length);
+        await asyncRead(server, got);
+        expect(Array.from(got)).to.deep.equal(expected);
+        expect(writes.args.map((a) => (a[0] as Uint8Array).length)).to.deep.equal([40_000]);
+      } finally {
+        writes.restore();
+      }
+    });
+
     it('never returns more than fits: bytes wait for the next read, in order, across many reads', async () => {
       const [client, server] = await pair();
       await asyncWrite(client, [buffer('0123'), buffer('456789')]); // a list: cork / uncork
