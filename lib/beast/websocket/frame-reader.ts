@@ -18,7 +18,7 @@ import { CloseCode } from './close.js';
 import type { DeflateState } from './deflate-state.js';
 import { error } from './error.js';
 import { FrameHeaderDecoder, isControl, Opcode, type Role } from './frame.js';
-import { applyMask } from './mask.js';
+import { applyMask, applyMaskAt } from './mask.js';
 import { packFlags } from './bits.js';
 import { ReadBuffer } from './read-buffer.js';
 import { Utf8Checker } from './utf8.js';
@@ -290,7 +290,7 @@ export class FrameReader implements ReadTargetSource {
       return;
     }
     const at = this.buf.readOffset();
-    this.#keyOffset = applyMask(this.buf.block().subarray(at + this.#unmasked, at + n), this.#key, this.#keyOffset);
+    this.#keyOffset = applyMaskAt(this.buf.block(), at + this.#unmasked, at + n, this.#key, this.#keyOffset);
     this.#unmasked = n;
   }
 

@@ -9,7 +9,7 @@ import { Buffer } from 'node:buffer';
 import { bufferCopy, bufferSequence, bufferSize, type BuffersSuffix, type ConstBufferSequence } from '../../net/buffer.js';
 import { encodeClosePayload, type CloseReason } from './close.js';
 import { encodeFrameHeader, Opcode, type FrameHeaderFields, type Role } from './frame.js';
-import { applyMask, maskKeys } from './mask.js';
+import { applyMask, applyMaskAt, maskKeys } from './mask.js';
 import type { MaskBuffer } from './mask-buffers.js';
 import type { Deflater } from './zlib-codec.js';
 
@@ -82,7 +82,7 @@ export class FrameWriter {
     const out = new Uint8Array(14 + payload.length);
     const n = encodeFrameHeader(out, 0, { fin: true, opcode, length: payload.length, key });
     out.set(payload, n);
-    if (key !== undefined) applyMask(out.subarray(n, n + payload.length), key);
+    if (key !== undefined) applyMaskAt(out, n, n + payload.length, key);
     return out.subarray(0, n + payload.length);
   }
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import fc from 'fast-check';
 
-import { applyMask, applyMaskJs, applyMaskRange, simdMaskMax, simdMaskMin } from '../../../lib/beast/websocket/mask.js';
+import { applyMask, applyMaskAt, applyMaskJs, applyMaskRange, simdMaskMax, simdMaskMin } from '../../../lib/beast/websocket/mask.js';
 import { applyMaskSimd, maskSlot, simdMask } from '../../../lib/beast/websocket/mask-simd.js';
 import { takeMaskBuffer, giveMaskBuffer } from '../../../lib/beast/websocket/mask-buffers.js';
 
@@ -80,6 +80,29 @@ describe('websocket/mask-simd', () => {
     // And back to the JavaScript path from simdMaskMax on (large payloads, in place).
     expect(simdMaskMax).to.be.greaterThan(simdMaskMin);
     for (const n of [simdMaskMax - 1, simdMaskMax, simdMaskMax + 5]) agree(applyMask, n, 3, 0xdeadbeef, 2, n);
+  });
+
+  it('applyMaskAt masks a range as a byte-at-a-time reference does, either side of its bytewise size', () => {
+    // The reference: RFC 6455 section 5.3, one byte at a time.
+    const reference = (d: Uint8Array, start: number, end: number, key: number, offset: number): number => {
+      let o = offset & 3;
+      for (let i = start; i < end; i++) {
+        d[i]! ^= (key >>> (24 - 8 * o)) & 0xff;
+        o = (o + 1) & 3;
+      }
+      return o;
+    };
+    for (const len of [0, 1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 255, 256, 300, 1500]) {
+      for (const start of [0, 1, 2, 3, 5, 8]) {
+        for (let offset = 0; offset < 4; offset++) {
+          const src = noise(start + len + 8, len * 31 + start * 4 + offset);
+          const a = src.slice();
+          const b = src.slice();
+          expect(applyMaskAt(a, start, start + len, 0x9e3779b9, offset), `len ${len} start ${start} offset ${offset}`).to.equal(reference(b, start, start + len, 0x9e3779b9, offset));
+          expect(Buffer.from(a).equals(Buffer.from(b)), `bytes, len ${len} start ${start} offset ${offset}`).to.equal(true);
+        }
+      }
+    }
   });
 
   it('masks in place in its memory like the gather-buffer path (maskSlot against applyMaskRange)', () => {
