@@ -229,6 +229,20 @@ describe('net/io-context', () => {
       expect(seen).to.deep.equal(['dispatched', 'end of handler', 'posted']);
     });
 
+    it('a completion from I/O runs after the handlers queued before it became ready (FIFO)', async () => {
+      // The timer falls due while 'first' and 'second' wait for the context's next batch; Node's
+      // timers phase then runs before the check phase that drains the queue.
+      const seen: string[] = [];
+      post(ioc, () => seen.push('first'));
+      post(ioc, () => seen.push('second'));
+      new SteadyTimer(ioc, 1).asyncWait(() => seen.push('timer'));
+      const running = ioc.run();
+      const due = performance.now() + 15;
+      while (performance.now() < due); // the timer is due before the loop turns
+      expect(await running).to.equal(3);
+      expect(seen).to.deep.equal(['first', 'second', 'timer']);
+    });
+
     it('post with a handler bound to a strand runs on that strand', async () => {
       const strand = makeStrand(ioc);
       const { bindExecutor } = await import('../../lib/net/index.js');
