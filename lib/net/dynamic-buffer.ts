@@ -62,6 +62,16 @@ export class FlatBuffer implements DynamicBuffer {
   #out = 0; // end of the readable bytes, start of the prepared area
   #last = 0; // end of the prepared area
   #max: number;
+  /**
+   * The last views {@link FlatBuffer.prepareView} and {@link FlatBuffer.dataView} gave, handed
+   * out again while they cover the same bytes of the same block: a connection that reads and
+   * writes messages of one size asks for the same ranges message after message, and a view is an
+   * object each (bench/ws-instructions). Dropped whenever the block changes (so their range is
+   * all there is to compare: `.buffer` of a small typed array makes an ArrayBuffer), and a buffer
+   * that let go of its block holds no view of it.
+   */
+  #prepared: Uint8Array = EMPTY;
+  #readable: Uint8Array = EMPTY;
 
   /**
    * @param maxSize - the most bytes the buffer may hold; unlimited by default.
@@ -102,7 +112,9 @@ export class FlatBuffer implements DynamicBuffer {
 
   /** The readable bytes as a single view; the fast path of {@link FlatBuffer.data}. */
   dataView(): Uint8Array {
-    return this.#buf.subarray(this.#in, this.#out);
+    const v = this.#readable;
+    if (v.length === this.#out - this.#in && v.byteOffset === this.#buf.byteOffset + this.#in) return v;
+    return (this.#readable = this.#buf.subarray(this.#in, this.#out));
   }
 
   /**
@@ -145,7 +157,9 @@ export class FlatBuffer implements DynamicBuffer {
       this.#out = len;
     }
     this.#last = this.#out + n;
-    return this.#buf.subarray(this.#out, this.#last);
+    const v = this.#prepared;
+    if (v.length === n && v.byteOffset === this.#buf.byteOffset + this.#out) return v;
+    return (this.#prepared = this.#buf.subarray(this.#out, this.#last));
   }
 
   /** Makes `min(n, prepared)` prepared bytes readable and discards the rest of the prepared area. */
@@ -204,6 +218,7 @@ export class FlatBuffer implements DynamicBuffer {
     const next = capacity === 0 ? EMPTY : this.allocate(capacity);
     if (len > 0) next.set(this.#buf.subarray(this.#in, this.#out));
     this.#buf = next;
+    this.#prepared = this.#readable = EMPTY;
     this.#in = 0;
     this.#out = this.#last = len;
   }

@@ -242,6 +242,46 @@ describe('net/dynamic-buffer', () => {
       expect(Object.getPrototypeOf(b.dataView())).to.equal(Uint8Array.prototype);
     });
 
+    it('hands out the same view again for the same range of the same block, and new ones once the block changes', () => {
+      const b = new FlatBuffer();
+      const first = b.prepareView(8);
+      first.set([1, 2, 3, 4, 5, 6, 7, 8]);
+      b.commit(8);
+      const data = b.dataView();
+      expect(b.dataView()).to.equal(data);
+      b.consume(8);
+      // Empty again: the same range is prepared, and the view kept for it comes back.
+      expect(b.prepareView(8)).to.equal(first);
+      expect(b.prepareView(4)).to.not.equal(first);
+      b.prepareView(8).set([9, 9, 9, 9, 9, 9, 9, 9]);
+      b.commit(8);
+      expect(b.dataView()).to.equal(data);
+      expect([...b.dataView()]).to.deep.equal([9, 9, 9, 9, 9, 9, 9, 9]);
+      // Growing moves the bytes to a new block: views of it, not of the old one.
+      const grown = b.prepareView(100);
+      expect(grown).to.not.equal(first);
+      grown.set([7], 0);
+      b.commit(1);
+      expect([...b.dataView()]).to.deep.equal([9, 9, 9, 9, 9, 9, 9, 9, 7]);
+      expect(b.dataView()).to.not.equal(data);
+      b.consume(9);
+      b.shrinkToFit();
+      expect(b.prepareView(0).length).to.equal(0);
+      expect(b.dataView().length).to.equal(0);
+    });
+
+    it('never hands out a kept view of a block it replaced, even for the same range', () => {
+      // Blocks this large are not slices of Node's pool: both start at offset 0 of their own memory.
+      const b = new FlatBuffer();
+      const before = b.prepareView(8192);
+      b.reserve(20_000);
+      const after = b.prepareView(8192);
+      expect(after.buffer).to.not.equal(before.buffer);
+      after.fill(5);
+      b.commit(8192);
+      expect(b.dataView()[8191]).to.equal(5);
+    });
+
     it('reuses the free space after the readable bytes', () => {
       const b = new FlatBuffer();
       b.prepareView(10);

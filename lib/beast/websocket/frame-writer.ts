@@ -37,6 +37,8 @@ export class FrameWriter {
   frameSent = false;
   #header: Uint8Array | null = null;
   #headers: Uint8Array | null = null;
+  #headerView: Uint8Array | null = null;
+  #payload: Uint8Array | null = null;
 
   /** Starts over for a new connection. */
   reset(role: Role): void {
@@ -50,6 +52,24 @@ export class FrameWriter {
    */
   header(): Uint8Array {
     return (this.#header ??= new Uint8Array(14));
+  }
+
+  /**
+   * The first `n` bytes of {@link header}, as a view kept while headers keep that length: a view
+   * per write was an object per message (bench/ws-instructions).
+   */
+  headerView(n: number): Uint8Array {
+    const v = this.#headerView;
+    if (v !== null && v.length === n) return v;
+    return (this.#headerView = this.header().subarray(0, n));
+  }
+
+  // The first `size` bytes of the write buffer, kept while messages keep that size (as headerView);
+  // dropped with the write buffer.
+  #payloadView(size: number): Uint8Array {
+    const v = this.#payload;
+    if (v !== null && v.length === size) return v;
+    return (this.#payload = this.buf!.subarray(0, size));
   }
 
   /**
@@ -68,6 +88,7 @@ export class FrameWriter {
     this.frameSent = false;
     if ((this.role === 'client' || this.compress) && (this.buf === null || this.buf.length !== this.bufSize)) {
       this.buf = new Uint8Array(this.bufSize);
+      this.#payload = null;
     }
   }
 
@@ -100,11 +121,11 @@ export class FrameWriter {
     const key = this.frameKey();
     const header = this.header();
     const n = encodeFrameHeader(header, 0, { fin: true, opcode: this.opcode, length: size, key });
-    if (key === undefined) return buffers instanceof Uint8Array ? [header.subarray(0, n), buffers] : [header.subarray(0, n), ...buffers];
-    const payload = this.buf!.subarray(0, size);
+    if (key === undefined) return buffers instanceof Uint8Array ? [this.headerView(n), buffers] : [this.headerView(n), ...buffers];
+    const payload = this.#payloadView(size);
     bufferCopy(payload, buffers, size);
     applyMask(payload, key);
-    return [header.subarray(0, n), payload];
+    return [this.headerView(n), payload];
   }
 }
 
