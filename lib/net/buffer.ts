@@ -115,17 +115,6 @@ export function bufferSize(seq: ConstBufferSequence): number {
   return total;
 }
 
-/**
- * Copies bytes from one sequence to another across element boundaries (Asio's `buffer_copy`).
- *
- * The count copied is the smallest of the two sequences' sizes and `maxBytes`. Elements need
- * not line up: one source element may fill several destination elements and vice versa.
- *
- * @param dst - where the bytes go, filled in order.
- * @param src - where the bytes come from, read in order.
- * @param maxBytes - an optional cap on the count (negative means 0).
- * @returns the number of bytes copied.
- */
 /** Ranges under this many bytes are copied a byte at a time by {@link copyBytesAt}. */
 const bytewiseCopyMax = 64;
 
@@ -140,6 +129,17 @@ export function copyBytesAt(dst: Uint8Array, src: Uint8Array, start: number, end
   for (let i = start, j = 0; i < end; i++, j++) dst[j] = src[i]!;
 }
 
+/**
+ * Copies bytes from one sequence to another across element boundaries (Asio's `buffer_copy`).
+ *
+ * The count copied is the smallest of the two sequences' sizes and `maxBytes`. Elements need
+ * not line up: one source element may fill several destination elements and vice versa.
+ *
+ * @param dst - where the bytes go, filled in order.
+ * @param src - where the bytes come from, read in order.
+ * @param maxBytes - an optional cap on the count (negative means 0).
+ * @returns the number of bytes copied.
+ */
 export function bufferCopy(
   dst: MutableBufferSequence,
   src: ConstBufferSequence,

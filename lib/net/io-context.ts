@@ -286,9 +286,8 @@ export class IoContext {
     }
   }
 
-  // A completion from a Node I/O callback while run() is active runs as a handler of run().
-  // A completion from one of Node's I/O callbacks while the context runs: it counts as inside
-  // the context, but it became ready after every handler already queued, and Asio's scheduler
+  // A completion from one of Node's I/O callbacks while run() is active runs as a handler of
+  // run(): it counts as inside the context, but it became ready after every handler already queued, and Asio's scheduler
   // runs handlers in the order they became ready. Inline only with nothing queued ahead of it;
   // behind queued handlers it waits its turn. (Seen when Node's timers phase came before the
   // check phase that drains the queue: a timer's handler ran before handlers posted earlier.)

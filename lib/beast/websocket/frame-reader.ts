@@ -268,11 +268,14 @@ export class FrameReader implements ReadTargetSource {
     const n = this.remain;
     const at = this.buf.readOffset();
     const block = this.buf.block();
-    if (this.op === Opcode.text && !isUtf8(block.subarray(at, at + n))) return -1;
-    // Into a FlatBuffer (an echo's, a front door's) without the list and, for a small message,
-    // without a view of the payload: two objects a message fewer (bench/ws-instructions).
-    if (buffer instanceof FlatBuffer) copyBytesAt(buffer.prepareView(n), block, at, at + n);
-    else bufferCopy(buffer.prepare(n), block.subarray(at, at + n), n);
+    // Text needs a view for its UTF-8 check, and the copy takes that one.
+    const text = this.op === Opcode.text ? block.subarray(at, at + n) : null;
+    if (text !== null && !isUtf8(text)) return -1;
+    // Into a FlatBuffer (an echo's, a front door's) without the list and, for a small binary
+    // message, without a view of the payload: two objects a message fewer (bench/ws-instructions).
+    const into = buffer instanceof FlatBuffer ? buffer.prepareView(n) : buffer.prepare(n);
+    if (text === null && into instanceof Uint8Array) copyBytesAt(into, block, at, at + n);
+    else bufferCopy(into, text ?? block.subarray(at, at + n), n);
     buffer.commit(n);
     this.consumePayload(n);
     this.size = n;
