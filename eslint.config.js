@@ -25,4 +25,18 @@ export default tseslint.config(
       '@typescript-eslint/restrict-plus-operands': 'error',
     },
   },
+  {
+    // A generator function made per call costs V8 a new prototype and map on every call (about
+    // 1.4 µs on Node 20, where a module's generator costs 40 ns): the library's composed
+    // operations pass an arrow to a generator of the module or of the class instead.
+    files: ['lib/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'CallExpression > FunctionExpression[generator=true]', message: 'pass (self) => steps(self, ...) with a generator of the module (see asyncCompose)' },
+        { selector: ':function FunctionDeclaration[generator=true]', message: 'declare the generator at module level (see asyncCompose)' },
+        { selector: 'ReturnStatement > FunctionExpression[generator=true]', message: 'return (self) => steps(self, ...) with a generator of the module (see asyncCompose)' },
+      ],
+    },
+  },
 );

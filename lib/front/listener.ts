@@ -7,6 +7,7 @@
 
 import {
   asyncCompose,
+  type ComposedSelf,
   asyncWrite,
   Endpoint,
   FlatBuffer,
@@ -57,27 +58,30 @@ export function listenWebSockets(options: ListenOptions, handler: StreamHandler,
   const executor = frontExecutor(options.executor);
   const server = new WebSocketServer(options, handler);
   return initiateDescribed<ListenSignature, TokenFor<ListenSignature> | undefined>(
-    (t) => asyncCompose<ListenSignature, TokenFor<ListenSignature>>(function* (self) {
-      const acceptor = new TcpAcceptor(executor, endpoint);
-      const [ec] = yield* self.call<[ErrorCode | null]>((h) => acceptor.asyncListen(h));
-      if (ec !== null) {
-        acceptor.close();
-        void server.close(() => {}); // releases its hold on an IoContext
-        return self.complete(ec, server);
-      }
-      server.setLocalEndpoint(acceptor.localEndpoint());
-      const reading = new Set<TcpStream>();
-      server.setDetach(() => {
-        acceptor.close();
-        for (const tcp of reading) tcp.close();
-        reading.clear();
-      });
-      acceptLoop(acceptor, server, executor, reading, options.timeout?.handshakeTimeout ?? 30_000);
-      self.complete(null, server);
-    }, t, executor),
+    (t) => asyncCompose<ListenSignature, TokenFor<ListenSignature>>((self) => listenSteps(self, executor, endpoint, server, options), t, executor),
     token,
     () => `listen on ${endpoint.toString()}`,
   ) as AsyncResult<UsePromise, ListenSignature>;
+}
+
+/** The steps of {@link listenWebSockets} (a generator of the module: see `asyncCompose`). */
+function* listenSteps(self: ComposedSelf<ListenSignature>, executor: Executor, endpoint: Endpoint, server: WebSocketServer, options: ListenOptions) {
+  const acceptor = new TcpAcceptor(executor, endpoint);
+  const [ec] = yield* self.call<[ErrorCode | null]>((h) => acceptor.asyncListen(h));
+  if (ec !== null) {
+    acceptor.close();
+    void server.close(() => {}); // releases its hold on an IoContext
+    return self.complete(ec, server);
+  }
+  server.setLocalEndpoint(acceptor.localEndpoint());
+  const reading = new Set<TcpStream>();
+  server.setDetach(() => {
+    acceptor.close();
+    for (const tcp of reading) tcp.close();
+    reading.clear();
+  });
+  acceptLoop(acceptor, server, executor, reading, options.timeout?.handshakeTimeout ?? 30_000);
+  self.complete(null, server);
 }
 
 function acceptLoop(acceptor: TcpAcceptor, server: WebSocketServer, executor: Executor, reading: Set<TcpStream>, timeout: number): void {

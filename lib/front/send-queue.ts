@@ -10,6 +10,7 @@
 import { Buffer } from 'node:buffer';
 import {
   asyncCompose,
+  type ComposedSelf,
   bindCancellationSlot,
   CancellationType,
   getAssociatedCancellationSlot,
@@ -126,10 +127,8 @@ export class SendQueue<L extends AsyncStream = AsyncStream> {
     let reason = '';
     const queue = this;
     return initiateDescribed<SendSignature, TokenFor<SendSignature> | undefined>(
-      (t) => asyncCompose<SendSignature, TokenFor<SendSignature>>(function* (self) {
-        const [ec] = yield* self.call<SendSignature>((h) => (reason = queue.#enqueue(bytes, text, h)));
-        self.complete(ec);
-      }, t, this.#stream),
+      (t) => asyncCompose<SendSignature, TokenFor<SendSignature>>(
+        (self) => oneStep(self, (h) => (reason = queue.#enqueue(bytes, text, h))), t, this.#stream),
       token,
       (ec) => {
         const what = describe('send', placeOf(this.#stream));
@@ -254,4 +253,14 @@ export function send<L extends AsyncStream, T extends TokenFor<SendSignature> | 
 ): AsyncResult<T extends undefined ? UsePromise : T, SendSignature>;
 export function send<L extends AsyncStream>(stream: Stream<L>, data: string | Uint8Array | PreparedMessage, token?: TokenFor<SendSignature>): unknown {
   return sendQueueOf(stream).send(data, token);
+}
+
+/**
+ * A composed operation of one step, `op`: what a send is. A generator of the module, where a
+ * generator function expression per send would cost V8 a new prototype and map each time (see
+ * `asyncCompose`).
+ */
+function* oneStep(self: ComposedSelf<SendSignature>, op: (h: Handler<SendSignature>) => void) {
+  const [ec] = yield* self.call<SendSignature>(op);
+  self.complete(ec);
 }

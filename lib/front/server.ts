@@ -9,6 +9,7 @@
 import type { IncomingMessage } from 'node:http';
 import {
   asyncCompose,
+  type ComposedSelf,
   makeWorkGuard,
   SystemError,
   type AsyncResult,
@@ -170,15 +171,17 @@ export class WebSocketServer {
   close(handler: (ec: ErrorCode | null) => void): void;
   close<T extends TokenFor<CloseSignature> | undefined = undefined>(token?: T & TokenCheck<T, CloseSignature>): AsyncResult<T extends undefined ? UsePromise : T, CloseSignature>;
   close(token?: TokenFor<CloseSignature>): unknown {
-    const server = this;
     return initiateDescribed<CloseSignature, TokenFor<CloseSignature> | undefined>(
-      (t) => asyncCompose<CloseSignature, TokenFor<CloseSignature>>(function* (self) {
-        yield* self.call<[]>((h) => server.#closeAll(h));
-        self.complete(null);
-      }, t, this.#executor),
+      (t) => asyncCompose<CloseSignature, TokenFor<CloseSignature>>((self) => this.#closeSteps(self), t, this.#executor),
       token,
       () => 'close WebSocket server',
     );
+  }
+
+  /** The steps of {@link WebSocketServer.close} (a generator method, made once with the class). */
+  *#closeSteps(self: ComposedSelf<CloseSignature>) {
+    yield* self.call<[]>((h) => this.#closeAll(h));
+    self.complete(null);
   }
 
   #closeAll(done: () => void): void {

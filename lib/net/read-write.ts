@@ -180,21 +180,24 @@ export function asyncRead(
 ): unknown {
   const [condition, token] = args<IoSignature>(a, b);
   if (isDynamicBuffer(buffers)) {
-    return asyncCompose<IoSignature, TokenFor<IoSignature> | undefined>(function* (self) {
-      enablePartial(self);
-      let total = 0;
-      let room = readRoom(buffers, condition.check(null, 0));
-      for (;;) {
-        const [ec, n] = yield* self.call<IoSignature>((h) => stream.asyncReadSome(buffers.prepare(room), h));
-        total += n;
-        buffers.commit(n);
-        room = readRoom(buffers, condition.check(ec, total));
-        if ((ec === null && n === 0) || room === 0) return self.complete(ec, total);
-        if (cancelled(self)) return self.complete(error.operationAborted, total);
-      }
-    }, token, stream);
+    return asyncCompose<IoSignature, TokenFor<IoSignature> | undefined>((self) => readDynamicSteps(self, stream, buffers, condition), token, stream);
   }
   return transferSequence(stream, buffers, condition, token, (some, h) => stream.asyncReadSome(some, h));
+}
+
+/** The steps of {@link asyncRead} into a dynamic buffer (a generator of the module: see `asyncCompose`). */
+function* readDynamicSteps(self: ComposedSelf<IoSignature>, stream: AsyncReadStream, buffers: DynamicBuffer, condition: CompletionCondition) {
+  enablePartial(self);
+  let total = 0;
+  let room = readRoom(buffers, condition.check(null, 0));
+  for (;;) {
+    const [ec, n] = yield* self.call<IoSignature>((h) => stream.asyncReadSome(buffers.prepare(room), h));
+    total += n;
+    buffers.commit(n);
+    room = readRoom(buffers, condition.check(ec, total));
+    if ((ec === null && n === 0) || room === 0) return self.complete(ec, total);
+    if (cancelled(self)) return self.complete(error.operationAborted, total);
+  }
 }
 
 /**
@@ -267,22 +270,30 @@ function transferSequence(
   step: (some: Uint8Array | readonly Uint8Array[], h: Handler<IoSignature>) => void,
 ): unknown {
   const seq = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
-  return asyncCompose<IoSignature, TokenFor<IoSignature> | undefined>(function* (self) {
-    enablePartial(self);
-    const rest = new Remaining(seq);
-    let total = 0;
-    let max = condition.check(null, 0);
-    if (max === 0 || rest.size() === 0) return self.complete(null, 0);
-    for (;;) {
-      const [ec, n] = yield* self.call<IoSignature>((h) => step(rest.prefix(max), h));
-      total += n;
-      rest.consume(n);
-      if ((ec === null && n === 0) || rest.size() === 0) return self.complete(ec, total);
-      max = condition.check(ec, total);
-      if (max === 0) return self.complete(ec, total);
-      if (cancelled(self)) return self.complete(error.operationAborted, total);
-    }
-  }, token, stream);
+  return asyncCompose<IoSignature, TokenFor<IoSignature> | undefined>((self) => transferSteps(self, seq, condition, step), token, stream);
+}
+
+/** The steps of {@link transferSequence} (a generator of the module: see `asyncCompose`). */
+function* transferSteps(
+  self: ComposedSelf<IoSignature>,
+  seq: MutableBufferSequence | ConstBufferSequence,
+  condition: CompletionCondition,
+  step: (some: Uint8Array | readonly Uint8Array[], h: Handler<IoSignature>) => void,
+) {
+  enablePartial(self);
+  const rest = new Remaining(seq);
+  let total = 0;
+  let max = condition.check(null, 0);
+  if (max === 0 || rest.size() === 0) return self.complete(null, 0);
+  for (;;) {
+    const [ec, n] = yield* self.call<IoSignature>((h) => step(rest.prefix(max), h));
+    total += n;
+    rest.consume(n);
+    if ((ec === null && n === 0) || rest.size() === 0) return self.complete(ec, total);
+    max = condition.check(ec, total);
+    if (max === 0) return self.complete(ec, total);
+    if (cancelled(self)) return self.complete(error.operationAborted, total);
+  }
 }
 
 /** Finds `delim` in the readable bytes of `b` at or after `from`; -1 when absent. */
@@ -328,20 +339,23 @@ export function asyncReadUntil<T extends CompletionToken = UsePromise>(
 ): AsyncResult<T, IoSignature>;
 export function asyncReadUntil(stream: AsyncReadStream, buffer: DynamicBuffer, delim: string | Uint8Array, token?: TokenFor<IoSignature>): unknown {
   const needle = typeof delim === 'string' ? Buffer.from(delim, 'utf8') : delim;
-  return asyncCompose<IoSignature, TokenFor<IoSignature> | undefined>(function* (self) {
-    enablePartial(self);
-    let from = 0;
-    for (;;) {
-      const at = search(buffer, needle, from);
-      if (at >= 0) return self.complete(null, at + needle.length);
-      if (buffer.size() >= buffer.maxSize()) return self.complete(error.notFound, 0);
-      // The delimiter may straddle what is there and what comes next.
-      from = Math.max(0, buffer.size() - needle.length + 1);
-      const room = readRoom(buffer, defaultMaxTransferSize);
-      const [ec, n] = yield* self.call<IoSignature>((h) => stream.asyncReadSome(buffer.prepare(room), h));
-      buffer.commit(n);
-      if (ec !== null) return self.complete(ec, 0);
-      if (cancelled(self)) return self.complete(error.operationAborted, 0);
-    }
-  }, token, stream);
+  return asyncCompose<IoSignature, TokenFor<IoSignature> | undefined>((self) => readUntilSteps(self, stream, buffer, needle), token, stream);
+}
+
+/** The steps of {@link asyncReadUntil} (a generator of the module: see `asyncCompose`). */
+function* readUntilSteps(self: ComposedSelf<IoSignature>, stream: AsyncReadStream, buffer: DynamicBuffer, needle: Uint8Array) {
+  enablePartial(self);
+  let from = 0;
+  for (;;) {
+    const at = search(buffer, needle, from);
+    if (at >= 0) return self.complete(null, at + needle.length);
+    if (buffer.size() >= buffer.maxSize()) return self.complete(error.notFound, 0);
+    // The delimiter may straddle what is there and what comes next.
+    from = Math.max(0, buffer.size() - needle.length + 1);
+    const room = readRoom(buffer, defaultMaxTransferSize);
+    const [ec, n] = yield* self.call<IoSignature>((h) => stream.asyncReadSome(buffer.prepare(room), h));
+    buffer.commit(n);
+    if (ec !== null) return self.complete(ec, 0);
+    if (cancelled(self)) return self.complete(error.operationAborted, 0);
+  }
 }

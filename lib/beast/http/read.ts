@@ -103,11 +103,21 @@ function readOp(stream: AsyncReadStream, buffer: DynamicBuffer, target: ReadTarg
   // Beast's read sets eager so one put takes the whole body; read_header clears it so the body
   // stays in the buffer.
   parser.eager(!headerOnly);
-  return asyncCompose<IoSignature, TokenFor<IoSignature> | undefined>(function* (self) {
-    const [ec, total] = yield* readMessageSteps(self, stream, buffer, parser, headerOnly);
-    if (ec === null && !(target instanceof BasicParser)) adopt(target, parser);
-    self.complete(ec, total);
-  }, token, stream);
+  return asyncCompose<IoSignature, TokenFor<IoSignature> | undefined>((self) => readOpSteps(self, stream, buffer, parser, target, headerOnly), token, stream);
+}
+
+/** The steps of {@link readOp} (a generator of the module: see `asyncCompose`). */
+function* readOpSteps(
+  self: ComposedSelf<IoSignature>,
+  stream: AsyncReadStream,
+  buffer: DynamicBuffer,
+  parser: BasicParser<Request> | BasicParser<Response>,
+  target: ReadTarget,
+  headerOnly: boolean,
+) {
+  const [ec, total] = yield* readMessageSteps(self, stream, buffer, parser, headerOnly);
+  if (ec === null && !(target instanceof BasicParser)) adopt(target, parser);
+  self.complete(ec, total);
 }
 
 /** Moves what the parser built into the caller's message (Beast's `m_ = p.release()`). */

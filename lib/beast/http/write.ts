@@ -6,7 +6,7 @@
 
 import type { Handler } from '../../net/associators.js';
 import { CancellationType } from '../../net/cancellation.js';
-import { asyncCompose } from '../../net/compose.js';
+import { asyncCompose, type ComposedSelf } from '../../net/compose.js';
 import { error as netError } from '../../net/error.js';
 import type { AsyncWriteStream, IoSignature } from '../../net/stream.js';
 import type { AsyncResult, CompletionToken, TokenCheck, TokenFor, UsePromise } from '../../net/token.js';
@@ -51,19 +51,22 @@ export function asyncWrite<T extends CompletionToken = UsePromise>(
 ): AsyncResult<T, IoSignature>;
 export function asyncWrite(stream: AsyncWriteStream, message: Message | Serializer, token?: TokenFor<IoSignature>): unknown {
   const sr = message instanceof Serializer ? message : new Serializer(message);
-  return asyncCompose<IoSignature, TokenFor<IoSignature> | undefined>(function* (self) {
-    let total = 0;
-    while (!sr.isDone()) {
-      const [ec, n] = yield* self.call<IoSignature>((h) => stream.asyncWriteSome(sr.next(), h));
-      sr.consume(n);
-      total += n;
-      // Asio's async_write order: an error or the end of the message completes as it is, so a
-      // request that lands while the last write's completion is queued finds nothing left to
-      // abort; only a message with bytes still to send is cut short.
-      if (ec !== null) return self.complete(ec, total);
-      if (sr.isDone()) break;
-      if (self.cancelled() !== CancellationType.none) return self.complete(netError.operationAborted, total);
-    }
-    self.complete(null, total);
-  }, token, stream);
+  return asyncCompose<IoSignature, TokenFor<IoSignature> | undefined>((self) => writeSteps(self, stream, sr), token, stream);
+}
+
+/** The steps of {@link asyncWrite} (a generator of the module: see `asyncCompose`). */
+function* writeSteps(self: ComposedSelf<IoSignature>, stream: AsyncWriteStream, sr: Serializer) {
+  let total = 0;
+  while (!sr.isDone()) {
+    const [ec, n] = yield* self.call<IoSignature>((h) => stream.asyncWriteSome(sr.next(), h));
+    sr.consume(n);
+    total += n;
+    // Asio's async_write order: an error or the end of the message completes as it is, so a
+    // request that lands while the last write's completion is queued finds nothing left to
+    // abort; only a message with bytes still to send is cut short.
+    if (ec !== null) return self.complete(ec, total);
+    if (sr.isDone()) break;
+    if (self.cancelled() !== CancellationType.none) return self.complete(netError.operationAborted, total);
+  }
+  self.complete(null, total);
 }

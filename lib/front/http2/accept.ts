@@ -10,6 +10,7 @@ import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'nod
 import {
   type Handler,
   asyncCompose,
+  type ComposedSelf,
   error as netError,
   type ErrorCode,
 } from '../../net/index.js';
@@ -74,31 +75,34 @@ export function asyncAccept<T extends CompletionToken = UsePromise>(
 export function asyncAccept(ws: Stream<Http2Layer>, headers: IncomingHttpHeaders, token?: TokenFor<HandshakeSignature>): unknown {
   const layer = ws.nextLayer();
   if (!(layer instanceof Http2Layer)) throw new TypeError('http2.asyncAccept: the stream\'s next layer must be an Http2Layer');
-  return asyncCompose<HandshakeSignature, TokenFor<HandshakeSignature> | undefined>(function* (self) {
-    const stream = layer.stream() as ServerHttp2Stream | null;
-    if (stream === null) return self.complete(netError.notConnected);
-    if (stream.headersSent) return self.complete(netError.alreadyOpen);
-    if (stream.closed || stream.destroyed) return fail(self.complete.bind(self), layer, error.streamReset);
-    const bad = checkConnectRequest(headers);
-    if (bad !== null) {
-      refuse(stream, bad[1], bad[0]);
-      return self.complete(bad[0]);
-    }
-    const res = new Response({ status: 200, version: http2Version });
-    // As a Stream's own accept: the extension is declined where this Node cannot run it.
-    const negotiated = permessageDeflateAvailable() ? negotiate(headers['sec-websocket-extensions'], ws.getOption(PermessageDeflate)) : null;
-    if (negotiated !== null) res.fields.set('Sec-WebSocket-Extensions', negotiated.response);
-    ws.getOption(Decorator)?.decorators.response?.(res);
-    if (!res.fields.has('Server')) res.fields.set('Server', serverName);
-    res.status = 200; // a decorator decorates; it does not refuse (refuse before accepting)
-    try {
-      stream.respond(responseHeaders(res), { endStream: false });
-    } catch {
-      return fail(self.complete.bind(self), layer, error.streamReset);
-    }
-    ws.adoptHandshake('server', negotiated?.config ?? null);
-    self.complete(null);
-  }, token, ws.getExecutor());
+  return asyncCompose<HandshakeSignature, TokenFor<HandshakeSignature> | undefined>((self) => http2AcceptSteps(self, ws, layer, headers), token, ws.getExecutor());
+}
+
+/** The steps of the HTTP/2 {@link asyncAccept} (a generator of the module: see `asyncCompose`). */
+function* http2AcceptSteps(self: ComposedSelf<HandshakeSignature>, ws: Stream<Http2Layer>, layer: Http2Layer, headers: IncomingHttpHeaders) {
+  const stream = layer.stream() as ServerHttp2Stream | null;
+  if (stream === null) return self.complete(netError.notConnected);
+  if (stream.headersSent) return self.complete(netError.alreadyOpen);
+  if (stream.closed || stream.destroyed) return fail(self.complete.bind(self), layer, error.streamReset);
+  const bad = checkConnectRequest(headers);
+  if (bad !== null) {
+    refuse(stream, bad[1], bad[0]);
+    return self.complete(bad[0]);
+  }
+  const res = new Response({ status: 200, version: http2Version });
+  // As a Stream's own accept: the extension is declined where this Node cannot run it.
+  const negotiated = permessageDeflateAvailable() ? negotiate(headers['sec-websocket-extensions'], ws.getOption(PermessageDeflate)) : null;
+  if (negotiated !== null) res.fields.set('Sec-WebSocket-Extensions', negotiated.response);
+  ws.getOption(Decorator)?.decorators.response?.(res);
+  if (!res.fields.has('Server')) res.fields.set('Server', serverName);
+  res.status = 200; // a decorator decorates; it does not refuse (refuse before accepting)
+  try {
+    stream.respond(responseHeaders(res), { endStream: false });
+  } catch {
+    return fail(self.complete.bind(self), layer, error.streamReset);
+  }
+  ws.adoptHandshake('server', negotiated?.config ?? null);
+  self.complete(null);
 }
 
 function fail(complete: (ec: ErrorCode | null) => void, layer: Http2Layer, ec: ErrorCode): void {

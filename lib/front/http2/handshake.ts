@@ -10,6 +10,8 @@ import type { ClientHttp2Session } from 'node:http2';
 import {
   type Handler,
   asyncCompose,
+  type ComposedSelf,
+  type Executor,
   CancellationType,
   ErrorCode,
   fromNodeError,
@@ -112,50 +114,62 @@ export function asyncHandshake(
   if (target === '') throw new RangeError('http2.asyncHandshake: the target must not be empty');
   if (resOut !== null) Object.assign(resOut, new Response({ status: 500, version: http2Version }));
   const executor = ws.getExecutor();
-  return asyncCompose<HandshakeSignature, TokenFor<HandshakeSignature> | undefined>(function* (self) {
-    if (layer.stream() !== null) return self.complete(netError.alreadyOpen);
-    const timeout = ws.getOption(Timeout).handshakeTimeout;
-    const deadline = Date.now() + timeout;
+  return asyncCompose<HandshakeSignature, TokenFor<HandshakeSignature> | undefined>((self) => http2HandshakeSteps(self, ws, layer, session, resOut, host, target, executor), token, executor);
+}
 
-    const [se, supported] = yield* self.call<SettingsSignature>((h) => waitForSettings(executor, session, timeout, h));
-    if (se !== null) return self.complete(se);
-    if (!supported) return self.complete(error.notOffered);
-    // A request recorded while the wait's completion was queued (DESIGN section 4.5): nothing sent.
-    if (self.cancelled() !== CancellationType.none) return self.complete(netError.operationAborted);
+/** The steps of the HTTP/2 {@link asyncHandshake} (a generator of the module: see `asyncCompose`). */
+function* http2HandshakeSteps(
+  self: ComposedSelf<HandshakeSignature>,
+  ws: Stream<Http2Layer>,
+  layer: Http2Layer,
+  session: ClientHttp2Session,
+  resOut: Response | null,
+  host: string,
+  target: string,
+  executor: Executor,
+) {
+  if (layer.stream() !== null) return self.complete(netError.alreadyOpen);
+  const timeout = ws.getOption(Timeout).handshakeTimeout;
+  const deadline = Date.now() + timeout;
 
-    // As a Stream's own handshake: no offer where this Node cannot run the extension.
-    const pmdOpts = permessageDeflateAvailable() ? ws.getOption(PermessageDeflate) : new PermessageDeflate();
-    const req = new Request({ method: 'CONNECT', target, version: http2Version });
-    req.fields.set('Host', host).set('Sec-WebSocket-Version', '13');
-    if (pmdOpts.clientEnable) req.fields.set('Sec-WebSocket-Extensions', makeOffer(pmdOpts));
-    ws.getOption(Decorator)?.decorators.request?.(req);
-    try {
-      layer.attach(session.request(connectHeaders(req, session.encrypted === true ? 'https' : 'http'), { endStream: false }));
-    } catch (err) {
-      return self.complete(session.destroyed || session.closed ? error.sessionClosed : fromNodeError(err));
-    }
-    const stream = layer.stream()!;
-    const fail = (ec: ErrorCode): void => {
-      layer.close();
-      self.complete(ec);
-    };
+  const [se, supported] = yield* self.call<SettingsSignature>((h) => waitForSettings(executor, session, timeout, h));
+  if (se !== null) return self.complete(se);
+  if (!supported) return self.complete(error.notOffered);
+  // A request recorded while the wait's completion was queued (DESIGN section 4.5): nothing sent.
+  if (self.cancelled() !== CancellationType.none) return self.complete(netError.operationAborted);
 
-    const [we, event, value] = yield* self.call<WaitSignature>((h) =>
-      asyncWaitFor(executor, stream, ['response', 'close', 'error'], h, undefined, deadline - Date.now()),
-    );
-    if (we !== null) return fail(we);
-    // Recorded while the response's completion was queued: the stream is reset, as over HTTP/1.1.
-    if (self.cancelled() !== CancellationType.none) return fail(netError.operationAborted);
-    if (event !== 'response') return fail(event === 'error' && !layer.wasReset() ? resetOrError(value) : error.streamReset);
-    const res = responseFromHttp2Headers(value as Record<string, string>);
-    if (resOut !== null) Object.assign(resOut, res);
-    const bad = checkConnectResponse(res, req);
-    if (bad !== null) return fail(bad);
-    const pmd = acceptResponse(res.fields.get('Sec-WebSocket-Extensions'), pmdOpts);
-    if (pmd instanceof ErrorCode) return fail(pmd);
-    ws.adoptHandshake('client', pmd);
-    self.complete(null);
-  }, token, executor);
+  // As a Stream's own handshake: no offer where this Node cannot run the extension.
+  const pmdOpts = permessageDeflateAvailable() ? ws.getOption(PermessageDeflate) : new PermessageDeflate();
+  const req = new Request({ method: 'CONNECT', target, version: http2Version });
+  req.fields.set('Host', host).set('Sec-WebSocket-Version', '13');
+  if (pmdOpts.clientEnable) req.fields.set('Sec-WebSocket-Extensions', makeOffer(pmdOpts));
+  ws.getOption(Decorator)?.decorators.request?.(req);
+  try {
+    layer.attach(session.request(connectHeaders(req, session.encrypted === true ? 'https' : 'http'), { endStream: false }));
+  } catch (err) {
+    return self.complete(session.destroyed || session.closed ? error.sessionClosed : fromNodeError(err));
+  }
+  const stream = layer.stream()!;
+  const fail = (ec: ErrorCode): void => {
+    layer.close();
+    self.complete(ec);
+  };
+
+  const [we, event, value] = yield* self.call<WaitSignature>((h) =>
+    asyncWaitFor(executor, stream, ['response', 'close', 'error'], h, undefined, deadline - Date.now()),
+  );
+  if (we !== null) return fail(we);
+  // Recorded while the response's completion was queued: the stream is reset, as over HTTP/1.1.
+  if (self.cancelled() !== CancellationType.none) return fail(netError.operationAborted);
+  if (event !== 'response') return fail(event === 'error' && !layer.wasReset() ? resetOrError(value) : error.streamReset);
+  const res = responseFromHttp2Headers(value as Record<string, string>);
+  if (resOut !== null) Object.assign(resOut, res);
+  const bad = checkConnectResponse(res, req);
+  if (bad !== null) return fail(bad);
+  const pmd = acceptResponse(res.fields.get('Sec-WebSocket-Extensions'), pmdOpts);
+  if (pmd instanceof ErrorCode) return fail(pmd);
+  ws.adoptHandshake('client', pmd);
+  self.complete(null);
 }
 
 /** A stream error from Node: the peer's RST_STREAM is `streamReset`, anything else as Node says. */

@@ -16,6 +16,7 @@ import {
   type MutableBufferSequence,
   enableTotalCancellation,
   asyncCompose,
+  type ComposedSelf,
   CancellationType,
   error as netError,
   type ErrorCode,
@@ -165,14 +166,17 @@ export class Http2Layer implements AsyncStream {
   }
 
   #ioOp(token: TokenFor<IoSignature> | undefined, start: (io: DuplexStream, h: Handler<IoSignature>) => void): unknown {
-    const layer = this;
-    return asyncCompose<IoSignature, TokenFor<IoSignature> | undefined>(function* (self) {
-      self.resetCancellationState(enableTotalCancellation, enableTotalCancellation);
-      const io = layer.#io;
-      if (io === null) return self.complete(netError.notConnected, 0);
-      const [ec, n] = yield* self.call<IoSignature>((h) => start(io, h));
-      self.complete(layer.#translate(ec), n);
-    }, token, this.#executor);
+    return asyncCompose<IoSignature, TokenFor<IoSignature> | undefined>((self) => this.#ioSteps(self, start), token, this.#executor);
+  }
+
+  // A generator method, made once with the class: a generator function expression per call
+  // would cost V8 a new prototype and map on every read and write (see `asyncCompose`).
+  *#ioSteps(self: ComposedSelf<IoSignature>, start: (io: DuplexStream, h: Handler<IoSignature>) => void) {
+    self.resetCancellationState(enableTotalCancellation, enableTotalCancellation);
+    const io = this.#io;
+    if (io === null) return self.complete(netError.notConnected, 0);
+    const [ec, n] = yield* self.call<IoSignature>((h) => start(io, h));
+    self.complete(this.#translate(ec), n);
   }
 
   /** A failure caused by the peer's RST_STREAM, as a TCP reset would be reported. */
@@ -201,35 +205,37 @@ export class Http2Layer implements AsyncStream {
    * completes as it went). `partial` and `total` alone are ignored.
    */
   asyncTeardown(role: Role, handler: Handler<TeardownSignature>): void {
-    const layer = this;
-    asyncCompose<TeardownSignature, Handler<TeardownSignature>>(function* (self) {
-      const s = layer.#stream;
-      if (s === null) return self.complete(netError.notConnected);
-      if (role === 'server') layer.shutdown();
-      // A request recorded while a step's completion was queued stops the teardown before its
-      // next step (DESIGN section 4.5); none is left once the stream closed.
-      const stopped = (): boolean => self.cancelled() !== CancellationType.none;
-      let ec: ErrorCode | null = null;
-      for (;;) {
-        const [e] = yield* self.call<IoSignature>((h) => layer.asyncReadSome(scratch, h));
-        if (e !== null) {
-          ec = e === netError.eof ? null : e;
-          break;
-        }
-        if (stopped()) {
-          ec = netError.operationAborted;
-          break;
-        }
+    asyncCompose<TeardownSignature, Handler<TeardownSignature>>((self) => this.#teardownSteps(self, role), handler, this.#executor);
+  }
+
+  /** The steps of {@link Http2Layer.asyncTeardown} (a generator method, made once with the class). */
+  *#teardownSteps(self: ComposedSelf<TeardownSignature>, role: Role) {
+    const s = this.#stream;
+    if (s === null) return self.complete(netError.notConnected);
+    if (role === 'server') this.shutdown();
+    // A request recorded while a step's completion was queued stops the teardown before its
+    // next step (DESIGN section 4.5); none is left once the stream closed.
+    const stopped = (): boolean => self.cancelled() !== CancellationType.none;
+    let ec: ErrorCode | null = null;
+    for (;;) {
+      const [e] = yield* self.call<IoSignature>((h) => this.asyncReadSome(scratch, h));
+      if (e !== null) {
+        ec = e === netError.eof ? null : e;
+        break;
       }
-      if (ec === null && !s.closed && stopped()) ec = netError.operationAborted;
-      if (ec === null && role === 'client') layer.shutdown();
-      if (ec === null && !s.closed) {
-        const [we] = yield* self.call<WaitSignature>((h) => asyncWaitFor(layer.#executor, s, ['close'], h, () => (s.closed ? [null, 'close', undefined] : null)));
-        ec = we;
-        if (ec === null && layer.wasReset()) ec = netError.connectionReset;
+      if (stopped()) {
+        ec = netError.operationAborted;
+        break;
       }
-      layer.close();
-      self.complete(ec);
-    }, handler, this.#executor);
+    }
+    if (ec === null && !s.closed && stopped()) ec = netError.operationAborted;
+    if (ec === null && role === 'client') this.shutdown();
+    if (ec === null && !s.closed) {
+      const [we] = yield* self.call<WaitSignature>((h) => asyncWaitFor(this.#executor, s, ['close'], h, () => (s.closed ? [null, 'close', undefined] : null)));
+      ec = we;
+      if (ec === null && this.wasReset()) ec = netError.connectionReset;
+    }
+    this.close();
+    self.complete(ec);
   }
 }

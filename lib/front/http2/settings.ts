@@ -10,6 +10,8 @@ import type { ClientHttp2Session } from 'node:http2';
 import {
   type Handler,
   asyncCompose,
+  type ComposedSelf,
+  type Executor,
   CancellationType,
   enableTotalCancellation,
   error as netError,
@@ -69,12 +71,15 @@ export function asyncWaitForSettings<T extends CompletionToken = UsePromise>(
   token?: T & TokenCheck<T, SettingsSignature>,
 ): AsyncResult<T, SettingsSignature>;
 export function asyncWaitForSettings(executor: ExecutorLike, session: ClientHttp2Session, token?: TokenFor<SettingsSignature>): unknown {
-  return asyncCompose<SettingsSignature, TokenFor<SettingsSignature> | undefined>(function* (self) {
-    // Nothing observable happens while waiting: every type is accepted and passed on.
-    self.resetCancellationState(enableTotalCancellation, enableTotalCancellation);
-    const [ec, supported] = yield* self.call<SettingsSignature>((h) => waitForSettings(executor, session, Infinity, h));
-    self.complete(ec, supported);
-  }, token, executor);
+  return asyncCompose<SettingsSignature, TokenFor<SettingsSignature> | undefined>((self) => settingsSteps(self, executor, session), token, executor);
+}
+
+/** The steps of {@link asyncWaitForSettings} (a generator of the module: see `asyncCompose`). */
+function* settingsSteps(self: ComposedSelf<SettingsSignature>, executor: ExecutorLike, session: ClientHttp2Session) {
+  // Nothing observable happens while waiting: every type is accepted and passed on.
+  self.resetCancellationState(enableTotalCancellation, enableTotalCancellation);
+  const [ec, supported] = yield* self.call<SettingsSignature>((h) => waitForSettings(executor, session, Infinity, h));
+  self.complete(ec, supported);
 }
 
 /**
@@ -111,39 +116,42 @@ function relayOf(session: ClientHttp2Session): Relay {
  */
 export function waitForSettings(executor: ExecutorLike, session: ClientHttp2Session, timeoutMs: number, handler: Handler<SettingsSignature>): void {
   const ex = toExecutor(executor);
-  asyncCompose<SettingsSignature, Handler<SettingsSignature>>(function* (self) {
-    self.resetCancellationState(enableTotalCancellation, enableTotalCancellation);
-    const deadline = Date.now() + timeoutMs;
-    const closedNow = (): WaitSignature | null => (session.destroyed || session.closed ? [error.sessionClosed, 'close', undefined] : null);
-    const closed = closedNow();
-    if (closed !== null) return self.complete(closed[0], false);
-    const relay = relayOf(session);
-    if (session.connecting) {
-      const [ec, event] = yield* self.call<WaitSignature>((h) => asyncWaitFor(ex, relay.events, ['connect', 'close'], h, closedNow, deadline - Date.now()));
-      if (ec !== null) return self.complete(ec, false);
-      if (event !== 'connect') return self.complete(error.sessionClosed, false);
-    }
-    if (supportsWebSockets(session)) return self.complete(null, true);
-    // A request recorded while the connect wait's completion was queued (DESIGN section 4.5)
-    // stops the wait before it asks for the SETTINGS.
-    if (self.cancelled() !== CancellationType.none) return self.complete(netError.operationAborted, false);
-    // Not (yet) offered: the SETTINGS or the PING's answer, whichever comes first, tells.
-    if (!relay.pinging) {
-      try {
-        session.ping((err) => {
-          relay.pinging = false;
-          relay.events.emit(err === null ? 'pong' : 'close');
-        });
-        relay.pinging = true;
-      } catch {
-        // Too many PINGs outstanding: the SETTINGS alone will tell (or the time limit).
-      }
-    }
-    const [ec, event] = yield* self.call<WaitSignature>((h) =>
-      asyncWaitFor(ex, relay.events, ['settings', 'pong', 'close'], h, closedNow, deadline - Date.now()),
-    );
+  asyncCompose<SettingsSignature, Handler<SettingsSignature>>((self) => waitForSettingsSteps(self, ex, session, timeoutMs), handler, ex);
+}
+
+/** The steps of {@link waitForSettings} (a generator of the module: see `asyncCompose`). */
+function* waitForSettingsSteps(self: ComposedSelf<SettingsSignature>, ex: Executor, session: ClientHttp2Session, timeoutMs: number) {
+  self.resetCancellationState(enableTotalCancellation, enableTotalCancellation);
+  const deadline = Date.now() + timeoutMs;
+  const closedNow = (): WaitSignature | null => (session.destroyed || session.closed ? [error.sessionClosed, 'close', undefined] : null);
+  const closed = closedNow();
+  if (closed !== null) return self.complete(closed[0], false);
+  const relay = relayOf(session);
+  if (session.connecting) {
+    const [ec, event] = yield* self.call<WaitSignature>((h) => asyncWaitFor(ex, relay.events, ['connect', 'close'], h, closedNow, deadline - Date.now()));
     if (ec !== null) return self.complete(ec, false);
-    if (event === 'close') return self.complete(error.sessionClosed, false);
-    self.complete(null, supportsWebSockets(session));
-  }, handler, ex);
+    if (event !== 'connect') return self.complete(error.sessionClosed, false);
+  }
+  if (supportsWebSockets(session)) return self.complete(null, true);
+  // A request recorded while the connect wait's completion was queued (DESIGN section 4.5)
+  // stops the wait before it asks for the SETTINGS.
+  if (self.cancelled() !== CancellationType.none) return self.complete(netError.operationAborted, false);
+  // Not (yet) offered: the SETTINGS or the PING's answer, whichever comes first, tells.
+  if (!relay.pinging) {
+    try {
+      session.ping((err) => {
+        relay.pinging = false;
+        relay.events.emit(err === null ? 'pong' : 'close');
+      });
+      relay.pinging = true;
+    } catch {
+      // Too many PINGs outstanding: the SETTINGS alone will tell (or the time limit).
+    }
+  }
+  const [ec, event] = yield* self.call<WaitSignature>((h) =>
+    asyncWaitFor(ex, relay.events, ['settings', 'pong', 'close'], h, closedNow, deadline - Date.now()),
+  );
+  if (ec !== null) return self.complete(ec, false);
+  if (event === 'close') return self.complete(error.sessionClosed, false);
+  self.complete(null, supportsWebSockets(session));
 }

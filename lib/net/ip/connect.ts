@@ -6,7 +6,7 @@
 
 import type { Handler } from '../associators.js';
 import { CancellationType } from '../cancellation.js';
-import { asyncCompose } from '../compose.js';
+import { asyncCompose, type ComposedSelf } from '../compose.js';
 import { error, type ErrorCode } from '../error.js';
 import type { HasExecutor } from '../executor.js';
 import type { AsyncResult, CompletionToken, TokenCheck, TokenFor, UsePromise } from '../token.js';
@@ -65,18 +65,21 @@ export function asyncConnect(
   token?: TokenFor<RangeConnectSignature>,
 ): unknown {
   const list = [...endpoints]; // the caller may change its array while we work through it
-  return asyncCompose<RangeConnectSignature, TokenFor<RangeConnectSignature> | undefined>(function* (self) {
-    let last: ErrorCode = error.notFound;
-    for (const endpoint of list) {
+  return asyncCompose<RangeConnectSignature, TokenFor<RangeConnectSignature> | undefined>((self) => connectSteps(self, socket, list), token, socket);
+}
+
+/** The steps of the range {@link asyncConnect} (a generator of the module: see `asyncCompose`). */
+function* connectSteps(self: ComposedSelf<RangeConnectSignature>, socket: ConnectableSocket, list: readonly Endpoint[]) {
+  let last: ErrorCode = error.notFound;
+  for (const endpoint of list) {
+    socket.close();
+    const [ec] = yield* self.call<[ErrorCode | null]>((h) => socket.asyncConnect(endpoint, h));
+    if (ec === null) return self.complete(null, endpoint);
+    last = ec;
+    if (ec === error.operationAborted || self.cancelled() !== CancellationType.none) {
       socket.close();
-      const [ec] = yield* self.call<[ErrorCode | null]>((h) => socket.asyncConnect(endpoint, h));
-      if (ec === null) return self.complete(null, endpoint);
-      last = ec;
-      if (ec === error.operationAborted || self.cancelled() !== CancellationType.none) {
-        socket.close();
-        return self.complete(error.operationAborted, new Endpoint());
-      }
+      return self.complete(error.operationAborted, new Endpoint());
     }
-    self.complete(last, new Endpoint());
-  }, token, socket);
+  }
+  self.complete(last, new Endpoint());
 }

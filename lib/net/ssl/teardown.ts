@@ -5,7 +5,7 @@
  */
 
 import type { Handler } from '../associators.js';
-import { asyncCompose } from '../compose.js';
+import { asyncCompose, type ComposedSelf } from '../compose.js';
 import { error as netError, type ErrorCode } from '../error.js';
 import type { HasExecutor } from '../executor.js';
 import type { AsyncResult, CompletionToken } from '../token.js';
@@ -31,10 +31,13 @@ export function asyncSslTeardown<T extends CompletionToken | Handler<[ec: ErrorC
   _role: TeardownRole,
   token: T,
 ): AsyncResult<T, [ec: ErrorCode | null]> {
-  return asyncCompose<[ec: ErrorCode | null], T>(function* (self) {
-    let [ec] = yield* self.call<[ec: ErrorCode | null]>((h) => stream.asyncShutdown(h));
-    if (ec === netError.eof || ec === error.streamTruncated) ec = null;
-    stream.close();
-    self.complete(ec);
-  }, token, stream);
+  return asyncCompose<[ec: ErrorCode | null], T>((self) => sslTeardownSteps(self, stream), token, stream);
+}
+
+/** The steps of {@link asyncSslTeardown} (a generator of the module: see `asyncCompose`). */
+function* sslTeardownSteps(self: ComposedSelf<[ec: ErrorCode | null]>, stream: ShutdownCapable) {
+  let [ec] = yield* self.call<[ec: ErrorCode | null]>((h) => stream.asyncShutdown(h));
+  if (ec === netError.eof || ec === error.streamTruncated) ec = null;
+  stream.close();
+  self.complete(ec);
 }

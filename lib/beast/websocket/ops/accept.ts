@@ -51,16 +51,21 @@ export function asyncAcceptOp<N extends AsyncStream>(
   token: TokenFor<HandshakeSignature> | undefined,
   onDone?: () => void,
 ): unknown {
-  return asyncCompose<HandshakeSignature, TokenFor<HandshakeSignature> | undefined>(function* (self) {
-    if (onDone !== undefined) self.onComplete(onDone);
-    impl.reset('server');
-    const ec = bytes !== null ? preload(impl, bytes) : null;
-    impl.updateTimer();
-    if (ec !== null) return self.complete(impl.checkStopNow(ec) ?? ec);
-    const request = req ?? (yield* readRequestSteps(self, impl, decorator));
-    if (request instanceof Request) self.complete(yield* respondSteps(self, impl, request, decorator));
-    else self.complete(request);
-  }, token, impl.executor);
+  return asyncCompose<HandshakeSignature, TokenFor<HandshakeSignature> | undefined>(
+    (self) => acceptSteps(self, impl, req, bytes, decorator, onDone), token, impl.executor);
+}
+
+/** The steps of {@link asyncAcceptOp}, top to bottom (a generator of the module: see `asyncCompose`). */
+function* acceptSteps<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, req: Request | null,
+  bytes: ConstBufferSequence | null, decorator: Decorator | null, onDone: (() => void) | undefined) {
+  if (onDone !== undefined) self.onComplete(onDone);
+  impl.reset('server');
+  const ec = bytes !== null ? preload(impl, bytes) : null;
+  impl.updateTimer();
+  if (ec !== null) return self.complete(impl.checkStopNow(ec) ?? ec);
+  const request = req ?? (yield* readRequestSteps(self, impl, decorator));
+  if (request instanceof Request) self.complete(yield* respondSteps(self, impl, request, decorator));
+  else self.complete(request);
 }
 
 type Self = ComposedSelf<HandshakeSignature>;

@@ -5,7 +5,7 @@
  */
 
 import { CancellationType } from '../../../net/cancellation.js';
-import { asyncCompose } from '../../../net/compose.js';
+import { asyncCompose, type ChildOp, type ComposedSelf } from '../../../net/compose.js';
 import { error as netError, type ErrorCode } from '../../../net/error.js';
 import type { AsyncStream, IoSignature } from '../../../net/stream.js';
 import type { TokenFor } from '../../../net/token.js';
@@ -25,86 +25,93 @@ import { asyncTeardown, type TeardownHooks, type TeardownSignature } from './tea
 export function asyncCloseOp<N extends AsyncStream>(impl: StreamImpl<N>, reason: CloseReason,
   token: TokenFor<ControlSignature> | undefined, onDone?: () => void): unknown {
   const frame = impl.writer.closeFrame(reason);
+  return asyncCompose<ControlSignature, TokenFor<ControlSignature> | undefined>(
+    (self) => closeSteps(self, impl, frame, onDone), token, impl.executor);
+}
+
+type Self = ComposedSelf<ControlSignature>;
+type Steps<T> = Generator<ChildOp, T, readonly unknown[]>;
+
+/** The steps of {@link asyncCloseOp}, top to bottom (a generator of the module: see `asyncCompose`). */
+function* closeSteps<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, frame: Uint8Array, onDone: (() => void) | undefined) {
   const next = impl.next as N & TeardownHooks;
-  return asyncCompose<ControlSignature, TokenFor<ControlSignature> | undefined>(function* (self) {
-    if (onDone !== undefined) self.onComplete(onDone);
-    let ec: ErrorCode | null | undefined;
-    let ev_: ErrorCode | null = null; // a violation seen while waiting for the peer's close
+  if (onDone !== undefined) self.onComplete(onDone);
+  let ec: ErrorCode | null | undefined;
+  let ev_: ErrorCode | null = null; // a violation seen while waiting for the peer's close
 
-    // Waits for the peer's close frame through the read side's frame reader, discarding every
-    // other frame (a read may have stopped in the middle of one: the rest of its payload first);
-    // undefined means "go to teardown".
-    function* awaitPeerClose() {
-      const r = impl.reader;
-      for (;;) {
-        while (r.remain > 0) {
-          if (r.buf.size() === 0) {
-            const stop = yield* fill(self, impl);
-            if (stop !== undefined) return stop;
-          }
-          r.discardPayload();
-        }
-        let ev = r.nextFrame();
-        while (ev === 'needMore') {
-          const stop = yield* fill(self, impl);
-          if (stop !== undefined) return stop;
-          ev = r.nextFrame();
-        }
-        if (ev === 'violation') {
-          ev_ = r.violation;
-          return undefined;
-        }
-        if (ev === 'control' && r.ctrlOp === Opcode.close) {
-          impl.rdClose = true;
-          const { ec: bad, reason: peer } = parseClosePayload(r.ctrlPayload);
-          if (bad !== null) ev_ = bad;
-          else impl.cr = peer;
-          return undefined;
-        }
-        // Pings, pongs and message data are discarded (their payloads above, on the next turn).
+  const parked = yield* lockWrite(self, impl, impl.locks.slot('close'), CancellationType.all);
+  if (parked !== null) return self.complete(parked);
+  ec = impl.checkStopNow(null);
+  if (ec === undefined) {
+    impl.wrClose = true;
+    impl.status = 'closing';
+    impl.updateTimer();
+    const [we] = yield* self.call<IoSignature>((h) => writeAll(next, frame, h));
+    ec = stopAfterStep(self, impl, we);
+  }
+  if (ec === undefined && !impl.rdClose) {
+    if (!impl.locks.tryLock('rd', self)) {
+      const parked = yield* park(self, impl.locks.slot('rClose'), CancellationType.terminal);
+      if (parked !== null) {
+        // Cancelled while the peer's close was awaited: close the socket (a dirty shutdown).
+        // Unlike Beast, the write side is released too, so that parked operations can end.
+        impl.status = 'closed';
+        impl.close();
+        impl.closeNextLayer();
+        impl.locks.unlock('wr', self);
+        impl.locks.wake(wakeOrders.afterClose);
+        return self.complete(netError.operationAborted);
       }
+      impl.locks.lock('rd', self);
+      yield* resumeLater(self, impl);
+      ec = impl.checkStopNow(null);
     }
+    if (ec === undefined) [ec, ev_] = yield* awaitPeerClose(self, impl);
+  }
+  if (ec === undefined) {
+    let [te] = yield* self.call<TeardownSignature>((h) => asyncTeardown(impl.role, next, h));
+    if (te === netError.eof) te = null;
+    ec = te ?? ev_;
+    impl.status = ec !== null ? 'failed' : 'closed';
+    impl.close();
+  }
+  // upcall
+  impl.locks.unlock('wr', self);
+  if (impl.locks.tryUnlock('rd', self)) impl.locks.wake(wakeOrders.closeReadSide);
+  impl.locks.wake(wakeOrders.afterClose);
+  self.complete(ec);
+}
 
-    const parked = yield* lockWrite(self, impl, impl.locks.slot('close'), CancellationType.all);
-    if (parked !== null) return self.complete(parked);
-    ec = impl.checkStopNow(null);
-    if (ec === undefined) {
-      impl.wrClose = true;
-      impl.status = 'closing';
-      impl.updateTimer();
-      const [we] = yield* self.call<IoSignature>((h) => writeAll(next, frame, h));
-      ec = stopAfterStep(self, impl, we);
-    }
-    if (ec === undefined && !impl.rdClose) {
-      if (!impl.locks.tryLock('rd', self)) {
-        const parked = yield* park(self, impl.locks.slot('rClose'), CancellationType.terminal);
-        if (parked !== null) {
-          // Cancelled while the peer's close was awaited: close the socket (a dirty shutdown).
-          // Unlike Beast, the write side is released too, so that parked operations can end.
-          impl.status = 'closed';
-          impl.close();
-          impl.closeNextLayer();
-          impl.locks.unlock('wr', self);
-          impl.locks.wake(wakeOrders.afterClose);
-          return self.complete(netError.operationAborted);
-        }
-        impl.locks.lock('rd', self);
-        yield* resumeLater(self, impl);
-        ec = impl.checkStopNow(null);
+/**
+ * Waits for the peer's close frame through the read side's frame reader, discarding every other
+ * frame (a read may have stopped in the middle of one: the rest of its payload first). Returns
+ * what stopped the wait (undefined: go on to teardown) and a violation seen on the way (a bad
+ * frame, or a close frame whose payload does not parse), which the close completes with.
+ */
+function* awaitPeerClose<N extends AsyncStream>(self: Self, impl: StreamImpl<N>): Steps<[stop: ErrorCode | undefined, violation: ErrorCode | null]> {
+  const r = impl.reader;
+  for (;;) {
+    while (r.remain > 0) {
+      if (r.buf.size() === 0) {
+        const stop = yield* fill(self, impl);
+        if (stop !== undefined) return [stop, null];
       }
-      if (ec === undefined) ec = yield* awaitPeerClose();
+      r.discardPayload();
     }
-    if (ec === undefined) {
-      let [te] = yield* self.call<TeardownSignature>((h) => asyncTeardown(impl.role, next, h));
-      if (te === netError.eof) te = null;
-      ec = te ?? ev_;
-      impl.status = ec !== null ? 'failed' : 'closed';
-      impl.close();
+    let ev = r.nextFrame();
+    while (ev === 'needMore') {
+      const stop = yield* fill(self, impl);
+      if (stop !== undefined) return [stop, null];
+      ev = r.nextFrame();
     }
-    // upcall
-    impl.locks.unlock('wr', self);
-    if (impl.locks.tryUnlock('rd', self)) impl.locks.wake(wakeOrders.closeReadSide);
-    impl.locks.wake(wakeOrders.afterClose);
-    self.complete(ec);
-  }, token, impl.executor);
+    if (ev === 'violation') return [undefined, r.violation];
+    if (ev === 'control' && r.ctrlOp === Opcode.close) {
+      impl.rdClose = true;
+      const { ec: bad, reason: peer } = parseClosePayload(r.ctrlPayload);
+      if (bad !== null) return [undefined, bad];
+      impl.cr = peer;
+      return [undefined, null];
+    }
+    // Pings, pongs and message data are discarded (their payloads above, on the next turn).
+  }
 }

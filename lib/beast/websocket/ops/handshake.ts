@@ -4,7 +4,7 @@
  * response stay in the read buffer as frame data.
  */
 
-import { asyncCompose } from '../../../net/compose.js';
+import { asyncCompose, type ComposedSelf } from '../../../net/compose.js';
 import { ErrorCode } from '../../../net/error.js';
 import { acceptResponse, makeOffer } from '../deflate.js';
 import type { AsyncStream, IoSignature } from '../../../net/stream.js';
@@ -39,43 +39,54 @@ export function asyncHandshakeOp<N extends AsyncStream>(
 ): unknown {
   if (target === '') throw new RangeError('asyncHandshake: the target must not be empty');
   if (resOut !== null) Object.assign(resOut, new Response({ status: 500 }));
-  return asyncCompose<HandshakeSignature, TokenFor<HandshakeSignature> | undefined>(function* (self) {
-    if (onDone !== undefined) self.onComplete(onDone);
-    impl.reset('client');
-    impl.updateTimer();
-    const key = makeSecKey();
-    const req = new Request({ method: 'GET', target, version: 11 });
-    req.fields
-      .set('Host', host)
-      .set('Upgrade', 'websocket')
-      .set('Connection', 'Upgrade')
-      .set('Sec-WebSocket-Key', key)
-      .set('Sec-WebSocket-Version', '13');
-    if (impl.pmdOffer.clientEnable) req.fields.set('Sec-WebSocket-Extensions', makeOffer(impl.pmdOffer));
-    decorator?.decorators.request?.(req);
+  return asyncCompose<HandshakeSignature, TokenFor<HandshakeSignature> | undefined>((self) => handshakeSteps(self, impl, resOut, host, target, decorator, onDone), token, impl.executor);
+}
 
-    const [we] = yield* self.call<IoSignature>((h) => httpAsyncWrite(impl.next, req, h));
-    let stop = stopAfterStep(self, impl, we);
-    if (stop !== undefined) return self.complete(stop);
+/** The steps of {@link asyncHandshakeOp} (a generator of the module: see `asyncCompose`). */
+function* handshakeSteps<N extends AsyncStream>(
+  self: ComposedSelf<HandshakeSignature>,
+  impl: StreamImpl<N>,
+  resOut: Response | null,
+  host: string,
+  target: string,
+  decorator: Decorator | null,
+  onDone: (() => void) | undefined,
+) {
+  if (onDone !== undefined) self.onComplete(onDone);
+  impl.reset('client');
+  impl.updateTimer();
+  const key = makeSecKey();
+  const req = new Request({ method: 'GET', target, version: 11 });
+  req.fields
+    .set('Host', host)
+    .set('Upgrade', 'websocket')
+    .set('Connection', 'Upgrade')
+    .set('Sec-WebSocket-Key', key)
+    .set('Sec-WebSocket-Version', '13');
+  if (impl.pmdOffer.clientEnable) req.fields.set('Sec-WebSocket-Extensions', makeOffer(impl.pmdOffer));
+  decorator?.decorators.request?.(req);
 
-    const parser = new ResponseParser();
-    const [re] = yield* self.call<IoSignature>((h) => httpAsyncRead(impl.next, impl.reader.buf, parser, h));
-    if (resOut !== null && parser.isHeaderDone()) Object.assign(resOut, parser.get());
-    stop = stopAfterStep(self, impl, re);
-    if (stop !== undefined) return self.complete(stop);
+  const [we] = yield* self.call<IoSignature>((h) => httpAsyncWrite(impl.next, req, h));
+  let stop = stopAfterStep(self, impl, we);
+  if (stop !== undefined) return self.complete(stop);
 
-    const res = parser.get();
-    let ec = checkResponse(res, key, req);
-    if (ec === null) {
-      const pmd = acceptResponse(res.fields.get('Sec-WebSocket-Extensions'), impl.pmdOffer);
-      if (pmd instanceof ErrorCode) ec = pmd;
-      else impl.setPmd(pmd);
-    }
-    stop = impl.checkStopNow(ec);
-    if (stop !== undefined) return self.complete(stop);
-    impl.open();
-    self.complete(null);
-  }, token, impl.executor);
+  const parser = new ResponseParser();
+  const [re] = yield* self.call<IoSignature>((h) => httpAsyncRead(impl.next, impl.reader.buf, parser, h));
+  if (resOut !== null && parser.isHeaderDone()) Object.assign(resOut, parser.get());
+  stop = stopAfterStep(self, impl, re);
+  if (stop !== undefined) return self.complete(stop);
+
+  const res = parser.get();
+  let ec = checkResponse(res, key, req);
+  if (ec === null) {
+    const pmd = acceptResponse(res.fields.get('Sec-WebSocket-Extensions'), impl.pmdOffer);
+    if (pmd instanceof ErrorCode) ec = pmd;
+    else impl.setPmd(pmd);
+  }
+  stop = impl.checkStopNow(ec);
+  if (stop !== undefined) return self.complete(stop);
+  impl.open();
+  self.complete(null);
 }
 
 /** The client's checks of the server's response, in Beast's order, then RFC 6455's extra ones. */

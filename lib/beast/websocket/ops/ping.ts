@@ -5,7 +5,7 @@
  */
 
 import { CancellationType } from '../../../net/cancellation.js';
-import { asyncCompose } from '../../../net/compose.js';
+import { asyncCompose, type ComposedSelf } from '../../../net/compose.js';
 import type { ErrorCode } from '../../../net/error.js';
 import type { AsyncStream } from '../../../net/stream.js';
 import type { TokenFor } from '../../../net/token.js';
@@ -29,10 +29,13 @@ export function asyncPingOp<N extends AsyncStream>(
   onDone?: () => void,
 ): unknown {
   const frame = impl.writer.controlFrame(opcode, payload);
-  return asyncCompose<ControlSignature, TokenFor<ControlSignature> | undefined>(function* (self) {
-    if (onDone !== undefined) self.onComplete(onDone);
-    self.complete(yield* writeFramesSteps(self, impl, impl.locks.slot('ping'), CancellationType.all, frame, wakeOrders.afterPing));
-  }, token, impl.executor);
+  return asyncCompose<ControlSignature, TokenFor<ControlSignature> | undefined>((self) => pingSteps(self, impl, frame, onDone), token, impl.executor);
+}
+
+/** The steps of {@link asyncPingOp} (a generator of the module: see `asyncCompose`). */
+function* pingSteps<N extends AsyncStream>(self: ComposedSelf<ControlSignature>, impl: StreamImpl<N>, frame: Uint8Array, onDone: (() => void) | undefined) {
+  if (onDone !== undefined) self.onComplete(onDone);
+  self.complete(yield* writeFramesSteps(self, impl, impl.locks.slot('ping'), CancellationType.all, frame, wakeOrders.afterPing));
 }
 
 /** Starts the keep-alive ping, unless one is already on its way. */
@@ -40,10 +43,13 @@ export function startIdlePing<N extends AsyncStream>(impl: StreamImpl<N>): void 
   if (impl.idlePinging) return;
   impl.idlePinging = true;
   const frame = impl.writer.controlFrame(Opcode.ping, new Uint8Array(0));
-  void asyncCompose<ControlSignature, TokenFor<ControlSignature>>(function* (self) {
-    // Nothing can cancel the idle ping (it has no user handler), so the wait always ends with the lock.
-    yield* writeFramesSteps(self, impl, impl.locks.slot('idlePing'), CancellationType.terminal, frame, wakeOrders.afterIdlePing);
-    impl.idlePinging = false;
-    self.complete(null);
-  }, () => {}, impl.executor);
+  void asyncCompose<ControlSignature, TokenFor<ControlSignature>>((self) => idlePingSteps(self, impl, frame), () => {}, impl.executor);
+}
+
+/** The steps of the idle ping (a generator of the module: see `asyncCompose`). */
+function* idlePingSteps<N extends AsyncStream>(self: ComposedSelf<ControlSignature>, impl: StreamImpl<N>, frame: Uint8Array) {
+  // Nothing can cancel the idle ping (it has no user handler), so the wait always ends with the lock.
+  yield* writeFramesSteps(self, impl, impl.locks.slot('idlePing'), CancellationType.terminal, frame, wakeOrders.afterIdlePing);
+  impl.idlePinging = false;
+  self.complete(null);
 }

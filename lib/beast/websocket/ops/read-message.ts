@@ -129,6 +129,7 @@ class WaitingRead<N extends AsyncStream> extends HandlerWork<ReadSignature> {
   }
 }
 
+/** The read as a composed operation's body, for `composeFor` and `startComposed`. */
 function readOpBody<N extends AsyncStream>(
   impl: StreamImpl<N>,
   buffer: DynamicBuffer,
@@ -136,29 +137,38 @@ function readOpBody<N extends AsyncStream>(
   some: boolean,
   onDone: (() => void) | undefined,
 ): (self: Self) => Steps<void> {
-  const max = limit > 0 ? limit : Number.MAX_SAFE_INTEGER;
-  return function* (self) {
-    if (onDone !== undefined) self.onComplete(onDone);
-    let total = 0;
-    do {
-      let target: readonly Uint8Array[];
-      let stop: ErrorCode | undefined;
-      try {
-        target = buffer.prepare(Math.min(some ? readSizeHintFor(impl, buffer) : messageSizeHintFor(impl, buffer), max));
-        stop = impl.checkStopNow(null);
-      } catch (err) {
-        if (!(err instanceof LengthError)) throw err;
-        target = [];
-        stop = impl.checkStopNow(error.bufferOverflow);
-      }
-      if (stop !== undefined) return self.complete(stop, total);
-      const [ec, n] = yield* readSome(self, impl, new BuffersSuffix(target));
-      buffer.commit(n);
-      total += n;
-      if (ec !== null) return self.complete(ec, total);
-    } while (!some && !impl.reader.done);
-    self.complete(null, total);
-  };
+  return (self) => readOpSteps(self, impl, buffer, limit > 0 ? limit : Number.MAX_SAFE_INTEGER, some, onDone);
+}
+
+/** The read's steps (a generator of the module: see `asyncCompose`). */
+function* readOpSteps<N extends AsyncStream>(
+  self: Self,
+  impl: StreamImpl<N>,
+  buffer: DynamicBuffer,
+  max: number,
+  some: boolean,
+  onDone: (() => void) | undefined,
+): Steps<void> {
+  if (onDone !== undefined) self.onComplete(onDone);
+  let total = 0;
+  do {
+    let target: readonly Uint8Array[];
+    let stop: ErrorCode | undefined;
+    try {
+      target = buffer.prepare(Math.min(some ? readSizeHintFor(impl, buffer) : messageSizeHintFor(impl, buffer), max));
+      stop = impl.checkStopNow(null);
+    } catch (err) {
+      if (!(err instanceof LengthError)) throw err;
+      target = [];
+      stop = impl.checkStopNow(error.bufferOverflow);
+    }
+    if (stop !== undefined) return self.complete(stop, total);
+    const [ec, n] = yield* readSome(self, impl, new BuffersSuffix(target));
+    buffer.commit(n);
+    total += n;
+    if (ec !== null) return self.complete(ec, total);
+  } while (!some && !impl.reader.done);
+  self.complete(null, total);
 }
 
 /**

@@ -50,11 +50,14 @@ const textDecoder = new TextDecoder();
  */
 export function asyncReadSomeOp<N extends AsyncStream>(impl: StreamImpl<N>, buffers: MutableBufferSequence,
   token: TokenFor<ReadSignature> | undefined, onDone?: () => void): unknown {
-  return asyncCompose<ReadSignature, TokenFor<ReadSignature> | undefined>(function* (self) {
-    if (onDone !== undefined) self.onComplete(onDone);
-    const [ec, n] = yield* readSome(self, impl, new BuffersSuffix(buffers));
-    self.complete(ec, n);
-  }, token, impl.executor);
+  return asyncCompose<ReadSignature, TokenFor<ReadSignature> | undefined>((self) => readSomeOpSteps(self, impl, buffers, onDone), token, impl.executor);
+}
+
+/** The steps of {@link asyncReadSomeOp} (a generator of the module: see `asyncCompose`). */
+function* readSomeOpSteps<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, buffers: MutableBufferSequence, onDone: (() => void) | undefined) {
+  if (onDone !== undefined) self.onComplete(onDone);
+  const [ec, n] = yield* readSome(self, impl, new BuffersSuffix(buffers));
+  self.complete(ec, n);
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 
 import type { Handler } from '../../../net/associators.js';
-import { asyncCompose } from '../../../net/compose.js';
+import { asyncCompose, type ComposedSelf } from '../../../net/compose.js';
 import { error as netError, type ErrorCode } from '../../../net/error.js';
 import type { AsyncStream, IoSignature } from '../../../net/stream.js';
 import type { Role } from '../frame.js';
@@ -32,30 +32,33 @@ export function asyncTeardown(role: Role, next: AsyncStream & TeardownHooks, han
     next.asyncTeardown(role, handler);
     return;
   }
-  asyncCompose<TeardownSignature, Handler<TeardownSignature>>(function* (self) {
+  asyncCompose<TeardownSignature, Handler<TeardownSignature>>((self) => tcpTeardownSteps(self, role, next), handler, next);
+}
+
+/** The TCP teardown's steps (a generator of the module: see `asyncCompose`). */
+function* tcpTeardownSteps(self: ComposedSelf<TeardownSignature>, role: Role, next: AsyncStream & TeardownHooks) {
+  try {
+    if (role === 'server') next.shutdown?.(1);
+  } catch {
+    // Already shut or not connected: draining below reports what matters.
+  }
+  // Drain until the peer's EOF; the bytes are of no interest any more.
+  let ec: ErrorCode | null = null;
+  for (;;) {
+    const [e, n] = yield* self.call<IoSignature>((h) => next.asyncReadSome(scratch, h));
+    if (e !== null) {
+      ec = e === netError.eof ? null : e;
+      break;
+    }
+    if (n === 0) break;
+  }
+  if (ec === null && role === 'client') {
     try {
-      if (role === 'server') next.shutdown?.(1);
+      next.shutdown?.(1);
     } catch {
-      // Already shut or not connected: draining below reports what matters.
+      // The peer may already have closed completely.
     }
-    // Drain until the peer's EOF; the bytes are of no interest any more.
-    let ec: ErrorCode | null = null;
-    for (;;) {
-      const [e, n] = yield* self.call<IoSignature>((h) => next.asyncReadSome(scratch, h));
-      if (e !== null) {
-        ec = e === netError.eof ? null : e;
-        break;
-      }
-      if (n === 0) break;
-    }
-    if (ec === null && role === 'client') {
-      try {
-        next.shutdown?.(1);
-      } catch {
-        // The peer may already have closed completely.
-      }
-    }
-    next.close?.();
-    self.complete(ec);
-  }, handler, next);
+  }
+  next.close?.();
+  self.complete(ec);
 }
