@@ -75,6 +75,30 @@ describe('net/io-context', () => {
       expect(seen).to.deep.equal(['a', 'c']);
     });
 
+    it('keeps the order of a burst larger than its queue keeps, with handlers posted while it drains, and again after', async () => {
+      // 5,000 handlers, the first 2,500 of which each post one more: the queue's array is
+      // compacted while it drains and replaced when it empties (above 1,024 slots).
+      const seen: number[] = [];
+      for (let i = 0; i < 5000; i++) {
+        post(ioc, () => {
+          seen.push(i);
+          if (i < 2500) post(ioc, () => seen.push(5000 + i));
+        });
+      }
+      expect(await ioc.run()).to.equal(7500);
+      expect(seen).to.deep.equal(Array.from({ length: 7500 }, (_, k) => k));
+      // Polled in part, then run: the order still holds.
+      ioc.restart();
+      const after: number[] = [];
+      for (let i = 0; i < 3000; i++) post(ioc, () => after.push(i));
+      expect(ioc.poll()).to.equal(3000);
+      for (let i = 0; i < 3; i++) post(ioc, () => after.push(3000 + i));
+      expect(ioc.pollOne()).to.equal(1);
+      expect(await ioc.run()).to.equal(2);
+      expect(after).to.deep.equal(Array.from({ length: 3003 }, (_, k) => k));
+      expect(ioc.outstandingWork()).to.equal(0);
+    });
+
     it('a chain of handlers never starves I/O: an I/O callback runs within a bounded number of handlers', async () => {
       let handlers = 0;
       let ioAfter = -1;

@@ -52,14 +52,31 @@ function sparesFor(n: number): BlockPool<Buffer> {
  * sockets: a callback bound per socket cost every connection a closure and its context
  * (bench/idle-memory), and a busy server one immediate per socket per turn.
  */
-let due: WriteBatch[] = [];
-let dueScheduled = false;
+const due: (WriteBatch | undefined)[] = [];
+let dueCount = 0;
 
+// One array for the life of the process, cleared slot by slot: a new array per turn, grown by
+// its pushes, cost a busy socket about 0.5k instructions per turn.
 function flushDue(): void {
-  dueScheduled = false;
-  const list = due;
-  due = [];
-  for (const batch of list) batch.tick();
+  // A batch that comes due while these are flushed (a write from a socket's own events) is
+  // flushed in this call too, and the next turn is not asked for twice.
+  let i = 0;
+  try {
+    while (i < dueCount) {
+      const batch = due[i]!;
+      due[i++] = undefined;
+      batch.tick();
+    }
+  } finally {
+    // After a throw, the batches not reached wait for the next turn rather than for ever.
+    const left = dueCount - i;
+    for (let j = 0; j < left; j++) {
+      due[j] = due[i + j];
+      due[i + j] = undefined;
+    }
+    dueCount = left;
+    if (left > 0) setImmediate(flushDue);
+  }
 }
 
 export class WriteBatch {
@@ -105,11 +122,8 @@ export class WriteBatch {
       // brought many messages gives one write of all their replies. A nextTick flushed once per
       // microtask round instead, so a chain of writes cost a system call per link (measured:
       // a tsbeast client's 1 KiB echo loop 5.6 -> 4.0 µs of CPU per message).
-      due.push(this);
-      if (!dueScheduled) {
-        dueScheduled = true;
-        setImmediate(flushDue);
-      }
+      if (dueCount === 0) setImmediate(flushDue);
+      due[dueCount++] = this;
     }
   }
 
