@@ -172,7 +172,7 @@ describe('net/buffer', () => {
   describe('copyBytesAt', () => {
     it('copies a range to the front of the destination, either side of the bytewise limit', () => {
       const src = Uint8Array.from({ length: 300 }, (_, i) => (i * 7 + 3) & 0xff);
-      for (const [start, end] of [[0, 0], [5, 6], [10, 73], [1, 65], [2, 66], [0, 64], [17, 300]] as const) {
+      for (const [start, end] of [[0, 0], [5, 6], [3, 5], [4, 8], [6, 11], [9, 16], [20, 36], [10, 73], [1, 65], [2, 66], [0, 64], [17, 300]] as const) {
         const dst = new Uint8Array(end - start + 3).fill(0xee);
         copyBytesAt(dst, src, start, end);
         expect([...dst.subarray(0, end - start)], `${start}..${end}`).to.deep.equal([...src.subarray(start, end)]);

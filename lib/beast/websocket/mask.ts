@@ -60,15 +60,30 @@ export function applyMaskAt(bytes: Uint8Array, start: number, end: number, key: 
  */
 const bytewiseMaskMax = 64;
 
-/** Masks bytes `i..end` of `data` one at a time; returns the key offset after them. */
-function maskBytes(data: Uint8Array, i: number, end: number, key: number, offset: number): number {
-  const k = [(key >>> 24) & 0xff, (key >>> 16) & 0xff, (key >>> 8) & 0xff, key & 0xff] as const;
-  let o = offset & 3;
-  for (; i < end; i++) {
-    data[i]! ^= k[o]!;
-    o = (o + 1) & 3;
+/**
+ * Masks bytes `start..end` of `data` one at a time; returns the key offset after them. The key is
+ * turned to start at `offset`, then its four bytes are applied four at a time: half the time of a
+ * loop that indexes an array of the key's bytes with a running offset (16 and 48 bytes, Node 20).
+ */
+function maskBytes(data: Uint8Array, start: number, end: number, key: number, offset: number): number {
+  const o = offset & 3;
+  const r = o === 0 ? key : (key << (8 * o)) | (key >>> (32 - 8 * o));
+  const k0 = r >>> 24;
+  const k1 = (r >>> 16) & 0xff;
+  const k2 = (r >>> 8) & 0xff;
+  const k3 = r & 0xff;
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    data[i]! ^= k0;
+    data[i + 1]! ^= k1;
+    data[i + 2]! ^= k2;
+    data[i + 3]! ^= k3;
   }
-  return o;
+  // At most three left, from the key's first byte (the loop went round whole cycles).
+  if (i < end) data[i]! ^= k0;
+  if (i + 1 < end) data[i + 1]! ^= k1;
+  if (i + 2 < end) data[i + 2]! ^= k2;
+  return (o + end - start) & 3;
 }
 
 /** {@link applyMask} in JavaScript alone: the path below {@link simdMaskMin}, and the fallback. */
