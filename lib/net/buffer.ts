@@ -115,14 +115,14 @@ export function bufferSize(seq: ConstBufferSequence): number {
   return total;
 }
 
-/** Ranges under this many bytes are copied a byte at a time by {@link copyBytesAt}. */
+/** Ranges under this many bytes are copied in a loop by {@link copyBytesAt}, without a view. */
 const bytewiseCopyMax = 64;
 
 /**
  * @internal Copies bytes `start..end` of `src` to the front of `dst` (which must hold them),
  * without a view of the source where the range is small: a view is an object made through a
- * builtin, which costs more than copying a few dozen bytes one at a time (a WebSocket echo's
- * message is often that small).
+ * builtin, which costs more than copying a few dozen bytes in a loop (a WebSocket echo's message
+ * is often that small).
  */
 export function copyBytesAt(dst: Uint8Array, src: Uint8Array, start: number, end: number): void {
   if (end - start >= bytewiseCopyMax) return dst.set(src.subarray(start, end));

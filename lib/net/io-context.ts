@@ -50,7 +50,7 @@ export interface IoContextOptions {
 export class IoContext {
   // The queue is #queue[#head..#tail). Its array keeps its length when it empties (slots are
   // cleared as they run): shortening an array and growing it again cost about 1k instructions
-  // per message on a one-connection echo (bench/ws-instructions' method on sockets).
+  // per message on a one-connection echo (bench/server-instructions).
   #queue: Array<(() => void) | undefined> = [];
   #head = 0;
   #tail = 0;
@@ -294,8 +294,8 @@ export class IoContext {
   }
 
   // A completion from one of Node's I/O callbacks while run() is active runs as a handler of
-  // run(): it counts as inside the context, but it became ready after every handler already queued, and Asio's scheduler
-  // runs handlers in the order they became ready. Inline only with nothing queued ahead of it;
+  // run(): it counts as inside the context, but it became ready after every handler already
+  // queued, and Asio's scheduler runs handlers in the order they became ready. Inline only with nothing queued ahead of it;
   // behind queued handlers it waits its turn. (Seen when Node's timers phase came before the
   // check phase that drains the queue: a timer's handler ran before handlers posted earlier.)
   #invokeFromIo(fn: () => void): void {

@@ -54,16 +54,17 @@ export function applyMaskAt(bytes: Uint8Array, start: number, end: number, key: 
 }
 
 /**
- * Payloads under this size are masked a byte at a time: the word path's view of the payload
- * costs more than the bytes (a typed-array view is an object made through a builtin, about
- * 100-150 ns; masking 64 bytes one at a time, less).
+ * Payloads under this size are masked where they lie, in a loop: the word path's view of the
+ * payload costs more than the bytes (a typed-array view is an object made through a builtin,
+ * about 100-150 ns; masking 64 bytes in the loop, less).
  */
 const bytewiseMaskMax = 64;
 
 /**
- * Masks bytes `start..end` of `data` one at a time; returns the key offset after them. The key is
- * turned to start at `offset`, then its four bytes are applied four at a time: half the time of a
- * loop that indexes an array of the key's bytes with a running offset (16 and 48 bytes, Node 20).
+ * Masks bytes `start..end` of `data` in a loop, without a view; returns the key offset after them.
+ * The key is turned to start at `offset`, then its four bytes are applied four at a time: half the
+ * time of a loop that indexes an array of the key's bytes with a running offset (16 and 48 bytes,
+ * Node 20).
  */
 function maskBytes(data: Uint8Array, start: number, end: number, key: number, offset: number): number {
   const o = offset & 3;

@@ -5,7 +5,7 @@
  */
 
 import { CancellationType } from '../../../net/cancellation.js';
-import { asyncCompose, type ChildOp, type ComposedSelf } from '../../../net/compose.js';
+import { asyncCompose, type ComposedSelf } from '../../../net/compose.js';
 import { error as netError, type ErrorCode } from '../../../net/error.js';
 import type { AsyncStream, IoSignature } from '../../../net/stream.js';
 import type { TokenFor } from '../../../net/token.js';
@@ -15,6 +15,7 @@ import type { StreamImpl } from '../stream-impl.js';
 import { wakeOrders } from '../soft-mutex.js';
 import { fill, lockWrite, park, resumeLater, stopAfterStep, writeAll } from './common.js';
 import type { ControlSignature } from './ping.js';
+import type { Steps } from './read.js';
 import { asyncTeardown, type TeardownHooks, type TeardownSignature } from './teardown.js';
 
 /**
@@ -30,7 +31,6 @@ export function asyncCloseOp<N extends AsyncStream>(impl: StreamImpl<N>, reason:
 }
 
 type Self = ComposedSelf<ControlSignature>;
-type Steps<T> = Generator<ChildOp, T, readonly unknown[]>;
 
 /** The steps of {@link asyncCloseOp}, top to bottom (a generator of the module: see `asyncCompose`). */
 function* closeSteps<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, frame: Uint8Array, onDone: (() => void) | undefined) {
