@@ -1,9 +1,10 @@
 /**
  * Instructions per message on sockets: each server under `valgrind --tool=callgrind`, driven by
  * bench/native's load generator, counts the user-space instructions it executes per message (or
- * per handshake) in one measured window. Unlike CPU time, the count hardly moves from run to run
- * on a shared machine (repeated runs agree to within about 1%), so it shows changes of a few
- * percent that seconds cannot. It leaves out the kernel: `strace -c` shows the servers making the
+ * per handshake) in one measured window. Unlike CPU time, the count moves little from run to run
+ * on a shared machine (repeated runs agree to within about 3% in the message cells; handshakes
+ * vary more, a major collection or a late compilation falling in the window), so it shows changes
+ * of several percent that seconds cannot. It leaves out the kernel: `strace -c` shows the servers making the
  * same system calls per message, so the kernel's share does not tell them apart (see
  * docs/topics/bench-profile.md, fifth pass).
  *
@@ -113,8 +114,9 @@ async function measure(loadgen: string, server: ServerName, cell: Cell, dir: str
   const outFile = join(dir, `${server}-${cell.name}.cg`);
   const s = await start(server, outFile);
   try {
-    // Under valgrind a server runs some 50 times slower: warm-ups of a few seconds each.
-    for (let i = 0; i < 3; i++) await load(loadgen, server, s.port, cell, Math.max(2, seconds / 2));
+    // Under valgrind a server runs some 50 times slower, and the compiler with it: warm-ups as
+    // long as the measured run (half as long left Node 24's ws still compiling its handshake).
+    for (let i = 0; i < 3; i++) await load(loadgen, server, s.port, cell, seconds);
     callgrindControl('-i', 'on', String(s.child.pid));
     const messages = await load(loadgen, server, s.port, cell, seconds);
     callgrindControl('-i', 'off', String(s.child.pid));
