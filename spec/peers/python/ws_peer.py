@@ -82,7 +82,7 @@ async def serve(ping_interval):
 
     async with websockets.serve(
         handler, "127.0.0.1", 0,
-        ping_interval=ping_interval or None, ping_timeout=1.0 if ping_interval else None,
+        ping_interval=ping_interval or None, ping_timeout=3.0 if ping_interval else None,
         max_size=None, close_timeout=5,
     ) as server:
         print("listening %d" % server.sockets[0].getsockname()[1], flush=True)
@@ -95,7 +95,7 @@ async def serve(ping_interval):
 async def client(port, scenario, args):
     uri = "ws://127.0.0.1:%d/" % port
     ping_interval = 0.3 if scenario == "ping" else None
-    ping_timeout = 1.0 if scenario == "ping" else None
+    ping_timeout = 3.0 if scenario == "ping" else None
     async with websockets.connect(uri, ping_interval=ping_interval, ping_timeout=ping_timeout,
                                   max_size=None, close_timeout=5) as ws:
         say(event="open")
@@ -114,7 +114,7 @@ async def client(port, scenario, args):
             waiter = await ws.ping(b"from python")
             await asyncio.wait_for(waiter, 5)
             say(event="pong", elapsed=time.monotonic() - started)
-            # websockets pings every 0.3 s and fails the connection (1011) without a pong in 1 s.
+            # websockets pings every 0.3 s and fails the connection (1011) without a pong in 3 s.
             await asyncio.sleep(2.5)
             await ws.send("still here")
             say(event="message", **describe(await ws.recv()))
