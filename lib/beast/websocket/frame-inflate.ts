@@ -35,6 +35,7 @@ export function inflateInto(r: FrameReader, out: BuffersSuffix): boolean {
     try {
       if (r.remain > 0) {
         if (r.buf.size() === 0) break;
+        r.unmaskBuffered(); // zlib reads the payload where it lies
         const at = r.buf.readOffset();
         const input = r.buf.block().subarray(at, at + Math.min(r.remain, r.buf.size()));
         if (pmd.inflateEnded) {

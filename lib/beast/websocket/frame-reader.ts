@@ -18,7 +18,7 @@ import { CloseCode } from './close.js';
 import type { DeflateState } from './deflate-state.js';
 import { error } from './error.js';
 import { FrameHeaderDecoder, isControl, Opcode, type Role } from './frame.js';
-import { applyMask, applyMaskAt } from './mask.js';
+import { applyMask, applyMaskAt, copyMaskedAt } from './mask.js';
 import { packFlags } from './bits.js';
 import { ReadBuffer } from './read-buffer.js';
 import { Utf8Checker } from './utf8.js';
@@ -59,8 +59,15 @@ export class FrameReader implements ReadTargetSource {
   size = 0;
   #masked = false;
   #key = 0;
+  /** The key offset of the payload byte at `#unmasked`. */
   #keyOffset = 0;
-  /** Payload bytes of the current frame at the front of the buffer that are already unmasked. */
+  /**
+   * Payload bytes of the current frame at the front of the buffer that are already unmasked. A
+   * payload is unmasked as it is copied out to the caller (`#copyOut`): unmasked in place
+   * and then copied, a large payload took three passes through the SIMD path where it now takes
+   * two. Only the inflater and a text message's whole-message check read it where it lies, and
+   * they unmask it there first ({@link unmaskBuffered}).
+   */
   #unmasked = 0;
   /** The control frame just decoded. */
   ctrlOp = 0;
@@ -113,7 +120,7 @@ export class FrameReader implements ReadTargetSource {
   /**
    * Decodes the next frame header from the buffer (Beast's `parse_fh`). A control frame is
    * returned only once its whole payload is buffered, unmasked into {@link ctrlPayload}; for a
-   * data frame the payload state is set up and what is buffered of it unmasked.
+   * data frame the payload state is set up (its payload is unmasked as it is taken).
    */
   nextFrame(): ReadEvent {
     const d = this.decoder;
@@ -149,7 +156,6 @@ export class FrameReader implements ReadTargetSource {
     this.#key = d.key;
     this.#keyOffset = 0;
     this.#unmasked = 0;
-    this.unmaskBuffered();
     return 'data';
   }
 
@@ -215,23 +221,37 @@ export class FrameReader implements ReadTargetSource {
   }
 
   /**
-   * Copies the buffered payload of the current frame (already unmasked) to the front of `out`,
-   * validates it and consumes it from `out`. Returns false on a violation; {@link taken} holds the
-   * bytes delivered.
+   * Copies the buffered payload of the current frame to the front of `out`, unmasked, validates
+   * it and consumes it from `out`. Returns false on a violation; {@link taken} holds the bytes
+   * delivered.
    */
   copyPayload(out: BuffersSuffix): boolean {
-    const bytes = this.buf.block();
-    const at = this.buf.readOffset();
     const n = Math.min(this.remain, this.buf.size());
     let done = 0;
     for (const piece of out.data()) {
       if (done === n) break;
       const k = Math.min(piece.length, n - done);
-      piece.set(bytes.subarray(at + done, at + done + k));
+      this.#copyOut(piece, done, k);
       done += k;
     }
     this.consumePayload(done);
     return this.#accept(out, done, false);
+  }
+
+  /**
+   * Copies `count` buffered payload bytes, from the `from`th on, to the front of `dst`, unmasking
+   * those not unmasked yet on the way (pieces are taken in order: `from` is at most
+   * `#unmasked`). The caller consumes them.
+   */
+  #copyOut(dst: Uint8Array, from: number, count: number): void {
+    const bytes = this.buf.block();
+    const at = this.buf.readOffset() + from;
+    const clear = this.#masked ? Math.min(count, this.#unmasked - from) : count;
+    if (clear > 0) copyBytesAt(dst, bytes, at, at + clear);
+    if (clear < count) {
+      this.#keyOffset = copyMaskedAt(clear === 0 ? dst : dst.subarray(clear), bytes, at + clear, at + count, this.#key, this.#keyOffset);
+      this.#unmasked = from + count;
+    }
   }
 
   /** Where the payload due is read straight into: the front of `out`, no more than the frame's rest. */
@@ -268,14 +288,21 @@ export class FrameReader implements ReadTargetSource {
     const n = this.remain;
     const at = this.buf.readOffset();
     const block = this.buf.block();
-    // Text needs a view for its UTF-8 check, and the copy takes that one.
-    const text = this.op === Opcode.text ? block.subarray(at, at + n) : null;
-    if (text !== null && !isUtf8(text)) return -1;
+    // Text needs a view for its UTF-8 check, unmasked where it lies, and the copy takes that one.
+    let text: Uint8Array | null = null;
+    if (this.op === Opcode.text) {
+      this.unmaskBuffered();
+      text = block.subarray(at, at + n);
+      if (!isUtf8(text)) return -1;
+    }
     // Into a FlatBuffer (an echo's, a front door's) without the list and, for a small binary
     // message, without a view of the payload: two objects a message fewer (bench/ws-instructions).
     const into = buffer instanceof FlatBuffer ? buffer.prepareView(n) : buffer.prepare(n);
-    if (text === null && into instanceof Uint8Array) copyBytesAt(into, block, at, at + n);
-    else bufferCopy(into, text ?? block.subarray(at, at + n), n);
+    if (text === null && into instanceof Uint8Array) this.#copyOut(into, 0, n);
+    else {
+      this.unmaskBuffered();
+      bufferCopy(into, text ?? block.subarray(at, at + n), n);
+    }
     buffer.commit(n);
     this.consumePayload(n);
     this.size = n;
@@ -288,7 +315,10 @@ export class FrameReader implements ReadTargetSource {
     this.consumePayload(Math.min(this.remain, this.buf.size()));
   }
 
-  /** Unmasks the payload bytes of the current frame that arrived in the buffer. */
+  /**
+   * Unmasks where they lie the payload bytes of the current frame that arrived in the buffer, for
+   * a reader of them there (the inflater; a text message's UTF-8 check).
+   */
   unmaskBuffered(): void {
     const n = Math.min(this.remain, this.buf.size());
     if (!this.#masked || n <= this.#unmasked) {
@@ -304,7 +334,13 @@ export class FrameReader implements ReadTargetSource {
   consumePayload(n: number): void {
     this.buf.consume(n);
     this.remain -= n;
-    this.#unmasked = Math.max(0, this.#unmasked - n);
+    if (n <= this.#unmasked) {
+      this.#unmasked -= n;
+    } else {
+      // Masked bytes dropped unread (a close discarding the rest of a frame): the key moves past them all the same.
+      this.#keyOffset = (this.#keyOffset + n - this.#unmasked) & 3;
+      this.#unmasked = 0;
+    }
   }
 
   // Validates and counts `n` payload bytes just placed at the front of `out`, then consumes them
@@ -381,10 +417,9 @@ export class FrameReader implements ReadTargetSource {
     return this.prepareRead();
   }
 
-  /** `n` bytes arrived in the area {@link prepareRead} gave; unmasks the payload among them. */
+  /** `n` bytes arrived in the area {@link prepareRead} gave (their payload is unmasked as it is taken). */
   commit(n: number): void {
     this.buf.commit(n);
-    this.unmaskBuffered();
   }
 
   /** The size to offer a dynamic buffer for the next read (Beast's `read_size_hint`). */

@@ -72,6 +72,28 @@ export function applyMaskSimd(data: Uint8Array, key: number, offset = 0): number
   return (o + n) & 3;
 }
 
+/**
+ * `copyMasked` (mask.ts) through the WebAssembly module: copies `src` to the front of `dst`,
+ * XORed with `key` from byte `offset` of its cycle, and returns the key offset after the bytes.
+ * The module masks its own copy of each chunk, which then goes to `dst`: two passes over the
+ * bytes and the XOR, where unmasking in place and copying took three (a payload in the read
+ * buffer copied out to the caller). Throws if the module is not available.
+ */
+export function copyMaskedSimd(dst: Uint8Array, src: Uint8Array, key: number, offset = 0): number {
+  const m = simdMask;
+  if (m === null) throw new Error('WebAssembly SIMD masking is not available');
+  const o = offset & 3;
+  const word = keyWord(key, o);
+  const n = src.length;
+  for (let i = 0; i < n; i += chunkBytes) {
+    const end = Math.min(n, i + chunkBytes);
+    m.bytes.set(i === 0 && end === n ? src : src.subarray(i, end), 0);
+    m.mask(0, end - i, word);
+    dst.set(m.bytes.subarray(0, end - i), i);
+  }
+  return (o + n) & 3;
+}
+
 /** The key (big-endian, as on the wire) rotated to start at byte `o`, as the little-endian word the module XORs with. */
 function keyWord(key: number, o: number): number {
   const r = o === 0 ? key : (key << (8 * o)) | (key >>> (32 - 8 * o));

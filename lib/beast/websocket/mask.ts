@@ -13,7 +13,7 @@
  */
 
 import { getRandomValues } from 'node:crypto';
-import { applyMaskSimd, simdMask } from './mask-simd.js';
+import { applyMaskSimd, copyMaskedSimd, simdMask } from './mask-simd.js';
 
 /**
  * XORs `data` in place with the 4-byte masking `key` (big-endian, as it appears on the wire),
@@ -84,6 +84,52 @@ function maskBytes(data: Uint8Array, start: number, end: number, key: number, of
   if (i < end) data[i]! ^= k0;
   if (i + 1 < end) data[i + 1]! ^= k1;
   if (i + 2 < end) data[i + 2]! ^= k2;
+  return (o + end - start) & 3;
+}
+
+/**
+ * Copies `src` to the front of `dst` (which must hold it) XORed with the masking `key` from byte
+ * `offset` of its cycle; returns the key offset after the bytes. The same as copying and then
+ * {@link applyMask} on the copy, which is what it does outside the SIMD path's sizes; on that path
+ * the bytes are masked on their way through the module's memory, one pass less
+ * (spec/beast/websocket/mask-simd.spec.ts checks both paths against a byte-at-a-time reference).
+ */
+export function copyMasked(dst: Uint8Array, src: Uint8Array, key: number, offset = 0): number {
+  const n = src.length;
+  return n >= simdMaskMin && n < simdMaskMax && simdMask !== null ? copyMaskedSimd(dst, src, key, offset) : copyMaskedJs(dst, src, key, offset);
+}
+
+/** {@link copyMasked} in JavaScript alone: a copy, then the copy masked in place. */
+export function copyMaskedJs(dst: Uint8Array, src: Uint8Array, key: number, offset = 0): number {
+  const n = src.length;
+  dst.set(src);
+  return n < bytewiseMaskMax ? maskBytes(dst, 0, n, key, offset) : applyMaskJs(dst.length === n ? dst : dst.subarray(0, n), key, offset);
+}
+
+/**
+ * {@link copyMasked} from bytes `start..end` of `src`, without a view of them where the range is
+ * small (as {@link applyMaskAt}): copied and masked in one loop, four bytes at a time.
+ */
+export function copyMaskedAt(dst: Uint8Array, src: Uint8Array, start: number, end: number, key: number, offset = 0): number {
+  if (end - start >= bytewiseMaskMax) return copyMasked(dst, src.subarray(start, end), key, offset);
+  const o = offset & 3;
+  const r = o === 0 ? key : (key << (8 * o)) | (key >>> (32 - 8 * o));
+  const k0 = r >>> 24;
+  const k1 = (r >>> 16) & 0xff;
+  const k2 = (r >>> 8) & 0xff;
+  const k3 = r & 0xff;
+  let i = start;
+  let j = 0;
+  for (; i + 4 <= end; i += 4, j += 4) {
+    dst[j] = src[i]! ^ k0;
+    dst[j + 1] = src[i + 1]! ^ k1;
+    dst[j + 2] = src[i + 2]! ^ k2;
+    dst[j + 3] = src[i + 3]! ^ k3;
+  }
+  // At most three left, from the key's first byte (the loop went round whole cycles).
+  if (i < end) dst[j] = src[i]! ^ k0;
+  if (i + 1 < end) dst[j + 1] = src[i + 1]! ^ k1;
+  if (i + 2 < end) dst[j + 2] = src[i + 2]! ^ k2;
   return (o + end - start) & 3;
 }
 

@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import fc from 'fast-check';
 
-import { applyMask, applyMaskAt, applyMaskJs, applyMaskRange, simdMaskMax, simdMaskMin } from '../../../lib/beast/websocket/mask.js';
-import { applyMaskSimd, maskSlot, simdMask } from '../../../lib/beast/websocket/mask-simd.js';
+import { applyMask, applyMaskAt, applyMaskJs, applyMaskRange, copyMasked, copyMaskedAt, copyMaskedJs, simdMaskMax, simdMaskMin } from '../../../lib/beast/websocket/mask.js';
+import { applyMaskSimd, copyMaskedSimd, maskSlot, simdMask } from '../../../lib/beast/websocket/mask-simd.js';
 import { takeMaskBuffer, giveMaskBuffer } from '../../../lib/beast/websocket/mask-buffers.js';
 
 /** Random bytes (a cheap generator: the property is about positions, not about the values). */
@@ -100,6 +100,45 @@ describe('websocket/mask-simd', () => {
           const b = src.slice();
           expect(applyMaskAt(a, start, start + len, 0x9e3779b9, offset), `len ${len} start ${start} offset ${offset}`).to.equal(reference(b, start, start + len, 0x9e3779b9, offset));
           expect(Buffer.from(a).equals(Buffer.from(b)), `bytes, len ${len} start ${start} offset ${offset}`).to.equal(true);
+        }
+      }
+    }
+  });
+
+  it('copies masked as a byte-at-a-time reference does: copyMasked, copyMaskedAt and both of their paths', () => {
+    // The reference: copy, then RFC 6455 section 5.3 one byte at a time.
+    const reference = (dst: Uint8Array, src: Uint8Array, start: number, end: number, key: number, offset: number): number => {
+      let o = offset & 3;
+      for (let i = start; i < end; i++) {
+        dst[i - start] = src[i]! ^ ((key >>> (24 - 8 * o)) & 0xff);
+        o = (o + 1) & 3;
+      }
+      return o;
+    };
+    type Copy = (dst: Uint8Array, src: Uint8Array, start: number, end: number, key: number, offset: number) => number;
+    const paths: Array<[string, Copy]> = [
+      ['copyMaskedAt', copyMaskedAt],
+      ['copyMasked', (d, s, a, b, k, o) => copyMasked(d, s.subarray(a, b), k, o)],
+      ['copyMaskedJs', (d, s, a, b, k, o) => copyMaskedJs(d, s.subarray(a, b), k, o)],
+      ['copyMaskedSimd', (d, s, a, b, k, o) => copyMaskedSimd(d, s.subarray(a, b), k, o)],
+    ];
+    const lengths = [0, 1, 3, 4, 5, 15, 16, 17, 63, 64, 65, 255, 256, 1023, 1024, 1025, 1500, 65535, 65536, 65537, 3 * 65536 + 5, simdMaskMax - 1, simdMaskMax];
+    for (const len of lengths) {
+      for (const start of [0, 1, 3, 8]) {
+        for (let offset = 0; offset < 4; offset++) {
+          const src = noise(start + len + 8, len * 31 + start * 4 + offset);
+          const before = src.slice();
+          const want = new Uint8Array(len + 8).fill(0xa5);
+          const wantNext = reference(want, src, start, start + len, 0x9e3779b9, offset);
+          for (const [name, copy] of paths) {
+            // A destination longer than the bytes, not 8-aligned: the bytes after them stay as they were.
+            const dst = new Uint8Array(len + 8).fill(0xa5);
+            const next = copy(dst, src, start, start + len, 0x9e3779b9, offset);
+            const at = `${name}, len ${len} start ${start} offset ${offset}`;
+            expect(next, at).to.equal(wantNext);
+            expect(Buffer.from(dst).equals(Buffer.from(want)), at).to.equal(true);
+            expect(Buffer.from(src).equals(Buffer.from(before)), `${at}: the source is left alone`).to.equal(true);
+          }
         }
       }
     }

@@ -64,7 +64,7 @@ function readWithoutSteps<N extends AsyncStream>(impl: StreamImpl<N>, buffer: Dy
  * read buffer, with no suspension): the message is appended to `buffer`. Returns its size, or -1
  * when the composed steps must take it; then nothing was changed that their first step would not
  * change in the same way (a header decoded is one they would decode, and they then find the
- * payload buffered and unmasked). The caller has checked {@link mayShortcut}.
+ * payload buffered, unmasked in place or not: FrameReader keeps count). The caller has checked {@link mayShortcut}.
  */
 function takeWholeMessage<N extends AsyncStream>(impl: StreamImpl<N>, buffer: DynamicBuffer): number {
   const r = impl.reader;

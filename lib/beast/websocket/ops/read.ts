@@ -170,7 +170,7 @@ function* readPayload<N extends AsyncStream>(self: Self, impl: StreamImpl<N>, ou
     }
     let ok: boolean;
     if (r.buf.size() > 0) {
-      ok = r.copyPayload(out); // the mask was already applied
+      ok = r.copyPayload(out); // unmasked on the way out
     } else {
       const target = r.directTarget(out);
       const [re, got] = yield* self.call<IoSignature>((h) => impl.next.asyncReadSome(target, h));
