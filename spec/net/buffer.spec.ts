@@ -2,6 +2,7 @@
 
 import { expect } from 'chai';
 import {
+  ownBufferSequence,
   allocUnsafeBytes,
   buffer,
   bufferCopy,
@@ -81,6 +82,22 @@ describe('net/buffer', () => {
       expect(bufferSequence(list)).to.equal(list);
       const empty: Uint8Array[] = [];
       expect(bufferSequence(empty)).to.equal(empty);
+    });
+  });
+
+  describe('ownBufferSequence', () => {
+    it('keeps a single buffer, takes the one buffer of a list of one, and copies longer lists', () => {
+      const u = bytes(1);
+      expect(ownBufferSequence(u)).to.equal(u);
+      const one = [u];
+      expect(ownBufferSequence(one)).to.equal(u);
+      const list = [u, bytes(2)];
+      const own = ownBufferSequence(list);
+      expect(own).to.not.equal(list);
+      expect(own).to.deep.equal(list);
+      list.length = 0;
+      expect(bufferSize(own)).to.equal(2);
+      expect(ownBufferSequence([])).to.deep.equal([]);
     });
   });
 

@@ -11,6 +11,7 @@ import type { Handler } from '../../net/associators.js';
 import {
   buffer as toBuffer,
   copyBufferSequence,
+  ownBufferSequence,
   type ConstBufferSequence,
   type MutableBufferSequence,
 } from '../../net/buffer.js';
@@ -206,7 +207,7 @@ export class Stream<NextLayer extends AsyncStream> extends StreamHandshake<NextL
    */
   asyncWriteSome<T extends CompletionToken = UsePromise>(fin: boolean, buffers: ConstBufferSequence, token?: T & TokenCheck<T, WriteSignature>): AsyncResult<T, WriteSignature>;
   asyncWriteSome(fin: boolean, buffers: ConstBufferSequence, token?: TokenFor<WriteSignature>): unknown {
-    const seq = copyBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
+    const seq = ownBufferSequence(buffers); // the list is ours now, the bytes stay the caller's
     return this.start('write', token, true, (h, done) => asyncWriteSomeOp(this.impl, fin, seq, h, done));
   }
 

@@ -215,6 +215,19 @@ describe('websocket/Stream operation model', () => {
       finish(p.ioc, p.a, p.b);
     });
 
+    scenario('a write of a list of one buffer (a FlatBuffer\'s data()) whose caller then replaces it sends the first buffer', () => {
+      const p = openPair();
+      const seq = [bytesOf('hello, world')];
+      const w = recorder();
+      p.server.asyncWriteSome(true, seq, w.h);
+      seq[0] = bytesOf('goodbye');
+      for (let i = 0; i < 100 && !w.called; i++) pump(p.ioc);
+      expect(w.once()).to.deep.equal([null, 12]);
+      const frames = parseFrames(take(p.a));
+      expect(Buffer.from(frames[0]!.payload).toString()).to.equal('hello, world');
+      finish(p.ioc, p.a, p.b);
+    });
+
     scenario('a deferred write created with a list the caller then empties sends the whole list', () => {
       const p = openPair();
       const seq = [bytesOf('hello, '), bytesOf('world')];
