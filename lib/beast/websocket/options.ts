@@ -14,7 +14,10 @@ export const none = Infinity;
  * - `handshakeTimeout` bounds the opening handshake and the closing handshake.
  * - `idleTimeout`: with nothing received for this long the stream times out; with
  *   `keepAlivePings`, a ping is sent at half the idle time first, and the timeout only fires if
- *   nothing arrives in the second half.
+ *   nothing arrives in the second half. The period starts over when a read starts and with every
+ *   frame it takes, the peer's pings included (Beast re-arms on a ping too): while a read is
+ *   pending, a peer that sends something more often than every half idle time gets no keep-alive
+ *   ping of ours.
  */
 export class Timeout {
   constructor(
