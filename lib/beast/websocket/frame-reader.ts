@@ -17,7 +17,7 @@ import type { ReadTargetSource } from '../../net/stream.js';
 import { CloseCode } from './close.js';
 import type { DeflateState } from './deflate-state.js';
 import { error } from './error.js';
-import { FrameHeaderDecoder, isControl, Opcode, type Role } from './frame.js';
+import { FrameHeaderDecoder, isControl, Opcode, peekDataFrameSize, peekWholeMessage, type Role } from './frame.js';
 import { applyMask, applyMaskAt, copyMaskedAt } from './mask.js';
 import { packFlags } from './bits.js';
 import { ReadBuffer } from './read-buffer.js';
@@ -166,20 +166,8 @@ export class FrameReader implements ReadTargetSource {
    */
   holdsWholeMessage(room: number): boolean {
     if (!this.done || this.remain !== 0 || this.pmd !== null) return false;
-    const bytes = this.buf.block();
-    const at = this.buf.readOffset();
-    const avail = this.buf.size();
-    if (avail < 2) return false;
-    const b0 = bytes[at]!;
-    const b1 = bytes[at + 1]!;
-    // FIN, no reserved bits, text or binary; a length below 64 KiB.
-    if (b0 !== 0x81 && b0 !== 0x82) return false;
-    const len7 = b1 & 0x7f;
-    if (len7 === 127) return false;
-    const header = (len7 === 126 ? 4 : 2) + ((b1 & 0x80) !== 0 ? 4 : 0);
-    if (avail < header) return false;
-    const length = len7 === 126 ? (bytes[at + 2]! << 8) | bytes[at + 3]! : len7;
-    return avail >= header + length && length <= room;
+    const length = peekWholeMessage(this.buf.block(), this.buf.readOffset(), this.buf.size());
+    return length >= 0 && length <= room;
   }
 
   /**
@@ -194,20 +182,7 @@ export class FrameReader implements ReadTargetSource {
    */
   bufferedFrameSize(): number {
     if (this.remain !== 0 || (this.fin && !this.done) || this.pmd !== null) return 0;
-    const b = this.buf.block();
-    const at = this.buf.readOffset();
-    const avail = this.buf.size();
-    if (avail < 2) return 0;
-    // No reserved bit; text or binary at a message boundary, a continuation within a message.
-    const op = b[at]! & 0x7f;
-    if (this.done ? op !== Opcode.text && op !== Opcode.binary : op !== Opcode.cont) return 0;
-    const len7 = b[at + 1]! & 0x7f;
-    if (len7 < 126) return len7;
-    if (len7 === 126) return avail < 4 ? 0 : (b[at + 2]! << 8) | b[at + 3]!;
-    if (avail < 10) return 0;
-    // A 64-bit length: the high half is 0 for any size a buffer may take (2^32 and over gives 0).
-    const high = ((b[at + 2]! << 24) | (b[at + 3]! << 16) | (b[at + 4]! << 8) | b[at + 5]!) >>> 0;
-    return high !== 0 ? 0 : ((b[at + 6]! << 24) | (b[at + 7]! << 16) | (b[at + 8]! << 8) | b[at + 9]!) >>> 0;
+    return peekDataFrameSize(this.buf.block(), this.buf.readOffset(), this.buf.size(), this.done);
   }
 
   // ---- payload ----------------------------------------------------------------------------------

@@ -81,6 +81,42 @@ export function encodeFrameHeader(out: Uint8Array, offset: number, h: FrameHeade
 }
 
 /** Which side of the connection decodes: a server requires masked frames, a client unmasked. */
+/**
+ * The payload length of a whole message at `bytes[at..at+avail)`: one unfragmented text or binary
+ * frame, no reserved bit, a length below 64 KiB, header and payload all there; -1 for anything
+ * else. Looks at the bytes only (the frame reader's whole-message shortcut).
+ */
+export function peekWholeMessage(bytes: Uint8Array, at: number, avail: number): number {
+  if (avail < 2) return -1;
+  const b0 = bytes[at]!;
+  const b1 = bytes[at + 1]!;
+  if (b0 !== 0x81 && b0 !== 0x82) return -1;
+  const len7 = b1 & 0x7f;
+  if (len7 === 127) return -1;
+  const header = (len7 === 126 ? 4 : 2) + ((b1 & 0x80) !== 0 ? 4 : 0);
+  if (avail < header) return -1;
+  const length = len7 === 126 ? (bytes[at + 2]! << 8) | bytes[at + 3]! : len7;
+  return avail >= header + length ? length : -1;
+}
+
+/**
+ * The payload length announced by the data frame header at `bytes[at..at+avail)`: a text or
+ * binary frame at a message boundary (`boundary`), a continuation within a message, with no
+ * reserved bit; 0 for anything else or a header not all there. Looks at the bytes only.
+ */
+export function peekDataFrameSize(b: Uint8Array, at: number, avail: number, boundary: boolean): number {
+  if (avail < 2) return 0;
+  const op = b[at]! & 0x7f;
+  if (boundary ? op !== Opcode.text && op !== Opcode.binary : op !== Opcode.cont) return 0;
+  const len7 = b[at + 1]! & 0x7f;
+  if (len7 < 126) return len7;
+  if (len7 === 126) return avail < 4 ? 0 : (b[at + 2]! << 8) | b[at + 3]!;
+  if (avail < 10) return 0;
+  // A 64-bit length: the high half is 0 for any size a buffer may take (2^32 and over gives 0).
+  const high = ((b[at + 2]! << 24) | (b[at + 3]! << 16) | (b[at + 4]! << 8) | b[at + 5]!) >>> 0;
+  return high !== 0 ? 0 : ((b[at + 6]! << 24) | (b[at + 7]! << 16) | (b[at + 8]! << 8) | b[at + 9]!) >>> 0;
+}
+
 export type Role = 'client' | 'server';
 
 /** Settings of a {@link FrameHeaderDecoder}. */
